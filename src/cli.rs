@@ -1,0 +1,89 @@
+//! The command line (clap derive). Each `///` is --help text. The library never sees these
+//! types: [`Run::overrides`] turns flags into `config::Overrides`.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use rfmseg::config::Overrides;
+
+/// Per-customer RFM metrics, scores and segments from retail order lines.
+///
+/// rfmseg reads order lines (CSV or Parquet), computes per customer Recency (days since the
+/// last purchase), Frequency (purchases) and Monetary (net spend), scores each 1..N within
+/// each group, names a segment from YAML rules (first match wins) and writes one Parquet
+/// row per customer.
+///
+/// Exit status: 0 ok, 1 data or runtime error, 2 usage or config error.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rfmseg",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score and segment customers: order lines in, one Parquet row per customer out.
+    ///
+    /// Example:
+    ///   rfmseg run --config config/rfm.yaml
+    ///   rfmseg run --config config/rfm.yaml --input 'exports/2024-*.parquet' --as-of 2024-06-30 --output out/june.parquet
+    #[command(verbatim_doc_comment)]
+    Run(Run),
+}
+
+/// `rfmseg run`
+#[derive(Debug, Args)]
+pub struct Run {
+    /// The YAML config: input columns, analysis window, scoring and segment rules.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Input files, folders or globs (CSV or Parquet by extension); replaces input.paths.
+    /// Quote globs to let rfmseg expand them: --input 'data/*.parquet'.
+    #[arg(long, short = 'i', value_name = "PATH", num_args = 1..)]
+    pub input: Vec<String>,
+
+    /// Parquet file to write; replaces output.path. Written atomically: a failed run leaves
+    /// an earlier file untouched.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Last observed day, YYYY-MM-DD (inclusive); replaces analysis.as_of. Lines dated later
+    /// are ignored. Default: the latest order date in the input.
+    #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
+    pub as_of: Option<NaiveDate>,
+
+    /// Print the optimised query plans and exit without reading the data.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Print nothing on success (errors still go to stderr).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+impl Run {
+    /// The flags that override the config.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            inputs: self.input.clone(),
+            output: self.output.clone(),
+            as_of: self.as_of,
+        }
+    }
+}
+
+fn parse_as_of(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2024-06-30"))
+}

@@ -1,0 +1,62 @@
+//! Column names, in one place: the contract's output columns and the internal columns of the
+//! pipeline. Nothing else in the crate spells a column name as a string literal.
+
+/// Output: the customer key, as written in the input.
+pub const CUSTOMER_ID: &str = "customer_id";
+/// Output: days from the last purchase to `as_of`.
+pub const RECENCY_DAYS: &str = "recency_days";
+/// Output: purchases counted per `analysis.frequency`.
+pub const FREQUENCY: &str = "frequency";
+/// Output: net (or average) spend in currency units.
+pub const MONETARY: &str = "monetary";
+/// Output: first purchase date in the window.
+pub const FIRST_ORDER_DATE: &str = "first_order_date";
+/// Output: last purchase date in the window.
+pub const LAST_ORDER_DATE: &str = "last_order_date";
+/// Output: recency score.
+pub const R: &str = "r";
+/// Output: frequency score.
+pub const F: &str = "f";
+/// Output: monetary score.
+pub const M: &str = "m";
+/// Output: the three scores as one string, e.g. "545".
+pub const RFM_CELL: &str = "rfm_cell";
+/// Output: r + f + m.
+pub const RFM_SCORE: &str = "rfm_score";
+/// Output: the segment name.
+pub const SEGMENT: &str = "segment";
+
+/// Input role / internal line column: the order date as a calendar date.
+pub const ORDER_DATE: &str = "order_date";
+/// Input role / internal line column: the line amount in currency units.
+pub const AMOUNT: &str = "amount";
+/// Input role / internal line column: the order key.
+pub const ORDER_ID: &str = "order_id";
+
+/// Internal: the line amount in integer minor units.
+pub const MINOR: &str = "__minor";
+/// Internal: total minor units of the kept lines of a customer.
+pub const SUM_MINOR: &str = "__sum_minor";
+/// Internal: the latest date of any valid line (for the default `as_of`).
+pub const MAX_LINE_DATE: &str = "__max_line_date";
+/// Internal: line counters per customer, summed into the run summary.
+pub const N_LINES: &str = "__n_lines";
+/// Internal: lines with a null order date.
+pub const N_NULL_DATE: &str = "__n_null_date";
+/// Internal: lines with a null amount (and a date).
+pub const N_NULL_AMOUNT: &str = "__n_null_amount";
+/// Internal: valid lines dated after `as_of`.
+pub const N_AFTER_AS_OF: &str = "__n_after_as_of";
+/// Internal: valid lines before the window.
+pub const N_OUTSIDE_WINDOW: &str = "__n_outside_window";
+/// Internal: return lines dropped by `returns: exclude`.
+pub const N_RETURNS_EXCLUDED: &str = "__n_returns_excluded";
+/// Internal: purchase lines kept.
+pub const N_PURCHASES: &str = "__n_purchases";
+/// Internal: return lines kept.
+pub const N_RETURNS: &str = "__n_returns";
+/// Internal: the source file of a line (diagnostics only).
+pub const SOURCE_ROW: &str = "__row";
+
+/// The metric columns a `when` rule may name besides the group_by columns.
+pub const WHEN_COLUMNS: [&str; 7] = [R, F, M, RECENCY_DAYS, FREQUENCY, MONETARY, RFM_SCORE];

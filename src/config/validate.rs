@@ -1,0 +1,654 @@
+//! From the parsed YAML to [`Settings`]: every problem is collected, placed with
+//! [`Locations`], and reported together.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde_yaml::Value;
+
+use super::keys::{suggest, unknown_keys};
+use super::locate::Locations;
+use super::raw::{RawConfig, RawMetricScoring, RawRule, ScoreRange};
+use super::{
+    Analysis, ColumnMap, Frequency, InputSettings, Method, MetricScoring, Monetary, Overrides,
+    Problem, Returns, Rule, Scoring, Segments, Settings,
+};
+use crate::columns;
+use crate::segment;
+
+/// Why a config was refused.
+pub enum Failure {
+    /// Not YAML at all.
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// Parsed, with these problems.
+    Problems(Vec<Problem>),
+}
+
+/// Scores may use 2..=10 levels.
+pub const BINS: std::ops::RangeInclusive<i64> = 2..=10;
+/// Minor-unit decimals allowed.
+pub const DECIMALS: std::ops::RangeInclusive<i64> = 0..=6;
+
+struct Checker<'a> {
+    at: &'a Locations,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn add(&mut self, path: &str, label: Option<&str>, message: impl Into<String>) {
+        let place = match label {
+            Some(l) => format!("{path} ({l})"),
+            None => path.to_string(),
+        };
+        self.problems.push(Problem {
+            place,
+            spot: self.at.find(path),
+            message: message.into(),
+        });
+    }
+}
+
+pub fn resolve(text: &str, overrides: &Overrides) -> Result<Settings, Failure> {
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| syntax(&e))?;
+    let at = Locations::index(text);
+    let mut ck = Checker {
+        at: &at,
+        problems: Vec::new(),
+    };
+    match &doc {
+        Value::Mapping(_) | Value::Null => {}
+        _ => {
+            ck.add(
+                "(top level)",
+                None,
+                "the config must be a mapping with input, analysis, scoring, segments and output",
+            );
+            return Err(Failure::Problems(ck.problems));
+        }
+    }
+    for u in unknown_keys(&doc) {
+        let hint = match suggest(&u.key, u.allowed) {
+            Some(s) => format!("did you mean `{s}`? "),
+            None => String::new(),
+        };
+        ck.add(
+            &u.path,
+            None,
+            format!(
+                "unknown key `{}`; {hint}allowed here: {}",
+                u.key,
+                u.allowed.join(", ")
+            ),
+        );
+    }
+    let raw: RawConfig = if doc.is_null() {
+        RawConfig::default()
+    } else {
+        match serde_yaml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let (line, column) = e
+                    .location()
+                    .map(|l| (l.line(), l.column()))
+                    .unwrap_or((0, 0));
+                ck.problems.push(Problem {
+                    place: "value".into(),
+                    spot: (line > 0).then_some(super::Spot { line, column }),
+                    message: strip_location(&e.to_string()),
+                });
+                return Err(Failure::Problems(ck.problems));
+            }
+        }
+    };
+    let settings = check(raw, overrides, &mut ck);
+    ck.problems
+        .sort_by_key(|p| p.spot.map_or((usize::MAX, 0), |s| (s.line, s.column)));
+    if ck.problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(Failure::Problems(ck.problems))
+    }
+}
+
+fn syntax(e: &serde_yaml::Error) -> Failure {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((1, 1));
+    Failure::Syntax {
+        line,
+        column,
+        message: format!("invalid YAML: {}", strip_location(&e.to_string())),
+    }
+}
+
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn check(raw: RawConfig, overrides: &Overrides, ck: &mut Checker) -> Settings {
+    let input = check_input(&raw, overrides, ck);
+    let analysis = check_analysis(&raw, overrides, &input.columns, ck);
+    let scoring = check_scoring(&raw, ck);
+    let segments = check_segments(&raw, &scoring, &analysis.group_by, ck);
+    let output = overrides
+        .output
+        .clone()
+        .or_else(|| raw.output.path.as_ref().map(PathBuf::from));
+    if output.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+        ck.add("output.path", None, "is empty; give a .parquet file path");
+    }
+    Settings {
+        source: PathBuf::new(),
+        text: String::new(),
+        input,
+        analysis,
+        scoring,
+        segments,
+        output,
+    }
+}
+
+fn check_input(raw: &RawConfig, overrides: &Overrides, ck: &mut Checker) -> InputSettings {
+    let paths = if overrides.inputs.is_empty() {
+        raw.input
+            .paths
+            .clone()
+            .map(|p| p.into_vec())
+            .unwrap_or_default()
+    } else {
+        overrides.inputs.clone()
+    };
+    if paths.is_empty() {
+        ck.add(
+            "input.paths",
+            None,
+            "no input: list files, globs or folders under input.paths, or pass --input",
+        );
+    }
+    if paths.iter().any(|p| p.trim().is_empty()) {
+        ck.add("input.paths", None, "an input path is empty");
+    }
+    let date_format = raw.input.date_format.clone();
+    if let Some(fmt) = &date_format {
+        if let Some(message) = check_date_format(fmt) {
+            ck.add("input.date_format", None, message);
+        }
+    }
+    let c = &raw.input.columns;
+    let mut name = |role: &str, given: &Option<String>| -> String {
+        match given {
+            Some(s) if s.trim().is_empty() => {
+                ck.add(
+                    &format!("input.columns.{role}"),
+                    None,
+                    "is empty; give the column's name in the file",
+                );
+                role.to_string()
+            }
+            Some(s) => s.clone(),
+            None => role.to_string(),
+        }
+    };
+    let columns = ColumnMap {
+        customer_id: name(columns::CUSTOMER_ID, &c.customer_id),
+        order_date: name(columns::ORDER_DATE, &c.order_date),
+        amount: name(columns::AMOUNT, &c.amount),
+        order_id: c
+            .order_id
+            .as_ref()
+            .map(|_| name(columns::ORDER_ID, &c.order_id)),
+    };
+    InputSettings {
+        paths,
+        date_format,
+        columns,
+    }
+}
+
+/// A date format must parse as strftime and name a year, a month and a day.
+fn check_date_format(fmt: &str) -> Option<String> {
+    use chrono::format::{Item, StrftimeItems};
+    if StrftimeItems::new(fmt).any(|i| matches!(i, Item::Error)) {
+        return Some(format!(
+            "{fmt:?} is not a valid strftime format (e.g. \"%Y-%m-%d\", \"%d/%m/%Y %H:%M\")"
+        ));
+    }
+    let has = |codes: &[&str]| codes.iter().any(|c| fmt.contains(c));
+    let complete = has(&["%F", "%D", "%x"])
+        || (has(&["%Y", "%y", "%G"]) && has(&["%m", "%b", "%B", "%h"]) && has(&["%d", "%e"]));
+    (!complete).then(|| {
+        format!("{fmt:?} does not name a year, month and day (e.g. \"%Y-%m-%d\", \"%d/%m/%Y\")")
+    })
+}
+
+fn check_analysis(
+    raw: &RawConfig,
+    overrides: &Overrides,
+    columns: &ColumnMap,
+    ck: &mut Checker,
+) -> Analysis {
+    let a = &raw.analysis;
+    let as_of = match (&overrides.as_of, &a.as_of) {
+        (Some(d), _) => Some(*d),
+        (None, Some(s)) => match parse_date(s) {
+            Some(d) => Some(d),
+            None => {
+                ck.add(
+                    "analysis.as_of",
+                    None,
+                    format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2024-06-30"),
+                );
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    let window_days = match a.window_days {
+        None => None,
+        Some(w) if (1..=i64::from(u32::MAX)).contains(&w) => Some(w as u32),
+        Some(w) => {
+            ck.add(
+                "analysis.window_days",
+                None,
+                format!("{w} is not a window; give a whole number of days >= 1, or remove it"),
+            );
+            None
+        }
+    };
+    let returns = choice(
+        ck,
+        "analysis.returns",
+        a.returns.as_deref(),
+        &[("net", Returns::Net), ("exclude", Returns::Exclude)],
+        Returns::Net,
+    );
+    let monetary = choice(
+        ck,
+        "analysis.monetary",
+        a.monetary.as_deref(),
+        &[("total", Monetary::Total), ("average", Monetary::Average)],
+        Monetary::Total,
+    );
+    let default_frequency = if columns.order_id.is_some() {
+        Frequency::Orders
+    } else {
+        Frequency::Lines
+    };
+    let frequency = choice(
+        ck,
+        "analysis.frequency",
+        a.frequency.as_deref(),
+        &[
+            ("orders", Frequency::Orders),
+            ("lines", Frequency::Lines),
+            ("days", Frequency::Days),
+        ],
+        default_frequency,
+    );
+    if frequency == Frequency::Orders && columns.order_id.is_none() {
+        ck.add(
+            "analysis.frequency",
+            None,
+            "`orders` counts distinct order ids, but input.columns.order_id is not mapped; map it or use `lines` or `days`",
+        );
+    }
+    let monetary_decimals = match a.monetary_decimals {
+        None => 2,
+        Some(d) if DECIMALS.contains(&d) => d as u32,
+        Some(d) => {
+            ck.add(
+                "analysis.monetary_decimals",
+                None,
+                format!("{d} is out of range; give 0 to 6 (2 for cents)"),
+            );
+            2
+        }
+    };
+    let group_by = a.group_by.clone().map(|g| g.into_vec()).unwrap_or_default();
+    let mut seen = HashSet::new();
+    let reserved = reserved_names(columns);
+    for (i, g) in group_by.iter().enumerate() {
+        let path = format!("analysis.group_by[{i}]");
+        if g.trim().is_empty() {
+            ck.add(&path, None, "is empty; give a column name");
+        } else if !seen.insert(g.as_str()) {
+            ck.add(&path, None, format!("column {g:?} is listed twice"));
+        } else if reserved.contains(&g.as_str()) {
+            ck.add(
+                &path,
+                None,
+                format!("{g:?} is a mapped input column or an output column name; group by another column"),
+            );
+        }
+    }
+    Analysis {
+        as_of,
+        window_days,
+        returns,
+        monetary,
+        monetary_decimals,
+        frequency,
+        group_by,
+    }
+}
+
+/// Names a group_by column cannot take: mapped roles and output columns.
+fn reserved_names(columns: &ColumnMap) -> Vec<&str> {
+    let mut names = vec![
+        columns.customer_id.as_str(),
+        columns.order_date.as_str(),
+        columns.amount.as_str(),
+        columns::CUSTOMER_ID,
+        columns::RECENCY_DAYS,
+        columns::FREQUENCY,
+        columns::MONETARY,
+        columns::FIRST_ORDER_DATE,
+        columns::LAST_ORDER_DATE,
+        columns::R,
+        columns::F,
+        columns::M,
+        columns::RFM_CELL,
+        columns::RFM_SCORE,
+        columns::SEGMENT,
+    ];
+    if let Some(o) = &columns.order_id {
+        names.push(o);
+    }
+    names
+}
+
+/// Parse `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+fn choice<T: Copy>(
+    ck: &mut Checker,
+    path: &str,
+    given: Option<&str>,
+    options: &[(&str, T)],
+    default: T,
+) -> T {
+    let Some(given) = given else { return default };
+    if let Some((_, v)) = options.iter().find(|(name, _)| *name == given) {
+        return *v;
+    }
+    let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+    ck.add(
+        path,
+        None,
+        format!("{given:?} is not one of: {}", names.join(", ")),
+    );
+    default
+}
+
+fn check_scoring(raw: &RawConfig, ck: &mut Checker) -> Scoring {
+    let s = &raw.scoring;
+    let global_method = s.method.as_deref();
+    let global_method = match global_method {
+        None | Some("rank") | Some("quantile") | Some("fixed") => global_method.unwrap_or("rank"),
+        Some(other) => {
+            ck.add(
+                "scoring.method",
+                None,
+                format!("{other:?} is not a method; use rank, quantile or fixed"),
+            );
+            "rank"
+        }
+    };
+    let global_bins = match s.bins {
+        None => 5,
+        Some(b) if BINS.contains(&b) => b,
+        Some(b) => {
+            ck.add(
+                "scoring.bins",
+                None,
+                format!("{b} bins is out of range; give 2 to 10"),
+            );
+            5
+        }
+    };
+    let mut metric = |name: &str, block: &Option<RawMetricScoring>| -> MetricScoring {
+        let empty = RawMetricScoring::default();
+        let block = block.as_ref().unwrap_or(&empty);
+        let base = format!("scoring.{name}");
+        let bins = match block.bins {
+            None => global_bins,
+            Some(b) if BINS.contains(&b) => b,
+            Some(b) => {
+                ck.add(
+                    &format!("{base}.bins"),
+                    None,
+                    format!("{b} bins is out of range; give 2 to 10"),
+                );
+                global_bins
+            }
+        } as u32;
+        let method_name = match block.method.as_deref() {
+            None => global_method,
+            Some(m @ ("rank" | "quantile" | "fixed")) => m,
+            Some(other) => {
+                ck.add(
+                    &format!("{base}.method"),
+                    None,
+                    format!("{other:?} is not a method; use rank, quantile or fixed"),
+                );
+                global_method
+            }
+        };
+        let unit = if name == "recency" {
+            "days"
+        } else if name == "frequency" {
+            "purchases"
+        } else {
+            "currency units"
+        };
+        let method = match (method_name, &block.thresholds) {
+            ("fixed", None) => {
+                ck.add(
+                    &base,
+                    None,
+                    format!(
+                        "method fixed needs {} ascending thresholds in {unit} under {base}.thresholds",
+                        bins - 1
+                    ),
+                );
+                Method::Rank
+            }
+            ("fixed", Some(t)) => {
+                if t.len() != (bins - 1) as usize {
+                    ck.add(
+                        &format!("{base}.thresholds"),
+                        None,
+                        format!(
+                            "has {} values; {bins} bins need exactly {} thresholds",
+                            t.len(),
+                            bins - 1
+                        ),
+                    );
+                } else if t.iter().any(|v| !v.is_finite()) {
+                    ck.add(
+                        &format!("{base}.thresholds"),
+                        None,
+                        "must be finite numbers",
+                    );
+                } else if t.windows(2).any(|w| w[0] >= w[1]) {
+                    ck.add(
+                        &format!("{base}.thresholds"),
+                        None,
+                        format!("{t:?} is not strictly ascending; list them from low to high"),
+                    );
+                }
+                Method::Fixed(t.clone())
+            }
+            (m, Some(_)) => {
+                ck.add(
+                    &format!("{base}.thresholds"),
+                    None,
+                    format!("thresholds apply only to method fixed, but {name} is scored by {m}; set {base}.method: fixed or remove them"),
+                );
+                if m == "quantile" {
+                    Method::Quantile
+                } else {
+                    Method::Rank
+                }
+            }
+            ("quantile", None) => Method::Quantile,
+            _ => Method::Rank,
+        };
+        MetricScoring { method, bins }
+    };
+    Scoring {
+        recency: metric("recency", &s.recency),
+        frequency: metric("frequency", &s.frequency),
+        monetary: metric("monetary", &s.monetary),
+    }
+}
+
+fn check_segments(
+    raw: &RawConfig,
+    scoring: &Scoring,
+    group_by: &[String],
+    ck: &mut Checker,
+) -> Segments {
+    let default = raw
+        .segments
+        .default
+        .clone()
+        .unwrap_or_else(|| "Other".to_string());
+    if default.trim().is_empty() {
+        ck.add(
+            "segments.default",
+            None,
+            "is empty; give a segment name such as Other",
+        );
+    }
+    let mut allowed: Vec<String> = columns::WHEN_COLUMNS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    allowed.extend(group_by.iter().cloned());
+    let mut names = HashSet::new();
+    let mut rules = Vec::new();
+    for (i, rule) in raw.segments.rules.iter().flatten().enumerate() {
+        let path = format!("segments.rules[{i}]");
+        if let Some(r) = check_rule(rule, &path, scoring, &allowed, ck) {
+            if !names.insert(r.name.clone()) {
+                ck.add(
+                    &format!("{path}.name"),
+                    Some(&r.name),
+                    format!("segment {:?} is named twice; rule names must be unique (merge the rules with `cells` or `when ... OR ...`)", r.name),
+                );
+            }
+            rules.push(r);
+        }
+    }
+    Segments { default, rules }
+}
+
+fn check_rule(
+    rule: &RawRule,
+    path: &str,
+    scoring: &Scoring,
+    allowed: &[String],
+    ck: &mut Checker,
+) -> Option<Rule> {
+    let name = match rule.name.as_deref().map(str::trim) {
+        Some(n) if !n.is_empty() => n.to_string(),
+        _ => {
+            ck.add(path, None, "the rule has no name; add `name: ...`");
+            String::new()
+        }
+    };
+    let label = (!name.is_empty()).then_some(name.as_str());
+    let mut range = |key: &str, given: &Option<ScoreRange>, bins: u32| -> Option<(u32, u32)> {
+        let given = given.as_ref()?;
+        let p = format!("{path}.{key}");
+        let (lo, hi) = match given {
+            ScoreRange::One(v) => (*v, *v),
+            ScoreRange::List(v) if v.len() == 2 => (v[0], v[1]),
+            ScoreRange::List(v) => {
+                ck.add(
+                    &p,
+                    label,
+                    format!("{v:?} is not a range; write `{key}: [low, high]` or `{key}: 5`"),
+                );
+                return None;
+            }
+        };
+        let b = i64::from(bins);
+        if lo < 1 || hi > b || lo > hi {
+            let why = if lo > hi {
+                "low is above high".to_string()
+            } else {
+                format!("{key} scores run from 1 to {bins}")
+            };
+            ck.add(
+                &p,
+                label,
+                format!("range [{lo}, {hi}] is outside 1..{bins} ({why})"),
+            );
+            return None;
+        }
+        Some((lo as u32, hi as u32))
+    };
+    let r = range("r", &rule.r, scoring.recency.bins);
+    let f = range("f", &rule.f, scoring.frequency.bins);
+    let m = range("m", &rule.m, scoring.monetary.bins);
+    let cells = rule.cells.as_ref().map(|cells| {
+        let mut out = Vec::new();
+        for (j, c) in cells.iter().enumerate() {
+            let text = c.text();
+            match crate::rfm::parse_cell(&text, scoring) {
+                Ok(canonical) => out.push(canonical),
+                Err(why) => ck.add(&format!("{path}.cells[{j}]"), label, why),
+            }
+        }
+        out
+    });
+    if cells.as_ref().is_some_and(|c| c.is_empty())
+        && rule.cells.as_ref().is_some_and(|c| c.is_empty())
+    {
+        ck.add(
+            &format!("{path}.cells"),
+            label,
+            "is an empty list; list cells such as \"555\" or remove the key",
+        );
+    }
+    let when = rule.when.clone();
+    if let Some(w) = &when {
+        if let Err(why) = segment::parse_when(w, allowed) {
+            ck.add(&format!("{path}.when"), label, why);
+        }
+    }
+    if rule.r.is_none()
+        && rule.f.is_none()
+        && rule.m.is_none()
+        && rule.cells.is_none()
+        && when.is_none()
+    {
+        ck.add(
+            path,
+            label,
+            "the rule has no condition; give r/f/m ranges, `cells` or `when` (a catch-all is `segments.default`)",
+        );
+    }
+    Some(Rule {
+        name,
+        description: rule.description.clone(),
+        r,
+        f,
+        m,
+        cells,
+        when,
+    })
+}

@@ -1,0 +1,185 @@
+//! Every way a run can fail, each carrying what the user needs to fix it, and the exit code
+//! it maps to (1 = data or runtime error, 2 = usage or config error).
+
+use std::path::PathBuf;
+
+use crate::config::Problem;
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A failure of `rfmseg`, rendered as one paragraph on stderr.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    ConfigRead {
+        /// The config path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+
+    /// The config file is not valid YAML, or a value has the wrong type.
+    #[error("{path}:{line}:{column}: {message}")]
+    ConfigSyntax {
+        /// The config path.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// The config parsed but has one or more problems; all of them are listed.
+    #[error("{} problem{} in config {}:\n{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, path.display(), render_problems(path, problems))]
+    ConfigInvalid {
+        /// The config path.
+        path: PathBuf,
+        /// Every problem found.
+        problems: Vec<Problem>,
+    },
+
+    /// A command-line value is invalid.
+    #[error("{0}")]
+    Usage(String),
+
+    /// An input path, glob or folder names no file.
+    #[error("input {pattern} matches no {what}; check the path (relative paths are read from the current directory, {cwd})")]
+    InputNotFound {
+        /// The path or glob as given.
+        pattern: String,
+        /// "file", "CSV or Parquet file", ...
+        what: &'static str,
+        /// The current directory.
+        cwd: String,
+    },
+
+    /// An input file has an extension that is neither CSV nor Parquet.
+    #[error("input {path}: unsupported file type; rfmseg reads .csv and .parquet (.pq) files")]
+    InputUnsupported {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A mapped or group_by column is missing from an input file.
+    #[error("input {path}: column {column:?} ({role}) is missing; the file has columns {available}. Fix input.columns{hint} in the config")]
+    InputColumnMissing {
+        /// The file.
+        path: PathBuf,
+        /// The missing column.
+        column: String,
+        /// The role it was mapped to.
+        role: String,
+        /// The columns the file has.
+        available: String,
+        /// Where to fix it.
+        hint: &'static str,
+    },
+
+    /// A column has an unusable type in an input file.
+    #[error("input {path}: column {column:?} ({role}) has type {dtype}, expected {expected}")]
+    InputColumnType {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+        /// Its role.
+        role: String,
+        /// Its type in the file.
+        dtype: String,
+        /// What the role accepts.
+        expected: &'static str,
+    },
+
+    /// A value cannot be read as its role's type.
+    #[error("{0}")]
+    InputValue(Box<BadValue>),
+
+    /// An input file could not be read or decoded.
+    #[error("input {path}: {message}")]
+    InputRead {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// The inputs hold no order line at all.
+    #[error("no order lines: the input ({files}) has no data rows")]
+    NoOrderLines {
+        /// The files read.
+        files: String,
+    },
+
+    /// Every line was dropped or no customer has a purchase.
+    #[error("no customer to score: {0}")]
+    NoCustomers(String),
+
+    /// The output path is unusable.
+    #[error("output {path}: {message}")]
+    Output {
+        /// The output path.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// A failure inside the query engine, with what rfmseg was doing.
+    #[error("{context}: {source}")]
+    Engine {
+        /// What was being done.
+        context: String,
+        /// The engine's error.
+        source: polars::error::PolarsError,
+    },
+}
+
+impl Error {
+    /// The process exit code for this error: 2 for usage and config errors, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::ConfigRead { .. }
+            | Error::ConfigSyntax { .. }
+            | Error::ConfigInvalid { .. }
+            | Error::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Wrap an engine error with what rfmseg was doing.
+    pub fn engine(context: impl Into<String>) -> impl FnOnce(polars::error::PolarsError) -> Error {
+        let context = context.into();
+        move |source| Error::Engine { context, source }
+    }
+}
+
+fn render_problems(path: &std::path::Path, problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {}", p.render(path)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A value in an input file that cannot be read as its role's type.
+#[derive(Debug, thiserror::Error)]
+#[error("input {path}, {place}, column {column:?} ({role}): cannot read {value:?} as {expected}. {fix}", path = .path.display())]
+pub struct BadValue {
+    /// The file.
+    pub path: PathBuf,
+    /// "row 12 (line 13)" or "row 12".
+    pub place: String,
+    /// The column in the file.
+    pub column: String,
+    /// The role.
+    pub role: String,
+    /// The offending value, as written.
+    pub value: String,
+    /// What was expected.
+    pub expected: String,
+    /// What would fix it.
+    pub fix: String,
+}

@@ -1,0 +1,422 @@
+//! Input files -> one LazyFrame of order lines with the canonical columns
+//! (group_by..., customer_id, order_date: Date, amount: Float64, order_id), schema checked up
+//! front per file. Values are parsed strictly: when the engine reports a bad value, [`diagnose`]
+//! rescans the files to name the file, row, column and value.
+
+mod paths;
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+pub use paths::{format_of, resolve, Format, SourceFile};
+
+use crate::columns::*;
+use crate::config::InputSettings;
+use crate::error::{BadValue, Error, Result};
+
+/// What to read and how: the mapped columns and the group_by columns.
+#[derive(Debug, Clone)]
+pub struct Spec<'a> {
+    /// input: section.
+    pub input: &'a InputSettings,
+    /// analysis.group_by columns.
+    pub group_by: &'a [String],
+}
+
+/// One role: its canonical name, the file's column name, and what it accepts.
+#[derive(Debug, Clone)]
+struct Role {
+    canonical: String,
+    column: String,
+    label: String,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// customer_id, order_id, group_by: kept as written.
+    Key,
+    /// A calendar date.
+    Date,
+    /// A number.
+    Amount,
+}
+
+impl Spec<'_> {
+    fn roles(&self) -> Vec<Role> {
+        let c = &self.input.columns;
+        let role = |canonical: &str, column: &str, label: &str, kind| Role {
+            canonical: canonical.to_string(),
+            column: column.to_string(),
+            label: label.to_string(),
+            kind,
+        };
+        let mut roles: Vec<Role> = self
+            .group_by
+            .iter()
+            .map(|g| role(g, g, "group_by", Kind::Key))
+            .collect();
+        roles.push(role(CUSTOMER_ID, &c.customer_id, "customer_id", Kind::Key));
+        roles.push(role(ORDER_DATE, &c.order_date, "order_date", Kind::Date));
+        roles.push(role(AMOUNT, &c.amount, "amount", Kind::Amount));
+        if let Some(o) = &c.order_id {
+            roles.push(role(ORDER_ID, o, "order_id", Kind::Key));
+        }
+        roles
+    }
+}
+
+/// Open one file lazily, as written (CSV: every column as text).
+fn scan_file(file: &SourceFile) -> Result<LazyFrame> {
+    let target = PlRefPath::new(file.path.to_string_lossy().as_ref());
+    let scanned = match file.format {
+        Format::Csv => LazyCsvReader::new(target)
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_glob(false)
+            .finish(),
+        Format::Parquet => LazyFrame::scan_parquet(
+            target,
+            ScanArgsParquet {
+                glob: false,
+                ..Default::default()
+            },
+        ),
+    };
+    scanned.map_err(|e| read_error(&file.path, &e))
+}
+
+fn read_error(path: &Path, e: &PolarsError) -> Error {
+    Error::InputRead {
+        path: path.to_path_buf(),
+        message: first_line(&e.to_string()),
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
+}
+
+/// A file's schema, read from its header or footer.
+fn schema_of(file: &SourceFile, lf: &mut LazyFrame) -> Result<SchemaRef> {
+    lf.collect_schema().map_err(|e| read_error(&file.path, &e))
+}
+
+/// The type a key column takes in the combined frame: its type where every file agrees,
+/// text otherwise.
+fn common_types(roles: &[Role], schemas: &[SchemaRef]) -> Vec<DataType> {
+    roles
+        .iter()
+        .map(|role| {
+            let mut types = schemas.iter().map(|s| {
+                let dt = s
+                    .get(role.column.as_str())
+                    .cloned()
+                    .unwrap_or(DataType::String);
+                if matches!(dt, DataType::Categorical(..) | DataType::Enum(..)) {
+                    DataType::String
+                } else {
+                    dt
+                }
+            });
+            let first = types.next().unwrap_or(DataType::String);
+            if types.all(|t| t == first) {
+                first
+            } else {
+                DataType::String
+            }
+        })
+        .collect()
+}
+
+/// The order lines of all `files` in canonical columns (see the module docs).
+pub fn scan(files: &[SourceFile], spec: &Spec) -> Result<LazyFrame> {
+    let (frames, _) = canonical_frames(files, spec, true)?;
+    concat(frames, UnionArgs::default()).map_err(Error::engine("combining the input files"))
+}
+
+/// Per file: the canonical frame (`strict` parsing raises on a bad value; otherwise bad
+/// values become null and `__bad_<role>` flags mark them) and the roles.
+fn canonical_frames(
+    files: &[SourceFile],
+    spec: &Spec,
+    strict: bool,
+) -> Result<(Vec<LazyFrame>, Vec<Role>)> {
+    let roles = spec.roles();
+    let mut scans = Vec::with_capacity(files.len());
+    let mut schemas = Vec::with_capacity(files.len());
+    for file in files {
+        let mut lf = scan_file(file)?;
+        let schema = schema_of(file, &mut lf)?;
+        for role in &roles {
+            if schema.get(role.column.as_str()).is_none() {
+                let available: Vec<String> =
+                    schema.iter_names().map(|n| format!("{n:?}")).collect();
+                return Err(Error::InputColumnMissing {
+                    path: file.path.clone(),
+                    column: role.column.clone(),
+                    role: role.label.clone(),
+                    available: available.join(", "),
+                    hint: if role.label == "group_by" {
+                        " or analysis.group_by"
+                    } else {
+                        ""
+                    },
+                });
+            }
+        }
+        scans.push(lf);
+        schemas.push(schema);
+    }
+    let types = common_types(&roles, &schemas);
+    let mut frames = Vec::with_capacity(files.len());
+    for ((file, lf), schema) in files.iter().zip(scans).zip(&schemas) {
+        let mut exprs = Vec::new();
+        for (role, common) in roles.iter().zip(&types) {
+            let dtype = schema
+                .get(role.column.as_str())
+                .cloned()
+                .expect("checked above");
+            let (value, bad) = role_expr(
+                file,
+                role,
+                &dtype,
+                common,
+                spec.input.date_format.as_deref(),
+                strict,
+            )?;
+            exprs.push(value.alias(role.canonical.as_str()));
+            if let Some(bad) = bad {
+                exprs.push(bad.alias(bad_flag(role)));
+                exprs.push(
+                    col(role.column.as_str())
+                        .cast(DataType::String)
+                        .alias(raw_text(role)),
+                );
+            }
+        }
+        if !strict {
+            exprs.push(col(SOURCE_ROW));
+        }
+        let lf = if strict {
+            lf
+        } else {
+            lf.with_row_index(SOURCE_ROW, None)
+        };
+        frames.push(lf.select(exprs));
+    }
+    Ok((frames, roles))
+}
+
+/// The canonical expression of one role in one file and, when not strict, a flag that is
+/// true where a written value could not be read.
+fn role_expr(
+    file: &SourceFile,
+    role: &Role,
+    dtype: &DataType,
+    common: &DataType,
+    date_format: Option<&str>,
+    strict: bool,
+) -> Result<(Expr, Option<Expr>)> {
+    let raw = || col(role.column.as_str());
+    let type_error = |expected: &'static str| Error::InputColumnType {
+        path: file.path.clone(),
+        column: role.column.clone(),
+        role: role.label.clone(),
+        dtype: dtype.to_string(),
+        expected,
+    };
+    let is_text = matches!(
+        dtype,
+        DataType::String | DataType::Categorical(..) | DataType::Enum(..)
+    );
+    Ok(match role.kind {
+        Kind::Key => {
+            let e = raw().cast(common.clone());
+            if common == &DataType::String {
+                // An empty or blank id is a missing one (a guest checkout).
+                (blank_to_null(e), None)
+            } else {
+                (e, None)
+            }
+        }
+        Kind::Amount => {
+            if is_text {
+                let text = blank_to_null(raw().cast(DataType::String));
+                if strict {
+                    (text.strict_cast(DataType::Float64), None)
+                } else {
+                    let parsed = text.clone().cast(DataType::Float64);
+                    let bad = text.is_not_null().and(parsed.clone().is_null());
+                    (parsed, Some(bad))
+                }
+            } else if dtype.is_primitive_numeric() || matches!(dtype, DataType::Decimal(..)) {
+                (raw().cast(DataType::Float64), None)
+            } else {
+                return Err(type_error(
+                    "a number (integer, float or decimal), or text holding one",
+                ));
+            }
+        }
+        Kind::Date => match dtype {
+            DataType::Date => (raw(), None),
+            DataType::Datetime(..) => (raw().dt().date(), None),
+            _ if is_text => {
+                let text = blank_to_null(raw().cast(DataType::String));
+                let parsed = |strict| parse_date(text.clone(), date_format, strict);
+                if strict {
+                    (parsed(true), None)
+                } else {
+                    let value = parsed(false);
+                    let bad = text.is_not_null().and(value.clone().is_null());
+                    (value, Some(bad))
+                }
+            }
+            _ => return Err(type_error("a date, a datetime, or text holding a date")),
+        },
+    })
+}
+
+/// Empty or blank text is a missing value.
+fn blank_to_null(text: Expr) -> Expr {
+    when(text.clone().str().strip_chars(lit(NULL)).eq(lit("")))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(text)
+}
+
+/// Text -> Date. With a format: as that format says (time parts are read and dropped). Without:
+/// ISO 8601, `YYYY-MM-DD` optionally followed by a time (`T` or space); the calendar date as
+/// written is the date, whatever the time zone.
+fn parse_date(text: Expr, format: Option<&str>, strict: bool) -> Expr {
+    let options = |fmt: &str| StrptimeOptions {
+        format: Some(fmt.into()),
+        strict,
+        exact: true,
+        cache: true,
+    };
+    match format {
+        Some(fmt) => text.str().to_date(options(fmt)),
+        None => {
+            let iso = when(text.clone().str().len_chars().eq(lit(10)).or(
+                text.clone().str().slice(lit(10), lit(1)).is_in(
+                    lit(Series::new("sep".into(), ["T", " "])).implode(false),
+                    false,
+                ),
+            ))
+            .then(text.clone().str().slice(lit(0), lit(10)))
+            .otherwise(text);
+            iso.str().to_date(options("%Y-%m-%d"))
+        }
+    }
+}
+
+/// After the engine refused a value: rescan the files without strict parsing and name the
+/// first bad value (file order, then row). None when no value is bad (the failure was
+/// something else).
+pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
+    let (frames, roles) = canonical_frames(files, spec, false)?;
+    for (file, mut lf) in files.iter().zip(frames) {
+        let schema = lf
+            .collect_schema()
+            .map_err(|e| read_error(&file.path, &e))?;
+        let checked: Vec<&Role> = roles
+            .iter()
+            .filter(|r| schema.contains(&bad_flag(r)))
+            .collect();
+        let Some(any_bad) = checked
+            .iter()
+            .map(|r| col(bad_flag(r).as_str()))
+            .reduce(|a, b| a.or(b))
+        else {
+            continue;
+        };
+        let first = lf
+            .filter(any_bad)
+            .limit(1)
+            .collect()
+            .map_err(|e| read_error(&file.path, &e))?;
+        if first.height() == 0 {
+            continue;
+        }
+        let cell = |name: &str| {
+            first
+                .column(name)
+                .ok()
+                .and_then(|c| c.get(0).ok().map(|v| v.into_static()))
+        };
+        let row = cell(SOURCE_ROW)
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0)
+            + 1;
+        for role in checked {
+            if cell(&bad_flag(role)) != Some(AnyValue::Boolean(true)) {
+                continue;
+            }
+            let value = match cell(&raw_text(role)) {
+                Some(AnyValue::StringOwned(s)) => s.to_string(),
+                Some(AnyValue::String(s)) => s.to_string(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let place = match file.format {
+                Format::Csv => format!("row {row} (line {})", row + 1),
+                Format::Parquet => format!("row {row}"),
+            };
+            let (expected, fix) = match role.kind {
+                Kind::Amount => (
+                    "a number".to_string(),
+                    "Amounts are plain numbers with a '.' decimal point and no currency sign or thousands separator (e.g. 1234.50, -20).".to_string(),
+                ),
+                _ => match &spec.input.date_format {
+                    Some(f) => (
+                        format!("a date in input.date_format {f:?}"),
+                        "Fix the value, or set input.date_format to the format the file uses.".to_string(),
+                    ),
+                    None => (
+                        "an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string(),
+                        "Fix the value, or set input.date_format to the format the file uses, e.g. \"%d/%m/%Y\".".to_string(),
+                    ),
+                },
+            };
+            return Ok(Some(Error::InputValue(Box::new(BadValue {
+                path: file.path.clone(),
+                place,
+                column: role.column.clone(),
+                role: role.label.clone(),
+                value,
+                expected,
+                fix,
+            }))));
+        }
+    }
+    Ok(None)
+}
+
+fn bad_flag(role: &Role) -> PlSmallStr {
+    format!("__bad_{}", role.label).into()
+}
+
+fn raw_text(role: &Role) -> String {
+    format!("__raw_{}", role.label)
+}
+
+/// The latest order date among lines with a customer, a date and an amount (the default
+/// `as_of`), as days since 1970-01-01; None when there is no such line.
+pub fn latest_date(lines: LazyFrame) -> Result<Option<i32>> {
+    let df = lines
+        .filter(
+            col(CUSTOMER_ID)
+                .is_not_null()
+                .and(col(AMOUNT).is_not_null()),
+        )
+        .select([col(ORDER_DATE).max().cast(DataType::Int32)])
+        .collect_with_engine(Engine::Streaming)
+        .map_err(Error::engine("finding the latest order date"))?
+        .unwrap_single();
+    Ok(df
+        .columns()
+        .first()
+        .and_then(|c| c.get(0).ok())
+        .and_then(|v| v.extract::<i32>()))
+}

@@ -1,0 +1,19 @@
+//! rfmseg: per-customer Recency, Frequency, Monetary metrics, 1-to-N scores and named
+//! segments from retail order lines, written as Parquet.
+//!
+//! The pipeline, one module a step:
+//! [`config`] (YAML -> checked settings) -> [`input`] (files -> one LazyFrame of lines) ->
+//! [`rfm`] (lines -> customers -> scores) -> [`segment`] (rules -> segment names) ->
+//! [`output`] (atomic Parquet) -> [`report`] (the summary people read). [`run`] drives it.
+
+pub mod columns;
+pub mod config;
+pub mod error;
+pub mod input;
+pub mod output;
+pub mod report;
+pub mod rfm;
+pub mod run;
+pub mod segment;
+
+pub use error::{Error, Result};

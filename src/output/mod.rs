@@ -1,0 +1,102 @@
+//! The result -> Parquet, atomically: written to a temporary file beside the target, read
+//! back and checked, then renamed into place. A failed run leaves no new file and leaves an
+//! earlier output untouched.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// Refuse an output path that cannot be written, before any work is done.
+pub fn check_target(target: &Path) -> Result<()> {
+    let fail = |message: String| Error::Output {
+        path: target.to_path_buf(),
+        message,
+    };
+    if target.is_dir() {
+        return Err(fail(
+            "is a folder; give a file path such as out/segments.parquet".into(),
+        ));
+    }
+    if target.file_name().is_none() {
+        return Err(fail(
+            "has no file name; give a file path such as out/segments.parquet".into(),
+        ));
+    }
+    let mut parent = target.parent();
+    while let Some(p) = parent {
+        if p.as_os_str().is_empty() {
+            break;
+        }
+        if p.exists() {
+            if !p.is_dir() {
+                return Err(fail(format!("{} is a file, not a folder", p.display())));
+            }
+            break;
+        }
+        parent = p.parent();
+    }
+    Ok(())
+}
+
+fn temp_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}.rfmseg-{}.tmp", std::process::id()))
+}
+
+/// Write `df` to `target` as Parquet, atomically.
+pub fn write_parquet(df: &mut DataFrame, target: &Path) -> Result<()> {
+    check_target(target)?;
+    let fail = |message: String| Error::Output {
+        path: target.to_path_buf(),
+        message,
+    };
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| fail(format!("cannot create folder {}: {e}", parent.display())))?;
+    }
+    let temp = temp_path(target);
+    let written = write_and_verify(df, &temp);
+    if let Err(message) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(fail(message));
+    }
+    std::fs::rename(&temp, target).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        fail(format!("cannot move the finished file into place: {e}"))
+    })
+}
+
+fn write_and_verify(df: &mut DataFrame, temp: &Path) -> std::result::Result<(), String> {
+    let file = File::create(temp).map_err(|e| format!("cannot create {}: {e}", temp.display()))?;
+    ParquetWriter::new(&file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(df)
+        .map_err(|e| format!("cannot write Parquet: {e}"))?;
+    file.sync_all()
+        .map_err(|e| format!("cannot flush {}: {e}", temp.display()))?;
+    drop(file);
+    let rows = LazyFrame::scan_parquet(
+        PlRefPath::new(temp.to_string_lossy().as_ref()),
+        ScanArgsParquet::default(),
+    )
+    .and_then(|lf| lf.select([len()]).collect())
+    .map_err(|e| format!("the written file does not read back: {e}"))?;
+    let count = rows
+        .columns()
+        .first()
+        .and_then(|c| c.get(0).ok())
+        .and_then(|v| v.extract::<u64>());
+    if count != Some(df.height() as u64) {
+        return Err(format!(
+            "the written file reads back {count:?} rows, expected {}",
+            df.height()
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! Summaries people read: what a run read, dropped, scored and wrote, and the segment table.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+/// Where every input line went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineCounts {
+    /// Data rows read from all files.
+    pub read: u64,
+    /// Dropped: no customer_id (guest checkouts).
+    pub null_customer: u64,
+    /// Dropped: no order_date.
+    pub null_date: u64,
+    /// Dropped: no amount.
+    pub null_amount: u64,
+    /// Ignored: dated after as_of.
+    pub after_as_of: u64,
+    /// Ignored: before the window.
+    pub outside_window: u64,
+    /// Dropped by `returns: exclude`.
+    pub returns_excluded: u64,
+    /// Purchase lines used.
+    pub purchases: u64,
+    /// Return lines used.
+    pub returns: u64,
+}
+
+/// One line of the segment table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentRow {
+    /// Segment name.
+    pub name: String,
+    /// Customers in it.
+    pub customers: u64,
+    /// Share of scored customers.
+    pub share: f64,
+    /// Share of net revenue (sum of kept lines).
+    pub revenue_share: f64,
+}
+
+/// A score level no customer has (an empty bin).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmptyLevel {
+    /// r, f or m.
+    pub score: &'static str,
+    /// The level.
+    pub level: u32,
+    /// Partitions (groups) where it is empty, of `of`.
+    pub groups: u64,
+    /// Number of partitions.
+    pub of: u64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Input files read.
+    pub files: Vec<PathBuf>,
+    /// Line accounting.
+    pub lines: LineCounts,
+    /// The as_of used.
+    pub as_of: NaiveDate,
+    /// True when as_of came from the data.
+    pub as_of_from_data: bool,
+    /// Window length, if any.
+    pub window_days: Option<u32>,
+    /// Customers scored (output rows).
+    pub customers: u64,
+    /// Customers with lines in the window but no purchase (returns only).
+    pub unscored: u64,
+    /// The segment table, in rule order then the default.
+    pub segments: Vec<SegmentRow>,
+    /// Empty score levels.
+    pub empty_levels: Vec<EmptyLevel>,
+    /// Where the result was written.
+    pub output: Option<PathBuf>,
+}
+
+fn n(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl RunReport {
+    /// The summary printed on stderr after a run.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let l = &self.lines;
+        let files = match self.files.as_slice() {
+            [one] => one.display().to_string(),
+            many => format!("{} files", many.len()),
+        };
+        let _ = writeln!(s, "read {} lines from {files}", n(l.read));
+        let _ = writeln!(
+            s,
+            "  dropped: {} without customer_id, {} without order_date, {} without amount",
+            n(l.null_customer),
+            n(l.null_date),
+            n(l.null_amount)
+        );
+        let window = match self.window_days {
+            Some(w) => format!("the {w} days up to it"),
+            None => "all history".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "  as_of {}{}; window: {window}",
+            self.as_of,
+            if self.as_of_from_data {
+                " (latest order date)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(
+            s,
+            "  ignored: {} after as_of, {} outside the window, {} returns excluded",
+            n(l.after_as_of),
+            n(l.outside_window),
+            n(l.returns_excluded)
+        );
+        let _ = writeln!(
+            s,
+            "  used: {} purchase lines, {} return lines",
+            n(l.purchases),
+            n(l.returns)
+        );
+        let _ = writeln!(
+            s,
+            "scored {} customers; {} not scored (returns only, no purchase in the window)",
+            n(self.customers),
+            n(self.unscored)
+        );
+        for e in &self.empty_levels {
+            if e.of > 1 {
+                let _ = writeln!(
+                    s,
+                    "  note: {} score {} is empty in {} of {} groups (tied values)",
+                    e.score, e.level, e.groups, e.of
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "  note: {} score {} is empty (tied values share a score)",
+                    e.score, e.level
+                );
+            }
+        }
+        let width = self
+            .segments
+            .iter()
+            .map(|r| r.name.chars().count())
+            .max()
+            .unwrap_or(7)
+            .max(7);
+        let _ = writeln!(
+            s,
+            "  {:<width$}  {:>9}  {:>6}  {:>7}",
+            "segment", "customers", "share", "revenue"
+        );
+        for r in &self.segments {
+            let _ = writeln!(
+                s,
+                "  {:<width$}  {:>9}  {:>5.1}%  {:>6.1}%",
+                r.name,
+                n(r.customers),
+                r.share * 100.0,
+                r.revenue_share * 100.0
+            );
+        }
+        if let Some(out) = &self.output {
+            let _ = writeln!(s, "wrote {} ({} rows)", out.display(), n(self.customers));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(n(0), "0");
+        assert_eq!(n(999), "999");
+        assert_eq!(n(1000), "1,000");
+        assert_eq!(n(1234567), "1,234,567");
+    }
+}

@@ -1,0 +1,134 @@
+//! Lines -> one row per (group..., customer_id): the metrics' raw material and the counters
+//! that explain every line that was not used.
+
+use polars::prelude::*;
+
+use crate::columns::*;
+use crate::config::{Analysis, Frequency, Monetary, Returns};
+
+/// The observation window, as days since 1970-01-01.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// Last observed day, inclusive. None: no line is cut by date (the default `as_of` is
+    /// then the latest date, found after aggregation).
+    pub as_of: Option<i32>,
+    /// Only lines with `as_of - date < window_days` count (needs `as_of`).
+    pub window_days: Option<u32>,
+}
+
+/// Fold `lines` (columns: group_by..., customer_id, order_date: Date, amount: Float64 and,
+/// when mapped, order_id) into one row per (group..., customer_id), null ids included so that
+/// their lines are counted. Columns: the keys, `__n_*` counters, `__sum_minor`,
+/// first/last purchase dates, `frequency` (Int64) and `__max_line_date`.
+pub fn aggregate(lines: LazyFrame, analysis: &Analysis, window: Window) -> LazyFrame {
+    let date = || col(ORDER_DATE);
+    let amount = || col(AMOUNT);
+    let dated = || date().is_not_null().and(amount().is_not_null());
+    let valid = || col(CUSTOMER_ID).is_not_null().and(dated());
+    let (in_time, in_window) = match window.as_of {
+        None => (lit(true), lit(true)),
+        Some(as_of) => {
+            let day = || date().cast(DataType::Int32);
+            let in_window = match window.window_days {
+                None => lit(true),
+                // as_of - date < W  <=>  date > as_of - W
+                Some(w) => day().gt(lit(i64::from(as_of) - i64::from(w))),
+            };
+            (day().lt_eq(lit(as_of)), in_window)
+        }
+    };
+    let observed = dated().and(in_time.clone()).and(in_window.clone());
+    let is_return = amount().lt(lit(0.0));
+    let kept = match analysis.returns {
+        Returns::Net => observed.clone(),
+        Returns::Exclude => observed.clone().and(is_return.clone().not()),
+    };
+    let purchase = observed.clone().and(is_return.clone().not());
+    let scale = 10f64.powi(analysis.monetary_decimals as i32);
+    let minor = (amount() * lit(scale))
+        .round(0, RoundMode::HalfAwayFromZero)
+        .cast(DataType::Int64);
+    let count = |e: Expr| e.cast(DataType::Int64).sum();
+    let frequency = match analysis.frequency {
+        Frequency::Orders => col(ORDER_ID)
+            .filter(purchase.clone())
+            .drop_nulls()
+            .n_unique()
+            .cast(DataType::Int64),
+        Frequency::Lines => count(purchase.clone()),
+        Frequency::Days => date()
+            .filter(purchase.clone())
+            .n_unique()
+            .cast(DataType::Int64),
+    };
+    let mut keys: Vec<Expr> = analysis.group_by.iter().map(|g| col(g.as_str())).collect();
+    keys.push(col(CUSTOMER_ID));
+    lines.group_by(keys).agg([
+        len().cast(DataType::Int64).alias(N_LINES),
+        count(date().is_null()).alias(N_NULL_DATE),
+        count(date().is_not_null().and(amount().is_null())).alias(N_NULL_AMOUNT),
+        count(dated().and(in_time.clone().not())).alias(N_AFTER_AS_OF),
+        count(dated().and(in_time).and(in_window.not())).alias(N_OUTSIDE_WINDOW),
+        count(match analysis.returns {
+            Returns::Exclude => observed.clone().and(is_return.clone()),
+            Returns::Net => lit(false),
+        })
+        .alias(N_RETURNS_EXCLUDED),
+        count(purchase.clone()).alias(N_PURCHASES),
+        count(kept.clone().and(is_return)).alias(N_RETURNS),
+        minor.filter(kept).sum().alias(SUM_MINOR),
+        date()
+            .filter(purchase.clone())
+            .min()
+            .alias(FIRST_ORDER_DATE),
+        date().filter(purchase).max().alias(LAST_ORDER_DATE),
+        frequency.alias(FREQUENCY),
+        date().filter(valid()).max().alias(MAX_LINE_DATE),
+    ])
+}
+
+/// From the aggregate, the scored customers with the contract's metric columns: rows with
+/// an id and at least one purchase; `recency_days` counted back from `as_of` (days since
+/// 1970-01-01).
+pub fn customers(aggregated: LazyFrame, analysis: &Analysis, as_of: i32) -> LazyFrame {
+    let scale = 10f64.powi(analysis.monetary_decimals as i32);
+    let total = col(SUM_MINOR).cast(DataType::Float64);
+    let monetary = match analysis.monetary {
+        Monetary::Total => divide_exactly(total, scale),
+        Monetary::Average => divide_exactly(total / col(FREQUENCY).cast(DataType::Float64), scale),
+    };
+    let mut columns: Vec<Expr> = analysis.group_by.iter().map(|g| col(g.as_str())).collect();
+    columns.extend([
+        col(CUSTOMER_ID),
+        (lit(i64::from(as_of))
+            - col(LAST_ORDER_DATE)
+                .cast(DataType::Int32)
+                .cast(DataType::Int64))
+        .alias(RECENCY_DAYS),
+        col(FREQUENCY),
+        monetary.alias(MONETARY),
+        col(FIRST_ORDER_DATE),
+        col(LAST_ORDER_DATE),
+        col(SUM_MINOR),
+    ]);
+    aggregated
+        .filter(
+            col(CUSTOMER_ID)
+                .is_not_null()
+                .and(col(LAST_ORDER_DATE).is_not_null()),
+        )
+        .select(columns)
+}
+
+/// `e / divisor` in IEEE division, value by value. polars divides a float column by a scalar
+/// as a multiplication by its reciprocal, which is one ulp off for most amounts
+/// (9999 * (1 / 100) = 99.99000000000001); the contract's `sum / 10^d` must give 99.99.
+fn divide_exactly(e: Expr, divisor: f64) -> Expr {
+    e.map(
+        move |c| {
+            let values = c.f64()?.apply_values(|v| v / divisor);
+            Ok(values.into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Float64)),
+    )
+}

@@ -1,0 +1,421 @@
+//! `rfmseg run`: input -> aggregate -> score -> segment -> output, and the run summary.
+//!
+//! Two queries: the line scan and per-customer aggregation (streaming, the heavy part; memory
+//! grows with customers, not lines), then scoring and segmenting over the per-customer frame,
+//! which ranks need whole anyway.
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use crate::columns::*;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::input::{self, SourceFile, Spec};
+use crate::report::{EmptyLevel, LineCounts, RunReport, SegmentRow};
+use crate::{output, rfm, segment};
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Print the optimised plans instead of running.
+    pub explain: bool,
+}
+
+/// What `run` produced.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The optimised plans (with `explain`).
+    Explained(String),
+    /// The run's summary.
+    Done(RunReport),
+}
+
+const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+
+/// Days since 1970-01-01.
+pub fn days(date: NaiveDate) -> i32 {
+    (date - EPOCH).num_days() as i32
+}
+
+fn date_of(days: i32) -> NaiveDate {
+    EPOCH + chrono::Duration::days(i64::from(days))
+}
+
+/// The engine failed on the input: name the bad value if there is one.
+fn explain_failure(files: &[SourceFile], spec: &Spec, context: &str, e: PolarsError) -> Error {
+    match input::diagnose(files, spec) {
+        Ok(Some(bad)) => bad,
+        Ok(None) => Error::Engine {
+            context: context.to_string(),
+            source: e,
+        },
+        Err(other) => other,
+    }
+}
+
+/// Run the whole job per `settings`.
+pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
+    let target = settings.output.clone().ok_or_else(|| {
+        Error::Usage(format!(
+            "no output path: set output.path in {} or pass --output FILE",
+            settings.source.display()
+        ))
+    })?;
+    output::check_target(&target)?;
+    let analysis = &settings.analysis;
+    let files = input::resolve(&settings.input.paths)?;
+    let spec = Spec {
+        input: &settings.input,
+        group_by: &analysis.group_by,
+    };
+    let lines = input::scan(&files, &spec)?;
+
+    let mut as_of = analysis.as_of.map(days);
+    let as_of_from_data = as_of.is_none();
+    if as_of.is_none() && analysis.window_days.is_some() {
+        as_of = input::latest_date(lines.clone()).map_err(|e| match e {
+            Error::Engine { context, source } => explain_failure(&files, &spec, &context, source),
+            other => other,
+        })?;
+        if as_of.is_none() {
+            return Err(no_lines_or_customers(&files, &spec, lines)?);
+        }
+    }
+    let window = rfm::Window {
+        as_of,
+        window_days: analysis.window_days,
+    };
+    let aggregated = rfm::aggregate(lines, analysis, window);
+
+    if options.explain {
+        let plan = aggregated
+            .explain(true)
+            .map_err(Error::engine("explaining the aggregation"))?;
+        let scored = finish(
+            rfm::customers(aggregated, analysis, as_of.unwrap_or(0)),
+            settings,
+        );
+        let plan2 = scored
+            .explain(true)
+            .map_err(Error::engine("explaining the scoring"))?;
+        return Ok(Outcome::Explained(format!(
+            "-- 1. scan and aggregate per customer (streaming engine)\n{plan}\n\n-- 2. score and segment{}\n{plan2}\n",
+            if as_of.is_none() { " (as_of: the latest order date, found in step 1)" } else { "" }
+        )));
+    }
+
+    let aggregated = aggregated
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(|e| explain_failure(&files, &spec, "aggregating the order lines", e))?;
+    let lines = line_counts(&aggregated)?;
+    if lines.read == 0 {
+        return Err(Error::NoOrderLines {
+            files: file_list(&files),
+        });
+    }
+    let as_of = match as_of {
+        Some(d) => d,
+        None => max_i32(&aggregated, MAX_LINE_DATE)?.ok_or_else(|| {
+            Error::NoCustomers(format!(
+                "none of the {} lines has a customer_id, an order_date and an amount",
+                lines.read
+            ))
+        })?,
+    };
+    let unscored = count_where(
+        &aggregated,
+        col(CUSTOMER_ID)
+            .is_not_null()
+            .and(col(N_PURCHASES).eq(lit(0)))
+            .and((col(N_RETURNS) + col(N_RETURNS_EXCLUDED)).gt(lit(0))),
+    )?;
+    let mut result = finish(rfm::customers(aggregated.lazy(), analysis, as_of), settings)
+        .collect()
+        .map_err(Error::engine("scoring and segmenting customers"))?;
+    if result.height() == 0 {
+        return Err(Error::NoCustomers(format!(
+            "no customer has a purchase line on or before as_of {} within the window ({} lines read; {} without customer_id, {} without order_date, {} without amount, {} after as_of, {} outside the window, {} returns excluded)",
+            date_of(as_of),
+            lines.read,
+            lines.null_customer,
+            lines.null_date,
+            lines.null_amount,
+            lines.after_as_of,
+            lines.outside_window,
+            lines.returns_excluded
+        )));
+    }
+    let segments = segment_table(&result, settings)?;
+    let empty_levels = empty_levels(&result, settings)?;
+    let _ = result.drop_in_place(SUM_MINOR);
+    output::write_parquet(&mut result, &target)?;
+    Ok(Outcome::Done(RunReport {
+        files: files.iter().map(|f| f.path.clone()).collect(),
+        lines,
+        as_of: date_of(as_of),
+        as_of_from_data,
+        window_days: analysis.window_days,
+        customers: result.height() as u64,
+        unscored,
+        segments,
+        empty_levels,
+        output: Some(target),
+    }))
+}
+
+/// Why there is nothing to score when the latest date is missing.
+fn no_lines_or_customers(files: &[SourceFile], _spec: &Spec, lines: LazyFrame) -> Result<Error> {
+    let rows = lines
+        .select([len()])
+        .collect_with_engine(Engine::Streaming)
+        .map_err(Error::engine("counting the order lines"))?
+        .unwrap_single();
+    let rows = first_u64(&rows).unwrap_or(0);
+    Ok(if rows == 0 {
+        Error::NoOrderLines {
+            files: file_list(files),
+        }
+    } else {
+        Error::NoCustomers(format!(
+            "none of the {rows} lines has a customer_id, an order_date and an amount"
+        ))
+    })
+}
+
+fn file_list(files: &[SourceFile]) -> String {
+    files
+        .iter()
+        .map(|f| f.path.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Scores, segment, contract column order and sort, plus `__sum_minor` for the summary.
+fn finish(customers: LazyFrame, settings: &Settings) -> LazyFrame {
+    let group_by = &settings.analysis.group_by;
+    let mut order: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
+    order.push(col(CUSTOMER_ID));
+    let mut columns = order.clone();
+    columns.extend(
+        [
+            RECENCY_DAYS,
+            FREQUENCY,
+            MONETARY,
+            FIRST_ORDER_DATE,
+            LAST_ORDER_DATE,
+            R,
+            F,
+            M,
+            RFM_CELL,
+            RFM_SCORE,
+            SEGMENT,
+            SUM_MINOR,
+        ]
+        .map(col),
+    );
+    rfm::score(customers, &settings.scoring, group_by)
+        .with_column(segment::segment_expr(&settings.segments, group_by))
+        .select(columns)
+        .sort_by_exprs(
+            order,
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(false),
+        )
+}
+
+fn first_u64(df: &DataFrame) -> Option<u64> {
+    df.columns()
+        .first()
+        .and_then(|c| c.get(0).ok())
+        .and_then(|v| v.extract::<u64>())
+}
+
+fn max_i32(df: &DataFrame, column: &str) -> Result<Option<i32>> {
+    let out = df
+        .clone()
+        .lazy()
+        .select([col(column).max().cast(DataType::Int32)])
+        .collect()
+        .map_err(Error::engine("finding the latest order date"))?;
+    Ok(out
+        .columns()
+        .first()
+        .and_then(|c| c.get(0).ok())
+        .and_then(|v| v.extract::<i32>()))
+}
+
+fn count_where(df: &DataFrame, predicate: Expr) -> Result<u64> {
+    let out = df
+        .clone()
+        .lazy()
+        .select([predicate.cast(DataType::UInt64).sum()])
+        .collect()
+        .map_err(Error::engine("summarising the run"))?;
+    Ok(first_u64(&out).unwrap_or(0))
+}
+
+/// Sum the per-customer line counters into the run's line accounting.
+fn line_counts(aggregated: &DataFrame) -> Result<LineCounts> {
+    let no_id = || col(CUSTOMER_ID).is_null();
+    let known = |c: &str| col(c).filter(no_id().not()).sum().cast(DataType::UInt64);
+    let out = aggregated
+        .clone()
+        .lazy()
+        .select([
+            col(N_LINES).sum().cast(DataType::UInt64).alias("read"),
+            col(N_LINES)
+                .filter(no_id())
+                .sum()
+                .cast(DataType::UInt64)
+                .alias("null_customer"),
+            known(N_NULL_DATE).alias("null_date"),
+            known(N_NULL_AMOUNT).alias("null_amount"),
+            known(N_AFTER_AS_OF).alias("after_as_of"),
+            known(N_OUTSIDE_WINDOW).alias("outside_window"),
+            known(N_RETURNS_EXCLUDED).alias("returns_excluded"),
+            known(N_PURCHASES).alias("purchases"),
+            known(N_RETURNS).alias("returns"),
+        ])
+        .collect()
+        .map_err(Error::engine("counting the order lines"))?;
+    let get = |name: &str| {
+        out.column(name)
+            .ok()
+            .and_then(|c| c.get(0).ok())
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0)
+    };
+    Ok(LineCounts {
+        read: get("read"),
+        null_customer: get("null_customer"),
+        null_date: get("null_date"),
+        null_amount: get("null_amount"),
+        after_as_of: get("after_as_of"),
+        outside_window: get("outside_window"),
+        returns_excluded: get("returns_excluded"),
+        purchases: get("purchases"),
+        returns: get("returns"),
+    })
+}
+
+/// Customers and revenue per segment, in rule order, then the default.
+fn segment_table(result: &DataFrame, settings: &Settings) -> Result<Vec<SegmentRow>> {
+    let table = result
+        .clone()
+        .lazy()
+        .group_by([col(SEGMENT)])
+        .agg([
+            len().cast(DataType::UInt64).alias("customers"),
+            col(SUM_MINOR)
+                .sum()
+                .cast(DataType::Float64)
+                .alias("revenue"),
+        ])
+        .collect()
+        .map_err(Error::engine("summarising segments"))?;
+    let names = table
+        .column(SEGMENT)
+        .and_then(|c| c.str().cloned())
+        .map_err(Error::engine("summarising segments"))?;
+    let customers = table
+        .column("customers")
+        .and_then(|c| c.u64().cloned())
+        .map_err(Error::engine("summarising segments"))?;
+    let revenue = table
+        .column("revenue")
+        .and_then(|c| c.f64().cloned())
+        .map_err(Error::engine("summarising segments"))?;
+    let total_customers: u64 = customers.into_no_null_iter().sum();
+    let total_revenue: f64 = revenue.iter().flatten().sum();
+    let mut rows: Vec<SegmentRow> = names
+        .iter()
+        .zip(customers.into_no_null_iter())
+        .zip(revenue.iter())
+        .map(|((name, c), r)| SegmentRow {
+            name: name.unwrap_or_default().to_string(),
+            customers: c,
+            share: c as f64 / total_customers.max(1) as f64,
+            revenue_share: if total_revenue != 0.0 {
+                r.unwrap_or(0.0) / total_revenue
+            } else {
+                0.0
+            },
+        })
+        .collect();
+    let position = |name: &str| {
+        settings
+            .segments
+            .rules
+            .iter()
+            .position(|r| r.name == name)
+            .unwrap_or(usize::MAX)
+    };
+    rows.sort_by_key(|r| position(&r.name));
+    Ok(rows)
+}
+
+/// Score levels no customer has, per metric (and in how many groups).
+fn empty_levels(result: &DataFrame, settings: &Settings) -> Result<Vec<EmptyLevel>> {
+    let group_by = &settings.analysis.group_by;
+    let s = &settings.scoring;
+    let mut found = Vec::new();
+    for (score, bins) in [
+        (R, s.recency.bins),
+        (F, s.frequency.bins),
+        (M, s.monetary.bins),
+    ] {
+        let present: Vec<Expr> = (1..=bins)
+            .map(|level| {
+                col(score)
+                    .eq(lit(level as i32))
+                    .any(true)
+                    .alias(format!("l{level}"))
+            })
+            .collect();
+        let per_group = if group_by.is_empty() {
+            result.clone().lazy().select(present)
+        } else {
+            result
+                .clone()
+                .lazy()
+                .group_by(group_by.iter().map(|g| col(g.as_str())).collect::<Vec<_>>())
+                .agg(present)
+        };
+        let absent: Vec<Expr> = (1..=bins)
+            .map(|level| {
+                col(format!("l{level}").as_str())
+                    .not()
+                    .cast(DataType::UInt64)
+                    .sum()
+                    .alias(format!("l{level}"))
+            })
+            .chain([len().cast(DataType::UInt64).alias("groups")])
+            .collect();
+        let out = per_group
+            .select(absent)
+            .collect()
+            .map_err(Error::engine("counting empty score levels"))?;
+        let get = |name: &str| {
+            out.column(name)
+                .ok()
+                .and_then(|c| c.get(0).ok())
+                .and_then(|v| v.extract::<u64>())
+                .unwrap_or(0)
+        };
+        let of = get("groups");
+        for level in 1..=bins {
+            let groups = get(&format!("l{level}"));
+            if groups > 0 {
+                found.push(EmptyLevel {
+                    score,
+                    level,
+                    groups,
+                    of,
+                });
+            }
+        }
+    }
+    Ok(found)
+}

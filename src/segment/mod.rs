@@ -1,0 +1,94 @@
+//! Segment rules -> one `when/then` chain: the first rule whose conditions all hold names
+//! the segment; no match gives the default. `when:` conditions are parsed by polars' SQL
+//! expression parser and may name only the score and metric columns and the group_by columns.
+
+use polars::prelude::*;
+
+use crate::columns::*;
+use crate::config::{Rule, Segments};
+
+/// Parse a `when:` condition and check the columns it names against `allowed`.
+pub fn parse_when(text: &str, allowed: &[String]) -> Result<Expr, String> {
+    if text.trim().is_empty() {
+        return Err("is empty; write a condition such as \"r <= 2 AND frequency >= 3\"".into());
+    }
+    let expr = polars::sql::sql_expr(text).map_err(|e| {
+        format!(
+            "{text:?} does not parse as a SQL condition ({}); write e.g. \"r <= 2 AND frequency >= 3\"",
+            first_line(&e.to_string())
+        )
+    })?;
+    let unknown: Vec<String> = expr
+        .clone()
+        .meta()
+        .root_names()
+        .into_iter()
+        .map(|n| n.to_string())
+        .filter(|n| !allowed.contains(n))
+        .collect();
+    if let Some(name) = unknown
+        .iter()
+        .find(|n| SQL_WORDS.contains(&n.to_ascii_uppercase().as_str()))
+    {
+        return Err(format!(
+            "{text:?} does not parse as a SQL condition: {name} stands where a value should; write e.g. \"r <= 2 AND frequency >= 3\""
+        ));
+    }
+    if let Some(name) = unknown.first() {
+        return Err(format!(
+            "{text:?} names unknown column {name:?}; a condition may use {}",
+            allowed.join(", ")
+        ));
+    }
+    Ok(expr)
+}
+
+/// Keywords that polars' parser accepts as bare column names in a broken condition.
+const SQL_WORDS: [&str; 10] = [
+    "AND", "OR", "NOT", "IN", "IS", "NULL", "BETWEEN", "LIKE", "THEN", "ELSE",
+];
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+/// The condition of one rule (its parts ANDed).
+fn condition(rule: &Rule, allowed: &[String]) -> Expr {
+    let mut parts = Vec::new();
+    for (column, range) in [(R, rule.r), (F, rule.f), (M, rule.m)] {
+        if let Some((lo, hi)) = range {
+            let (lo, hi) = (lo as i32, hi as i32);
+            parts.push(col(column).gt_eq(lit(lo)).and(col(column).lt_eq(lit(hi))));
+        }
+    }
+    if let Some(cells) = &rule.cells {
+        let list = Series::new("cells".into(), cells.as_slice());
+        parts.push(col(RFM_CELL).is_in(lit(list).implode(false), false));
+    }
+    if let Some(w) = &rule.when {
+        let expr = parse_when(w, allowed).expect("`when` was checked when the config was loaded");
+        parts.push(expr.fill_null(lit(false)));
+    }
+    parts
+        .into_iter()
+        .reduce(|a, b| a.and(b))
+        .expect("config validation refuses rules without a condition")
+}
+
+/// The `segment` column expression for `segments`, given the group_by columns a `when`
+/// may also use.
+pub fn segment_expr(segments: &Segments, group_by: &[String]) -> Expr {
+    let mut allowed: Vec<String> = WHEN_COLUMNS.iter().map(|s| s.to_string()).collect();
+    allowed.extend(group_by.iter().cloned());
+    // Built from the last rule back, so the first rule is tested first.
+    segments
+        .rules
+        .iter()
+        .rev()
+        .fold(lit(segments.default.as_str()), |otherwise, rule| {
+            when(condition(rule, &allowed))
+                .then(lit(rule.name.as_str()))
+                .otherwise(otherwise)
+        })
+        .alias(SEGMENT)
+}

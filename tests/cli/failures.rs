@@ -1,0 +1,315 @@
+//! Every failure: its exit code, a message that names the problem and its place, and no
+//! output file written (an earlier output stays as it was).
+
+use std::path::Path;
+
+use predicates::prelude::*;
+
+use crate::util::*;
+
+const SMALL: &str = "tests/fixtures/small/orders.csv";
+
+/// Run with `config` text and `input`; expect exit `code`, every `needle` on stderr, and no
+/// new file in the scratch folder.
+fn fails(config: &str, input: &[&str], extra: &[&str], code: i32, needles: &[&str]) -> String {
+    let s = Scratch::new();
+    let cfg = s.write("config.yaml", config);
+    let out = s.path("out/segments.parquet");
+    let mut cmd = rfmseg();
+    cmd.args(["run", "--config"])
+        .arg(&cfg)
+        .arg("--output")
+        .arg(&out);
+    if !input.is_empty() {
+        cmd.arg("--input").args(input);
+    }
+    cmd.args(extra);
+    let assert = cmd.assert().code(code);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    for needle in needles {
+        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(s.files(), ["config.yaml"], "a failed run wrote a file");
+    stderr
+}
+
+#[test]
+fn yaml_syntax_error_names_line_and_column() {
+    fails(
+        "input:\n  paths: [a.csv\nsegments: {}\n",
+        &[],
+        &[],
+        2,
+        &["config.yaml:", "invalid YAML"],
+    );
+}
+
+#[test]
+fn all_config_problems_are_reported_at_once() {
+    let config = r#"input:
+  paths: [x.csv]
+  colums: {}
+analysis:
+  returns: nett
+  frequency: orders
+  window_days: 0
+scoring:
+  method: ranked
+  bins: 12
+  recency: {method: fixed, thresholds: [30, 90]}
+  monetary: {method: fixed, bins: 3, thresholds: [100, 50]}
+segments:
+  rules:
+    - {name: A, r: [0, 6]}
+    - {name: B}
+    - {name: A, f: 5}
+    - {name: C, when: "r <= 2 AND colour = 'red'"}
+    - {name: D, when: "r <= (2"}
+    - {name: E, cells: ["555", "565"], tier: gold}
+"#;
+    let err = fails(
+        config,
+        &[],
+        &[],
+        2,
+        &[
+            "config.yaml:3:3: input.colums: unknown key `colums`; did you mean `columns`?",
+            "segments.rules[5].tier: unknown key",
+            "analysis.returns: \"nett\" is not one of: net, exclude",
+            "analysis.frequency",
+            "analysis.window_days",
+            "scoring.method: \"ranked\" is not a method",
+            "scoring.bins: 12 bins is out of range",
+            "scoring.recency.thresholds: has 2 values; 5 bins need exactly 4 thresholds",
+            "scoring.monetary.thresholds: [100.0, 50.0] is not strictly ascending",
+            "segments.rules[0].r (A): range [0, 6] is outside 1..5",
+            "segments.rules[1] (B): the rule has no condition",
+            "segments.rules[2].name (A): segment \"A\" is named twice",
+            "segments.rules[3].when (C):",
+            "unknown column \"colour\"",
+            "segments.rules[4].when (D):",
+            "does not parse",
+            "segments.rules[5].cells[0] (E): cell \"555\": m score \"5\" is outside 1..3",
+            "segments.rules[5].cells[1] (E): cell \"565\": f score \"6\" is outside 1..5",
+        ],
+    );
+    assert!(err.contains("16 problems in config"), "{err}");
+    // Listed in file order.
+    let lines: Vec<usize> = err
+        .lines()
+        .skip(1)
+        .map(|l| l.split(':').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{err}");
+}
+
+#[test]
+fn wrong_value_type_is_placed() {
+    fails(
+        "scoring: {bins: five}\n",
+        &[SMALL],
+        &[],
+        2,
+        &["config.yaml:1:17", "bins"],
+    );
+}
+
+#[test]
+fn missing_mapped_column_names_the_file() {
+    fails(
+        &config("").replace("amount: amount", "amount: total"),
+        &[SMALL],
+        &[],
+        1,
+        &[
+            "orders.csv",
+            "column \"total\" (amount) is missing",
+            "\"order_id\"",
+        ],
+    );
+}
+
+#[test]
+fn missing_group_by_column_names_the_file() {
+    fails(
+        &config("analysis: {group_by: [region]}"),
+        &[SMALL],
+        &[],
+        1,
+        &[
+            "orders.csv",
+            "\"region\" (group_by) is missing",
+            "analysis.group_by",
+        ],
+    );
+}
+
+#[test]
+fn input_that_matches_nothing() {
+    fails(
+        &config(""),
+        &["nope/none.csv"],
+        &[],
+        1,
+        &["nope/none.csv matches no file"],
+    );
+    fails(
+        &config(""),
+        &["tests/fixtures/*.nothing.csv"],
+        &[],
+        1,
+        &["*.nothing.csv matches no CSV or Parquet file"],
+    );
+}
+
+#[test]
+fn unsupported_extension() {
+    fails(
+        &config(""),
+        &["tests/fixtures/small/README.md"],
+        &[],
+        1,
+        &["README.md: unsupported file type"],
+    );
+}
+
+fn bad_input(name: &str, text: &str, cfg: &str, needles: &[&str]) {
+    let s = Scratch::new();
+    let input = s.write(name, text);
+    let cfg_path = s.write("config.yaml", cfg);
+    let out = s.path("out.parquet");
+    std::fs::write(&out, b"earlier output").unwrap();
+    let assert = rfmseg()
+        .args(["run", "--config"])
+        .arg(&cfg_path)
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    for needle in needles {
+        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
+    }
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        b"earlier output",
+        "earlier output changed"
+    );
+    assert_eq!(
+        s.files(),
+        ["config.yaml", name, "out.parquet"],
+        "a failed run left a file"
+    );
+}
+
+#[test]
+fn bad_date_names_file_row_column_and_value() {
+    bad_input(
+        "orders.csv",
+        "order_id,customer_id,order_date,amount\n1,a,2024-06-01,5\n2,b,2024-13-01,5\n3,c,2024-06-03,5\n",
+        &config(""),
+        &["orders.csv", "row 2 (line 3)", "column \"order_date\"", "\"2024-13-01\"", "input.date_format"],
+    );
+}
+
+#[test]
+fn bad_date_against_date_format() {
+    bad_input(
+        "orders.csv",
+        "order_id,customer_id,order_date,amount\n1,a,01/06/2024,5\n2,b,2024-06-02,5\n",
+        "input:\n  date_format: \"%d/%m/%Y\"\n  columns: {order_id: order_id}\nsegments: {rules: [{name: A, r: 5}]}\n",
+        &["row 2 (line 3)", "\"2024-06-02\"", "\"%d/%m/%Y\""],
+    );
+}
+
+#[test]
+fn non_numeric_amount_names_file_row_column_and_value() {
+    bad_input(
+        "orders.csv",
+        "order_id,customer_id,order_date,amount\n1,a,2024-06-01,5\n2,b,2024-06-02,5\n3,c,2024-06-03,$12.50\n",
+        &config(""),
+        &["orders.csv", "row 3 (line 4)", "column \"amount\"", "\"$12.50\"", "a number"],
+    );
+}
+
+#[test]
+fn input_with_no_order_lines() {
+    bad_input(
+        "orders.csv",
+        "order_id,customer_id,order_date,amount\n",
+        &config(""),
+        &["no order lines"],
+    );
+}
+
+#[test]
+fn input_where_every_line_is_dropped() {
+    bad_input(
+        "orders.csv",
+        "order_id,customer_id,order_date,amount\n1,,2024-06-01,5\n",
+        &config(""),
+        &["no customer to score"],
+    );
+}
+
+#[test]
+fn invalid_as_of_is_a_usage_error() {
+    fails(
+        &config(""),
+        &[SMALL],
+        &["--as-of", "2024-02-30"],
+        2,
+        &["\"2024-02-30\" is not a date", "YYYY-MM-DD"],
+    );
+    fails(
+        &config("analysis: {as_of: 30/06/2024}"),
+        &[SMALL],
+        &[],
+        2,
+        &["analysis.as_of", "YYYY-MM-DD"],
+    );
+}
+
+#[test]
+fn output_path_that_is_a_folder() {
+    let s = Scratch::new();
+    let cfg = s.write("config.yaml", &config(""));
+    std::fs::create_dir(s.path("out")).unwrap();
+    rfmseg()
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .args(["--input", SMALL, "--output"])
+        .arg(s.path("out"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is a folder"));
+    assert_eq!(s.files(), ["config.yaml"]);
+}
+
+#[test]
+fn missing_config_file() {
+    rfmseg()
+        .args(["run", "--config", "no/such.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot read config file no/such.yaml",
+        ));
+}
+
+#[test]
+fn no_output_path_anywhere() {
+    let s = Scratch::new();
+    let cfg = s.write("config.yaml", &config(""));
+    rfmseg()
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .args(["--input", SMALL])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no output path"));
+    assert!(!Path::new(&repo("out.parquet")).exists());
+}

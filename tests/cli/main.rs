@@ -1,0 +1,9 @@
+//! The one integration-test binary (every tests/*.rs would link polars again): the real
+//! `rfmseg` binary on fixtures, every failure's exit code and message, and a property test of
+//! the whole pipeline against a naive reference.
+
+mod failures;
+mod property;
+mod reference;
+mod run_ok;
+mod util;

@@ -1,0 +1,313 @@
+//! The whole pipeline (config file -> CSV or Parquet input -> Parquet output) against the
+//! naive reference, on random inputs with many ties, groups, returns, nulls and as_of /
+//! window cut-offs.
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use proptest::prelude::*;
+
+use crate::reference::*;
+use crate::util::*;
+
+const AMOUNTS: [f64; 12] = [
+    -7.5, -2.5, -0.004, 0.0, 0.005, 1.0, 2.5, 2.5, 10.0, 10.01, 99.99, 1.005,
+];
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 6, d).unwrap()
+}
+
+fn line() -> impl Strategy<Value = Line> {
+    (
+        0..3usize,
+        prop::option::weighted(0.93, 0..9u32),
+        prop::option::weighted(0.95, 1..26u32),
+        prop::option::weighted(0.95, 0..AMOUNTS.len()),
+        0..6u32,
+    )
+        .prop_map(|(g, c, d, a, o)| Line {
+            group: ["north", "south", "west"][g].to_string(),
+            customer: c.map(|c| format!("{c:03}")),
+            date: d.map(day),
+            amount: a.map(|a| AMOUNTS[a]),
+            order: format!("o{o}"),
+        })
+}
+
+fn method(metric: usize, bins: u32) -> impl Strategy<Value = Meth> {
+    let n = bins as usize - 1;
+    prop_oneof![
+        Just(Meth::Rank),
+        Just(Meth::Quantile),
+        prop::collection::btree_set(0..40u32, n).prop_map(move |set| {
+            Meth::Fixed(
+                set.into_iter()
+                    .map(|v| {
+                        if metric == 2 {
+                            f64::from(v) * 2.5
+                        } else {
+                            f64::from(v) / 2.0
+                        }
+                    })
+                    .collect(),
+            )
+        }),
+    ]
+}
+
+fn scoring() -> impl Strategy<Value = [(Meth, u32); 3]> {
+    let bins = || prop_oneof![4 => 2..=6u32, 1 => Just(10u32)];
+    (bins(), bins(), bins()).prop_flat_map(|(a, b, c)| {
+        (method(0, a), method(1, b), method(2, c))
+            .prop_map(move |(ma, mb, mc)| [(ma, a), (mb, b), (mc, c)])
+    })
+}
+
+fn condition(bins: [u32; 3]) -> impl Strategy<Value = Cond> {
+    let wide = bins.iter().any(|b| *b > 9);
+    prop_oneof![
+        (0..3usize, 0..10u32, 0..10u32).prop_map(move |(i, a, b)| {
+            let (lo, hi) = (1 + a % bins[i], 1 + b % bins[i]);
+            Cond::Range(i, lo.min(hi), lo.max(hi))
+        }),
+        prop::collection::vec((0..10u32, 0..10u32, 0..10u32), 1..4).prop_map(move |cells| {
+            Cond::Cells(
+                cells
+                    .into_iter()
+                    .map(|(r, f, m)| {
+                        let s = [1 + r % bins[0], 1 + f % bins[1], 1 + m % bins[2]];
+                        if wide {
+                            format!("{}-{}-{}", s[0], s[1], s[2])
+                        } else {
+                            format!("{}{}{}", s[0], s[1], s[2])
+                        }
+                    })
+                    .collect(),
+            )
+        }),
+        (1..6i32, 1..4i64).prop_map(|(a, b)| Cond::RecentAndFrequent(a, b)),
+        (0..30u32, 3..15i32).prop_map(|(x, y)| Cond::RichOrHighScore(f64::from(x) * 2.5, y)),
+    ]
+}
+
+fn params() -> impl Strategy<Value = Params> {
+    scoring().prop_flat_map(|scoring| {
+        let bins = [scoring[0].1, scoring[1].1, scoring[2].1];
+        (
+            any::<bool>(),
+            any::<bool>(),
+            prop_oneof![Just(2u32), Just(0), Just(3)],
+            prop_oneof![Just(Freq::Orders), Just(Freq::Lines), Just(Freq::Days)],
+            prop::option::of(5..28u32),
+            prop::option::of(1..15u32),
+            any::<bool>(),
+            prop::collection::vec(prop::collection::vec(condition(bins), 1..3), 0..5),
+        )
+            .prop_map(
+                move |(ex, avg, dec, freq, as_of, window, grouped, rules)| Params {
+                    exclude_returns: ex,
+                    average: avg,
+                    decimals: dec,
+                    frequency: freq,
+                    as_of: as_of.map(day),
+                    window,
+                    grouped,
+                    scoring: scoring.clone(),
+                    rules: rules
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, c)| (format!("S{i}"), c))
+                        .collect(),
+                },
+            )
+    })
+}
+
+fn yaml(p: &Params) -> String {
+    let mut s = String::from(
+        "input:\n  columns: {customer_id: cust, order_date: day, amount: value, order_id: order}\nanalysis:\n",
+    );
+    s += &format!(
+        "  returns: {}\n  monetary: {}\n  monetary_decimals: {}\n  frequency: {}\n",
+        if p.exclude_returns { "exclude" } else { "net" },
+        if p.average { "average" } else { "total" },
+        p.decimals,
+        match p.frequency {
+            Freq::Orders => "orders",
+            Freq::Lines => "lines",
+            Freq::Days => "days",
+        }
+    );
+    if let Some(d) = p.as_of {
+        s += &format!("  as_of: {d}\n");
+    }
+    if let Some(w) = p.window {
+        s += &format!("  window_days: {w}\n");
+    }
+    if p.grouped {
+        s += "  group_by: [grp]\n";
+    }
+    s += "scoring:\n  method: rank\n";
+    for (name, (meth, bins)) in ["recency", "frequency", "monetary"].iter().zip(&p.scoring) {
+        s += &format!("  {name}: {{bins: {bins}, method: ");
+        s += &match meth {
+            Meth::Rank => "rank}\n".to_string(),
+            Meth::Quantile => "quantile}\n".to_string(),
+            Meth::Fixed(t) => format!("fixed, thresholds: {t:?}}}\n"),
+        };
+    }
+    s += "segments:\n  rules:\n";
+    for (name, conds) in &p.rules {
+        let parts: Vec<String> = conds.iter().map(|c| c.yaml()).collect();
+        // Two conditions on the same key cannot share a mapping: keep the first.
+        let mut seen = std::collections::HashSet::new();
+        let parts: Vec<String> = parts
+            .into_iter()
+            .filter(|p| seen.insert(p.split(':').next().unwrap().to_string()))
+            .collect();
+        s += &format!("    - {{name: {name}, {}}}\n", parts.join(", "));
+    }
+    s
+}
+
+/// The rules as the YAML states them (duplicate keys dropped like in `yaml`).
+fn effective(p: &Params) -> Params {
+    let mut p = p.clone();
+    for (_, conds) in &mut p.rules {
+        let mut seen = std::collections::HashSet::new();
+        conds.retain(|c| seen.insert(c.yaml().split(':').next().unwrap().to_string()));
+    }
+    p
+}
+
+fn csv(lines: &[Line]) -> String {
+    let mut s = String::from("grp,cust,day,value,order\n");
+    for l in lines {
+        s += &format!(
+            "{},{},{},{},{}\n",
+            l.group,
+            l.customer.clone().unwrap_or_default(),
+            l.date.map(|d| d.to_string()).unwrap_or_default(),
+            l.amount.map(|a| a.to_string()).unwrap_or_default(),
+            l.order
+        );
+    }
+    s
+}
+
+fn parquet(lines: &[Line], path: &std::path::Path) {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let mut df = df!(
+        "grp" => lines.iter().map(|l| l.group.clone()).collect::<Vec<_>>(),
+        "cust" => lines.iter().map(|l| l.customer.clone()).collect::<Vec<_>>(),
+        "day" => lines.iter().map(|l| l.date.map(|d| (d - epoch).num_days() as i32)).collect::<Vec<_>>(),
+        "value" => lines.iter().map(|l| l.amount).collect::<Vec<_>>(),
+        "order" => lines.iter().map(|l| l.order.clone()).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    df.apply("day", |c| c.cast(&DataType::Date).unwrap())
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
+
+fn rows_of(df: &DataFrame, grouped: bool) -> Vec<Row> {
+    let s = |c: &str| strings(df, c);
+    let i = |c: &str| -> Vec<i64> {
+        df.column(c)
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect()
+    };
+    let date = |c: &str| -> Vec<NaiveDate> { s(c).iter().map(|d| d.parse().unwrap()).collect() };
+    let groups = if grouped {
+        s("grp").into_iter().map(Some).collect()
+    } else {
+        vec![None; df.height()]
+    };
+    let monetary: Vec<f64> = df
+        .column("monetary")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let (cust, rec, freq, first, last) = (
+        s("customer_id"),
+        i("recency_days"),
+        i("frequency"),
+        date("first_order_date"),
+        date("last_order_date"),
+    );
+    let (r, f, m, cell, score, seg) = (
+        i("r"),
+        i("f"),
+        i("m"),
+        s("rfm_cell"),
+        i("rfm_score"),
+        s("segment"),
+    );
+    (0..df.height())
+        .map(|k| Row {
+            group: groups[k].clone(),
+            customer: cust[k].clone(),
+            recency: rec[k],
+            frequency: freq[k],
+            monetary: monetary[k],
+            first: first[k],
+            last: last[k],
+            scores: [r[k] as i32, f[k] as i32, m[k] as i32],
+            cell: cell[k].clone(),
+            score: score[k] as i32,
+            segment: seg[k].clone(),
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn pipeline_matches_the_naive_reference(
+        lines in prop::collection::vec(line(), 1..60),
+        p in params(),
+        as_parquet in any::<bool>(),
+    ) {
+        let p = effective(&p);
+        let s = Scratch::new();
+        let cfg = s.write("c.yaml", &yaml(&p));
+        let input = if as_parquet {
+            let path = s.path("lines.parquet");
+            parquet(&lines, &path);
+            path
+        } else {
+            s.write("lines.csv", &csv(&lines))
+        };
+        let out = s.path("out.parquet");
+        let overrides = rfmseg::config::Overrides {
+            inputs: vec![input.display().to_string()],
+            output: Some(out.clone()),
+            as_of: None,
+        };
+        let settings = rfmseg::config::load(&cfg, &overrides).map_err(|e| TestCaseError::fail(format!("{e}\n{}", yaml(&p))))?;
+        let expected = reference(&lines, &p);
+        let result = rfmseg::run::run(&settings, &Default::default());
+        if expected.is_empty() {
+            prop_assert!(result.is_err(), "expected no customers to score");
+            prop_assert!(!out.exists());
+            return Ok(());
+        }
+        let outcome = result.map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        prop_assert!(matches!(outcome, rfmseg::run::Outcome::Done(_)));
+        let got = rows_of(&read_parquet(&out), p.grouped);
+        prop_assert_eq!(got.len(), expected.len(), "config:\n{}", yaml(&p));
+        for (g, e) in got.iter().zip(&expected) {
+            prop_assert_eq!(g, e, "config:\n{}", yaml(&p));
+        }
+    }
+}

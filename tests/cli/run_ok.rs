@@ -1,0 +1,379 @@
+//! The happy path on the real binary: hand-checked output, the bundled sample, every input
+//! form, groups, dates.
+
+use polars::prelude::*;
+use predicates::prelude::*;
+
+use crate::util::*;
+
+const CONTRACT_COLUMNS: [&str; 12] = [
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "first_order_date",
+    "last_order_date",
+    "r",
+    "f",
+    "m",
+    "rfm_cell",
+    "rfm_score",
+    "segment",
+];
+
+#[test]
+fn small_fixture_matches_the_hand_computed_table() {
+    let s = Scratch::new();
+    let out = s.path("segments.parquet");
+    rfmseg()
+        .args([
+            "run",
+            "--config",
+            "config/rfm.yaml",
+            "--input",
+            "tests/fixtures/small/orders.csv",
+            "--as-of",
+            "2024-06-30",
+            "--output",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("read 10 lines"))
+        .stderr(predicate::str::contains("1 without customer_id"))
+        .stderr(predicate::str::contains("1 after as_of"))
+        .stderr(predicate::str::contains("scored 3 customers"));
+    let df = read_parquet(&out);
+    let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+    assert_eq!(names, CONTRACT_COLUMNS);
+    assert_eq!(strings(&df, "customer_id"), ["007", "012", "023"]);
+    assert_eq!(strings(&df, "recency_days"), ["0", "30", "180"]);
+    assert_eq!(strings(&df, "frequency"), ["2", "1", "3"]);
+    assert_eq!(strings(&df, "monetary"), ["35.5", "70.0", "20.0"]);
+    assert_eq!(
+        strings(&df, "first_order_date"),
+        ["2024-06-01", "2024-05-31", "2024-01-01"]
+    );
+    assert_eq!(
+        strings(&df, "last_order_date"),
+        ["2024-06-30", "2024-05-31", "2024-01-02"]
+    );
+    assert_eq!(strings(&df, "rfm_cell"), ["422", "214", "141"]);
+    assert_eq!(strings(&df, "rfm_score"), ["8", "7", "6"]);
+    assert_eq!(
+        strings(&df, "segment"),
+        ["New Customers", "Can't Lose Them", "Lost"]
+    );
+    let types: Vec<DataType> = df.dtypes();
+    assert_eq!(
+        types,
+        [
+            DataType::String,
+            DataType::Int64,
+            DataType::Int64,
+            DataType::Float64,
+            DataType::Date,
+            DataType::Date,
+            DataType::Int32,
+            DataType::Int32,
+            DataType::Int32,
+            DataType::String,
+            DataType::Int32,
+            DataType::String,
+        ]
+    );
+}
+
+#[test]
+fn bundled_sample_runs_and_every_customer_gets_a_named_segment() {
+    let s = Scratch::new();
+    let out = s.path("out.parquet");
+    rfmseg()
+        .args(["run", "--config", "config/rfm.yaml", "--output"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Champions"))
+        .stderr(predicate::str::contains("wrote"));
+    let df = read_parquet(&out);
+    assert!(df.height() > 100, "sample has hundreds of customers");
+    assert!(!strings(&df, "segment").contains(&"Other".to_string()));
+    // ids keep their leading zeros
+    assert!(strings(&df, "customer_id")
+        .iter()
+        .any(|id| id.starts_with('0')));
+}
+
+#[test]
+fn csv_and_parquet_samples_give_the_same_output() {
+    let s = Scratch::new();
+    for (input, out) in [
+        ("data-samples/orders.csv", "a.parquet"),
+        ("data-samples/orders.parquet", "b.parquet"),
+    ] {
+        rfmseg()
+            .args([
+                "run",
+                "--quiet",
+                "--config",
+                "config/rfm.yaml",
+                "--input",
+                input,
+                "--output",
+            ])
+            .arg(s.path(out))
+            .assert()
+            .success()
+            .stderr("");
+    }
+    let a = read_parquet(&s.path("a.parquet"));
+    let b = read_parquet(&s.path("b.parquet"));
+    assert!(a.equals_missing(&b), "CSV:\n{a}\nParquet:\n{b}");
+}
+
+#[test]
+fn globs_folders_and_several_files_read_the_same_lines() {
+    let s = Scratch::new();
+    let text = std::fs::read_to_string(repo("tests/fixtures/small/orders.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    s.write(
+        "parts/2024/a.csv",
+        &format!("{header}\n{}\n", rows[..5].join("\n")),
+    );
+    s.write(
+        "parts/2024/b.csv",
+        &format!("{header}\n{}\n", rows[5..].join("\n")),
+    );
+    s.write("parts/2024/_SUCCESS", "");
+    let run = |inputs: &[String], out: &str| {
+        rfmseg()
+            .args([
+                "run",
+                "--quiet",
+                "--config",
+                "config/rfm.yaml",
+                "--as-of",
+                "2024-06-30",
+                "--output",
+            ])
+            .arg(s.path(out))
+            .arg("--input")
+            .args(inputs)
+            .assert()
+            .success();
+        read_parquet(&s.path(out))
+    };
+    let root = s.root().display().to_string();
+    let whole = run(
+        &[repo("tests/fixtures/small/orders.csv")
+            .display()
+            .to_string()],
+        "whole.parquet",
+    );
+    let glob = run(&[format!("{root}/parts/*/*.csv")], "glob.parquet");
+    let folder = run(&[format!("{root}/parts")], "folder.parquet");
+    let files = run(
+        &[
+            format!("{root}/parts/2024/a.csv"),
+            format!("{root}/parts/2024/b.csv"),
+        ],
+        "files.parquet",
+    );
+    for other in [&glob, &folder, &files] {
+        assert!(whole.equals_missing(other), "{whole}\n{other}");
+    }
+}
+
+#[test]
+fn group_by_scores_within_each_group_and_sorts_by_group() {
+    let s = Scratch::new();
+    let cfg = s.write(
+        "c.yaml",
+        "input:\n  columns: {order_id: order_id}\nanalysis: {group_by: [store], as_of: 2024-06-30}\nscoring: {method: rank, bins: 2}\nsegments: {rules: [{name: Best, r: 2, f: 2}]}\n",
+    );
+    let out = s.path("o.parquet");
+    rfmseg()
+        .args([
+            "run",
+            "--quiet",
+            "--input",
+            "tests/fixtures/small/orders.csv",
+            "--config",
+        ])
+        .arg(&cfg)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let df = read_parquet(&out);
+    assert_eq!(df.get_column_names()[0].as_str(), "store");
+    assert_eq!(strings(&df, "store"), ["S1", "S1", "S2"]);
+    assert_eq!(strings(&df, "customer_id"), ["007", "023", "012"]);
+    // S1: 007 (recency 0) beats 023 (180): r = 2 and 1; S2 alone: worse = 0 -> 1.
+    assert_eq!(strings(&df, "r"), ["2", "1", "1"]);
+    assert_eq!(strings(&df, "f"), ["1", "2", "1"]);
+}
+
+#[test]
+fn text_dates_with_a_format_and_datetimes_keep_the_calendar_date() {
+    let s = Scratch::new();
+    let csv = s.write(
+        "d.csv",
+        "order_id,customer_id,order_date,amount\n1,a,30/06/2024 23:59,5\n2,b,01/06/2024 00:10,5\n",
+    );
+    let cfg = s.write(
+        "c2.yaml",
+        "input:\n  date_format: \"%d/%m/%Y %H:%M\"\n  columns: {order_id: order_id}\nsegments: {rules: [{name: A, r: [1, 5]}]}\n",
+    );
+    let out = s.path("o.parquet");
+    rfmseg()
+        .args(["run", "--quiet", "--config"])
+        .arg(&cfg)
+        .arg("--input")
+        .arg(&csv)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let df = read_parquet(&out);
+    assert_eq!(
+        strings(&df, "last_order_date"),
+        ["2024-06-30", "2024-06-01"]
+    );
+    assert_eq!(strings(&df, "recency_days"), ["0", "29"]);
+
+    // ISO text with times and offsets: the date as written.
+    let iso = s.write(
+        "iso.csv",
+        "customer_id,order_date,amount\na,2024-06-30T23:30:00+05:00,1\nb,2024-06-29 08:00:00,1\n",
+    );
+    let cfg = s.write("c3.yaml", "segments: {rules: [{name: A, r: [1, 5]}]}\n");
+    rfmseg()
+        .args(["run", "--quiet", "--config"])
+        .arg(&cfg)
+        .arg("--input")
+        .arg(&iso)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let df = read_parquet(&out);
+    assert_eq!(
+        strings(&df, "last_order_date"),
+        ["2024-06-30", "2024-06-29"]
+    );
+}
+
+#[test]
+fn zoned_datetimes_in_parquet_count_the_date_in_their_own_zone() {
+    let s = Scratch::new();
+    // 2024-06-30 22:30 UTC is 2024-07-01 in Tokyo.
+    let ms = 1_719_786_600_000i64;
+    let mut df = df!(
+        "customer_id" => [1i64, 2],
+        "order_date" => [ms, ms - 86_400_000 * 3],
+        "amount" => [10.0, 20.0],
+    )
+    .unwrap();
+    let tz = TimeZone::opt_try_new(Some("Asia/Tokyo")).unwrap();
+    df.apply("order_date", |c| {
+        c.cast(&DataType::Datetime(TimeUnit::Milliseconds, tz.clone()))
+            .unwrap()
+    })
+    .unwrap();
+    let path = s.path("z.parquet");
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let cfg = s.write("c.yaml", "segments: {rules: [{name: A, r: [1, 5]}]}\n");
+    let out = s.path("o.parquet");
+    rfmseg()
+        .args(["run", "--quiet", "--config"])
+        .arg(&cfg)
+        .arg("--input")
+        .arg(&path)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let df = read_parquet(&out);
+    // integer ids stay integers
+    assert_eq!(df.column("customer_id").unwrap().dtype(), &DataType::Int64);
+    assert_eq!(
+        strings(&df, "last_order_date"),
+        ["2024-07-01", "2024-06-28"]
+    );
+    assert_eq!(strings(&df, "recency_days"), ["0", "3"]);
+}
+
+#[test]
+fn a_new_run_replaces_the_earlier_output() {
+    let s = Scratch::new();
+    let out = s.path("o.parquet");
+    std::fs::write(&out, b"old").unwrap();
+    rfmseg()
+        .args([
+            "run",
+            "--quiet",
+            "--config",
+            "config/rfm.yaml",
+            "--input",
+            "tests/fixtures/small/orders.csv",
+            "--output",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(read_parquet(&out).height(), 4);
+    assert_eq!(s.files(), ["o.parquet"], "no temporary file left behind");
+}
+
+#[test]
+fn quiet_prints_nothing_and_explain_prints_the_plan() {
+    let s = Scratch::new();
+    let out = s.path("o.parquet");
+    rfmseg()
+        .args([
+            "run",
+            "--explain",
+            "--config",
+            "config/rfm.yaml",
+            "--output",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("AGGREGATE").or(predicate::str::contains("GROUP BY")));
+    assert!(!out.exists(), "--explain writes nothing");
+}
+
+#[test]
+fn default_config_names_all_125_cells() {
+    let settings = rfmseg::config::load(&repo("config/rfm.yaml"), &Default::default()).unwrap();
+    let cells: Vec<(i32, i32, i32)> = (1..=5)
+        .flat_map(|r| (1..=5).flat_map(move |f| (1..=5).map(move |m| (r, f, m))))
+        .collect();
+    let df = df!(
+        "r" => cells.iter().map(|c| c.0).collect::<Vec<_>>(),
+        "f" => cells.iter().map(|c| c.1).collect::<Vec<_>>(),
+        "m" => cells.iter().map(|c| c.2).collect::<Vec<_>>(),
+        "rfm_cell" => cells.iter().map(|c| format!("{}{}{}", c.0, c.1, c.2)).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let out = df
+        .lazy()
+        .select([rfmseg::segment::segment_expr(&settings.segments, &[])])
+        .collect()
+        .unwrap();
+    let named = strings(&out, "segment");
+    let unnamed: Vec<String> = cells
+        .iter()
+        .zip(&named)
+        .filter(|(_, s)| *s == "Other")
+        .map(|(c, _)| format!("{}{}{}", c.0, c.1, c.2))
+        .collect();
+    assert!(unnamed.is_empty(), "cells without a segment: {unnamed:?}");
+    assert_eq!(settings.segments.rules.len(), 11);
+}

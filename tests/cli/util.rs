@@ -1,0 +1,92 @@
+//! Helpers: the binary, a scratch folder, reading Parquet back.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use polars::prelude::*;
+
+/// The rfmseg binary, run from the repository root.
+pub fn rfmseg() -> Command {
+    let mut cmd = Command::cargo_bin("rfmseg").expect("binary built");
+    cmd.current_dir(repo(""));
+    cmd
+}
+
+/// A path in the repository.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A scratch folder for one test.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        Scratch {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Write `text` to `name` (folders created) and return its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Every file below the scratch folder, relative, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        walk(self.dir.path(), self.dir.path(), &mut out);
+        out.sort();
+        out
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk(root, &p, out);
+        } else {
+            out.push(p.strip_prefix(root).unwrap().display().to_string());
+        }
+    }
+}
+
+/// Read a Parquet file back.
+pub fn read_parquet(path: &Path) -> DataFrame {
+    let file = std::fs::File::open(path).unwrap();
+    ParquetReader::new(file).finish().unwrap()
+}
+
+/// A column as strings (nulls as "null"), for compact assertions.
+pub fn strings(df: &DataFrame, name: &str) -> Vec<String> {
+    let c = df.column(name).unwrap();
+    (0..c.len())
+        .map(|i| match c.get(i).unwrap() {
+            AnyValue::String(s) => s.to_string(),
+            AnyValue::StringOwned(s) => s.to_string(),
+            AnyValue::Null => "null".to_string(),
+            v => v.to_string(),
+        })
+        .collect()
+}
+
+/// A minimal config: the sample's column mapping, rank scoring, two rules.
+pub fn config(extra: &str) -> String {
+    format!(
+        "input:\n  columns: {{customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}}\n{extra}\nsegments:\n  rules:\n    - {{name: Top, r: [4, 5], f: [4, 5]}}\n    - {{name: Rest, when: \"rfm_score >= 3\"}}\n"
+    )
+}
