@@ -34,9 +34,9 @@ pub struct Cli {
 pub enum Command {
     /// Score and segment customers: order lines in, one Parquet row per customer out.
     ///
-    /// Example:
+    /// Examples:
     ///   rfmseg run --config config/rfm.yaml
-    ///   rfmseg run --config config/rfm.yaml --input 'exports/2024-*.parquet' --as-of 2024-06-30 --output out/june.parquet
+    ///   rfmseg run -c config/rfm.yaml -i 'exports/*.parquet' --as-of 2024-06-30 -o out/june.parquet
     #[command(verbatim_doc_comment)]
     Run(Run),
 }

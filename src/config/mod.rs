@@ -3,6 +3,7 @@
 //! before the check, so a missing `input.paths` is fine when `--input` is given.
 
 mod keys;
+pub(crate) use keys::suggest;
 pub mod locate;
 mod raw;
 mod validate;

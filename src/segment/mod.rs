@@ -35,8 +35,13 @@ pub fn parse_when(text: &str, allowed: &[String]) -> Result<Expr, String> {
         ));
     }
     if let Some(name) = unknown.first() {
+        let names: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        let hint = match crate::config::suggest(name, &names) {
+            Some(s) => format!(" (did you mean {s:?}?)"),
+            None => String::new(),
+        };
         return Err(format!(
-            "{text:?} names unknown column {name:?}; a condition may use {}",
+            "{text:?} names unknown column {name:?}{hint}; a condition may use {}",
             allowed.join(", ")
         ));
     }

@@ -4,6 +4,7 @@
 
 mod failures;
 mod property;
+mod readme;
 mod reference;
 mod run_ok;
 mod util;

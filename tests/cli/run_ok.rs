@@ -377,3 +377,35 @@ fn default_config_names_all_125_cells() {
     assert!(unnamed.is_empty(), "cells without a segment: {unnamed:?}");
     assert_eq!(settings.segments.rules.len(), 11);
 }
+
+#[test]
+fn monetary_is_the_exact_quotient_of_rounded_minor_units() {
+    // Regression: polars divides by a scalar through its reciprocal (99.99000000000001).
+    let s = Scratch::new();
+    let csv = s.write(
+        "m.csv",
+        "customer_id,order_date,amount\na,2024-06-01,99.99\nb,2024-06-01,0.1\nb,2024-06-01,0.2\nc,2024-06-01,0.125\nd,2024-06-01,1.005\ne,2024-06-01,2.00\ne,2024-06-01,-0.005\n",
+    );
+    let cfg = s.write("c.yaml", "segments: {rules: [{name: A, r: [1, 5]}]}\n");
+    let out = s.path("o.parquet");
+    rfmseg()
+        .args(["run", "--quiet", "--config"])
+        .arg(&cfg)
+        .arg("--input")
+        .arg(&csv)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let df = read_parquet(&out);
+    let monetary: Vec<f64> = df
+        .column("monetary")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    // 0.125 -> 12.5 cents -> 13 (half away from zero); 1.005 * 100 = 100.49999999999999 -> 100;
+    // -0.005 -> -0.5 -> -1.
+    assert_eq!(monetary, [99.99, 0.3, 0.13, 1.0, 1.99]);
+}
