@@ -10,7 +10,24 @@ use rfmseg::run::{Outcome, RunOptions};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let result = match &cli.command {
+    // A panic is a bug, never the user's fault: say so in one paragraph, exit 1.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("rfmseg: internal error (please report it with the command and config): {info}");
+    }));
+    let Ok(result) = std::panic::catch_unwind(|| execute(&cli)) else {
+        return ExitCode::from(1);
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rfmseg: error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn execute(cli: &cli::Cli) -> rfmseg::Result<()> {
+    match &cli.command {
         cli::Command::Run(args) => rfmseg::config::load(&args.config, &args.overrides())
             .and_then(|settings| {
                 rfmseg::run::run(
@@ -25,12 +42,5 @@ fn main() -> ExitCode {
                 Outcome::Done(report) if !args.quiet => eprint!("{}", report.render()),
                 Outcome::Done(_) => {}
             }),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("rfmseg: error: {e}");
-            ExitCode::from(e.exit_code() as u8)
-        }
     }
 }

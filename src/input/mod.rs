@@ -74,6 +74,9 @@ fn scan_file(file: &SourceFile) -> Result<LazyFrame> {
         Format::Csv => LazyCsvReader::new(target)
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
+            // Bytes that are not UTF-8 (a Latin-1 product name) must not stop a run; they
+            // become U+FFFD.
+            .with_encoding(CsvEncoding::LossyUtf8)
             .with_glob(false)
             .finish(),
         Format::Parquet => LazyFrame::scan_parquet(

@@ -141,20 +141,30 @@ impl RunReport {
             n(self.customers),
             n(self.unscored)
         );
-        for e in &self.empty_levels {
-            if e.of > 1 {
-                let _ = writeln!(
-                    s,
-                    "  note: {} score {} is empty in {} of {} groups (tied values)",
-                    e.score, e.level, e.groups, e.of
-                );
-            } else {
-                let _ = writeln!(
-                    s,
-                    "  note: {} score {} is empty (tied values share a score)",
-                    e.score, e.level
-                );
+        for score in ["r", "f", "m"] {
+            let levels: Vec<&EmptyLevel> = self
+                .empty_levels
+                .iter()
+                .filter(|e| e.score == score)
+                .collect();
+            if levels.is_empty() {
+                continue;
             }
+            let list: Vec<String> = levels
+                .iter()
+                .map(|e| {
+                    if e.of > 1 {
+                        format!("{} (in {} of {} groups)", e.level, e.groups, e.of)
+                    } else {
+                        e.level.to_string()
+                    }
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "  note: no customer has {score} score {} (tied values share a score)",
+                list.join(", ")
+            );
         }
         let width = self
             .segments

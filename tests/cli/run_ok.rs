@@ -409,3 +409,31 @@ fn monetary_is_the_exact_quotient_of_rounded_minor_units() {
     // -0.005 -> -0.5 -> -1.
     assert_eq!(monetary, [99.99, 0.3, 0.13, 1.0, 1.99]);
 }
+
+#[test]
+fn bom_crlf_quotes_latin1_bytes_and_unpadded_dates_are_read() {
+    let s = Scratch::new();
+    let csv = s.path("retail.csv");
+    std::fs::write(
+        &csv,
+        b"\xef\xbb\xbfcustomer_id,order_date,amount,desc\r\n13085,12/1/2010 8:26,10.5,caf\xe9\r\n13086,12/10/2010 18:26,3,\"a, \"\"b\"\"\r\nline\"\r\n",
+    )
+    .unwrap();
+    let cfg = s.write(
+        "c.yaml",
+        "input:\n  date_format: \"%m/%d/%Y %H:%M\"\nsegments: {rules: [{name: A, r: [1, 5]}]}\n",
+    );
+    let out = s.path("o.parquet");
+    rfmseg()
+        .args(["run", "--quiet", "--config"])
+        .arg(&cfg)
+        .arg("--input")
+        .arg(&csv)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let df = read_parquet(&out);
+    assert_eq!(strings(&df, "customer_id"), ["13085", "13086"]);
+    assert_eq!(strings(&df, "last_order_date"), ["2010-12-01", "2010-12-10"]);
+}
