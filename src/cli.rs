@@ -39,6 +39,40 @@ pub enum Command {
     ///   rfmseg run -c config/rfm.yaml -i 'exports/*.parquet' --as-of 2024-06-30 -o out/june.parquet
     #[command(verbatim_doc_comment)]
     Run(Run),
+
+    /// Check a config's rules on the whole score grid, and with --input, on data.
+    ///
+    /// Reports the cells that fall to the default segment, rules that can never match
+    /// (earlier rules take all their cells), cells claimed by several rules, and prints the
+    /// R x F map. With --input it also scores the data (writing nothing) and reports the edges
+    /// each metric used, score levels left empty by ties, and the segment sizes.
+    ///
+    /// Exit status: 0 when nothing is wrong (or without --strict), 1 with --strict when a cell
+    /// falls to the default, a rule is unreachable or a score level is empty, 2 for an invalid
+    /// config.
+    ///
+    /// Examples:
+    ///   rfmseg check --config config/rfm.yaml --strict
+    ///   rfmseg check --config config/rfm.yaml --input data-samples/orders.csv
+    #[command(verbatim_doc_comment)]
+    Check(Check),
+}
+
+/// `rfmseg check`
+#[derive(Debug, Args)]
+pub struct Check {
+    /// The YAML config to check.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Also score these files, folders or globs (nothing is written) and report the data side.
+    #[arg(long, short = 'i', value_name = "PATH", num_args = 1..)]
+    pub input: Vec<String>,
+
+    /// Exit 1 when any cell falls to the default, any rule is unreachable, or (with --input)
+    /// any score level is empty.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `rfmseg run`

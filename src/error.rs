@@ -127,6 +127,10 @@ pub enum Error {
         message: String,
     },
 
+    /// `rfmseg check --strict` found problems.
+    #[error("check --strict failed: {0}")]
+    CheckFailed(String),
+
     /// A failure inside the query engine, with what rfmseg was doing.
     #[error("{context}: {source}")]
     Engine {

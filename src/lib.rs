@@ -4,8 +4,10 @@
 //! The pipeline, one module a step:
 //! [`config`] (YAML -> checked settings) -> [`input`] (files -> one LazyFrame of lines) ->
 //! [`rfm`] (lines -> customers -> scores) -> [`segment`] (rules -> segment names) ->
-//! [`output`] (atomic Parquet) -> [`report`] (the summary people read). [`run`] drives it.
+//! [`output`] (atomic Parquet) -> [`report`] (the summary people read). [`run`] drives it;
+//! [`check`] evaluates the rules on the score grid and, optionally, on data.
 
+pub mod check;
 pub mod columns;
 pub mod config;
 pub mod error;

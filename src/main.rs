@@ -42,5 +42,19 @@ fn execute(cli: &cli::Cli) -> rfmseg::Result<()> {
                 Outcome::Done(report) if !args.quiet => eprint!("{}", report.render()),
                 Outcome::Done(_) => {}
             }),
+        cli::Command::Check(args) => {
+            let overrides = rfmseg::config::Overrides {
+                inputs: args.input.clone(),
+                ..Default::default()
+            };
+            let settings = rfmseg::config::load(&args.config, &overrides)?;
+            let with_data = !args.input.is_empty();
+            let outcome = rfmseg::check::check(&settings, with_data)?;
+            print!("{}", outcome.render());
+            if args.strict && !outcome.findings().is_empty() {
+                return Err(rfmseg::Error::CheckFailed(outcome.findings().join("; ")));
+            }
+            Ok(())
+        }
     }
 }

@@ -53,57 +53,99 @@ fn explain_failure(files: &[SourceFile], spec: &Spec, context: &str, e: PolarsEr
     }
 }
 
-/// Run the whole job per `settings`.
-pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
-    let target = settings.output.clone().ok_or_else(|| {
-        Error::Usage(format!(
-            "no output path: set output.path in {} or pass --output FILE",
-            settings.source.display()
-        ))
-    })?;
-    output::check_target(&target)?;
+/// The lines read and aggregated, ready to score.
+struct Prepared {
+    files: Vec<SourceFile>,
+    aggregated: LazyFrame,
+    as_of: Option<i32>,
+}
+
+/// Customers scored and segmented, before anything is written.
+pub struct Scored {
+    /// The output rows in contract order, plus `__sum_minor`.
+    pub result: DataFrame,
+    /// Input files read.
+    pub files: Vec<SourceFile>,
+    /// Line accounting.
+    pub lines: LineCounts,
+    /// The as_of used (days since 1970-01-01).
+    pub as_of: i32,
+    /// Customers with lines in the window but no purchase.
+    pub unscored: u64,
+}
+
+/// Resolve the inputs, the default as_of when a window needs it, and the aggregation query.
+fn prepare(settings: &Settings) -> Result<Prepared> {
     let analysis = &settings.analysis;
+    if settings.input.paths.is_empty() {
+        return Err(Error::Usage(format!(
+            "no input: list files, globs or folders under input.paths in {}, or pass --input",
+            settings.source.display()
+        )));
+    }
     let files = input::resolve(&settings.input.paths)?;
     let spec = Spec {
         input: &settings.input,
         group_by: &analysis.group_by,
     };
     let lines = input::scan(&files, &spec)?;
-
     let mut as_of = analysis.as_of.map(days);
-    let as_of_from_data = as_of.is_none();
     if as_of.is_none() && analysis.window_days.is_some() {
         as_of = input::latest_date(lines.clone()).map_err(|e| match e {
             Error::Engine { context, source } => explain_failure(&files, &spec, &context, source),
             other => other,
         })?;
-        if as_of.is_none() {
-            return Err(no_lines_or_customers(&files, &spec, lines)?);
-        }
+        // None: no line has a customer, a date and an amount; the aggregation below counts
+        // the lines and score_all says which error it is.
     }
     let window = rfm::Window {
         as_of,
         window_days: analysis.window_days,
     };
     let aggregated = rfm::aggregate(lines, analysis, window);
+    Ok(Prepared {
+        files,
+        aggregated,
+        as_of,
+    })
+}
 
-    if options.explain {
-        let plan = aggregated
-            .explain(true)
-            .map_err(Error::engine("explaining the aggregation"))?;
-        let scored = finish(
-            rfm::customers(aggregated, analysis, as_of.unwrap_or(0)),
-            settings,
-        );
-        let plan2 = scored
-            .explain(true)
-            .map_err(Error::engine("explaining the scoring"))?;
-        return Ok(Outcome::Explained(format!(
-            "-- 1. scan and aggregate per customer (streaming engine)\n{plan}\n\n-- 2. score and segment{}\n{plan2}\n",
-            if as_of.is_none() { " (as_of: the latest order date, found in step 1)" } else { "" }
-        )));
-    }
+/// The optimised plans of the two queries.
+pub fn explain(settings: &Settings) -> Result<String> {
+    let p = prepare(settings)?;
+    let plan = p
+        .aggregated
+        .explain(true)
+        .map_err(Error::engine("explaining the aggregation"))?;
+    let scored = finish(
+        rfm::customers(p.aggregated, &settings.analysis, p.as_of.unwrap_or(0)),
+        settings,
+    );
+    let plan2 = scored
+        .explain(true)
+        .map_err(Error::engine("explaining the scoring"))?;
+    Ok(format!(
+        "-- 1. scan and aggregate per customer (streaming engine)\n{plan}\n\n-- 2. score and segment{}\n{plan2}\n",
+        if p.as_of.is_none() {
+            " (as_of: the latest order date, found in step 1)"
+        } else {
+            ""
+        }
+    ))
+}
 
+/// Read, aggregate, score and segment: everything but writing.
+pub fn score_all(settings: &Settings) -> Result<Scored> {
+    let analysis = &settings.analysis;
+    let Prepared {
+        files,
+        aggregated,
+        as_of,
+    } = prepare(settings)?;
+    let spec = Spec {
+        input: &settings.input,
+        group_by: &analysis.group_by,
+    };
     let aggregated = aggregated
         .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
@@ -130,7 +172,7 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
             .and(col(N_PURCHASES).eq(lit(0)))
             .and((col(N_RETURNS) + col(N_RETURNS_EXCLUDED)).gt(lit(0))),
     )?;
-    let mut result = finish(rfm::customers(aggregated.lazy(), analysis, as_of), settings)
+    let result = finish(rfm::customers(aggregated.lazy(), analysis, as_of), settings)
         .collect()
         .map_err(Error::engine("scoring and segmenting customers"))?;
     if result.height() == 0 {
@@ -146,6 +188,34 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
             lines.returns_excluded
         )));
     }
+    Ok(Scored {
+        result,
+        files,
+        lines,
+        as_of,
+        unscored,
+    })
+}
+
+/// Run the whole job per `settings`.
+pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
+    let target = settings.output.clone().ok_or_else(|| {
+        Error::Usage(format!(
+            "no output path: set output.path in {} or pass --output FILE",
+            settings.source.display()
+        ))
+    })?;
+    output::check_target(&target)?;
+    if options.explain {
+        return explain(settings).map(Outcome::Explained);
+    }
+    let Scored {
+        mut result,
+        files,
+        lines,
+        as_of,
+        unscored,
+    } = score_all(settings)?;
     let segments = segment_table(&result, settings)?;
     let empty_levels = empty_levels(&result, settings)?;
     let _ = result.drop_in_place(SUM_MINOR);
@@ -154,33 +224,14 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         files: files.iter().map(|f| f.path.clone()).collect(),
         lines,
         as_of: date_of(as_of),
-        as_of_from_data,
-        window_days: analysis.window_days,
+        as_of_from_data: settings.analysis.as_of.is_none(),
+        window_days: settings.analysis.window_days,
         customers: result.height() as u64,
         unscored,
         segments,
         empty_levels,
         output: Some(target),
     }))
-}
-
-/// Why there is nothing to score when the latest date is missing.
-fn no_lines_or_customers(files: &[SourceFile], _spec: &Spec, lines: LazyFrame) -> Result<Error> {
-    let rows = lines
-        .select([len()])
-        .collect_with_engine(Engine::Streaming)
-        .map_err(Error::engine("counting the order lines"))?
-        .unwrap_single();
-    let rows = first_u64(&rows).unwrap_or(0);
-    Ok(if rows == 0 {
-        Error::NoOrderLines {
-            files: file_list(files),
-        }
-    } else {
-        Error::NoCustomers(format!(
-            "none of the {rows} lines has a customer_id, an order_date and an amount"
-        ))
-    })
 }
 
 fn file_list(files: &[SourceFile]) -> String {
@@ -301,7 +352,7 @@ fn line_counts(aggregated: &DataFrame) -> Result<LineCounts> {
 }
 
 /// Customers and revenue per segment, in rule order, then the default.
-fn segment_table(result: &DataFrame, settings: &Settings) -> Result<Vec<SegmentRow>> {
+pub fn segment_table(result: &DataFrame, settings: &Settings) -> Result<Vec<SegmentRow>> {
     let table = result
         .clone()
         .lazy()
@@ -357,7 +408,7 @@ fn segment_table(result: &DataFrame, settings: &Settings) -> Result<Vec<SegmentR
 }
 
 /// Score levels no customer has, per metric (and in how many groups).
-fn empty_levels(result: &DataFrame, settings: &Settings) -> Result<Vec<EmptyLevel>> {
+pub fn empty_levels(result: &DataFrame, settings: &Settings) -> Result<Vec<EmptyLevel>> {
     let group_by = &settings.analysis.group_by;
     let s = &settings.scoring;
     let mut found = Vec::new();
@@ -418,4 +469,40 @@ fn empty_levels(result: &DataFrame, settings: &Settings) -> Result<Vec<EmptyLeve
         }
     }
     Ok(found)
+}
+
+/// The most common value of the metric behind a score, and its share: why a level is empty.
+pub fn tie_behind(result: &DataFrame, score: &str) -> Result<String> {
+    let metric = match score {
+        R => RECENCY_DAYS,
+        F => FREQUENCY,
+        _ => MONETARY,
+    };
+    let top = result
+        .clone()
+        .lazy()
+        .group_by([col(metric)])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .sort_by_exprs(
+            [col("n")],
+            SortMultipleOptions::default().with_order_descending(true),
+        )
+        .limit(1)
+        .collect()
+        .map_err(Error::engine("finding ties"))?;
+    let value = top
+        .column(metric)
+        .ok()
+        .and_then(|c| c.get(0).ok().map(|v| v.to_string()))
+        .unwrap_or_default();
+    let n = top
+        .column("n")
+        .ok()
+        .and_then(|c| c.get(0).ok())
+        .and_then(|v| v.extract::<u64>())
+        .unwrap_or(0);
+    Ok(format!(
+        "{:.0}% of customers have {metric} {value} (tied values share a score)",
+        100.0 * n as f64 / result.height().max(1) as f64
+    ))
 }

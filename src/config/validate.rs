@@ -167,13 +167,6 @@ fn check_input(raw: &RawConfig, overrides: &Overrides, ck: &mut Checker) -> Inpu
     } else {
         overrides.inputs.clone()
     };
-    if paths.is_empty() {
-        ck.add(
-            "input.paths",
-            None,
-            "no input: list files, globs or folders under input.paths, or pass --input",
-        );
-    }
     if paths.iter().any(|p| p.trim().is_empty()) {
         ck.add("input.paths", None, "an input path is empty");
     }

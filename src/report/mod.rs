@@ -1,5 +1,7 @@
 //! Summaries people read: what a run read, dropped, scored and wrote, and the segment table.
 
+pub mod check;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 

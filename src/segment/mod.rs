@@ -7,6 +7,8 @@ use polars::prelude::*;
 use crate::columns::*;
 use crate::config::{Rule, Segments};
 
+pub mod grid;
+
 /// Parse a `when:` condition and check the columns it names against `allowed`.
 pub fn parse_when(text: &str, allowed: &[String]) -> Result<Expr, String> {
     if text.trim().is_empty() {
@@ -57,8 +59,8 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-/// The condition of one rule (its parts ANDed).
-fn condition(rule: &Rule, allowed: &[String]) -> Expr {
+/// The parts of one rule: ranges and cells (decided by the scores alone), and `when`.
+fn parts(rule: &Rule, allowed: &[String]) -> (Option<Expr>, Option<Expr>) {
     let mut parts = Vec::new();
     for (column, range) in [(R, rule.r), (F, rule.f), (M, rule.m)] {
         if let Some((lo, hi)) = range {
@@ -70,21 +72,34 @@ fn condition(rule: &Rule, allowed: &[String]) -> Expr {
         let list = Series::new("cells".into(), cells.as_slice());
         parts.push(col(RFM_CELL).is_in(lit(list).implode(false), false));
     }
-    if let Some(w) = &rule.when {
-        let expr = parse_when(w, allowed).expect("`when` was checked when the config was loaded");
-        parts.push(expr.fill_null(lit(false)));
+    let when = rule.when.as_ref().map(|w| {
+        parse_when(w, allowed)
+            .expect("`when` was checked when the config was loaded")
+            .fill_null(lit(false))
+    });
+    (parts.into_iter().reduce(|a, b| a.and(b)), when)
+}
+
+/// The condition of one rule (its parts ANDed).
+fn condition(rule: &Rule, allowed: &[String]) -> Expr {
+    match parts(rule, allowed) {
+        (Some(a), Some(b)) => a.and(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => unreachable!("config validation refuses rules without a condition"),
     }
-    parts
-        .into_iter()
-        .reduce(|a, b| a.and(b))
-        .expect("config validation refuses rules without a condition")
+}
+
+/// The columns a `when` may name.
+fn allowed_columns(group_by: &[String]) -> Vec<String> {
+    let mut allowed: Vec<String> = WHEN_COLUMNS.iter().map(|s| s.to_string()).collect();
+    allowed.extend(group_by.iter().cloned());
+    allowed
 }
 
 /// The `segment` column expression for `segments`, given the group_by columns a `when`
 /// may also use.
 pub fn segment_expr(segments: &Segments, group_by: &[String]) -> Expr {
-    let mut allowed: Vec<String> = WHEN_COLUMNS.iter().map(|s| s.to_string()).collect();
-    allowed.extend(group_by.iter().cloned());
+    let allowed = allowed_columns(group_by);
     // Built from the last rule back, so the first rule is tested first.
     segments
         .rules

@@ -313,3 +313,49 @@ fn no_output_path_anywhere() {
         .stderr(predicate::str::contains("no output path"));
     assert!(!Path::new(&repo("out.parquet")).exists());
 }
+
+#[test]
+fn no_input_anywhere() {
+    fails(
+        &config(""),
+        &[],
+        &[],
+        2,
+        &["no input: list files, globs or folders under input.paths"],
+    );
+}
+
+#[test]
+fn only_empty_lines_with_a_window_is_an_error_not_a_panic() {
+    // Regression: polars' streaming `len()` panicked here (UInt128) before the fix.
+    use polars::prelude::*;
+    let s = Scratch::new();
+    let mut df = df!(
+        "customer_id" => [None::<&str>],
+        "order_date" => [None::<i32>],
+        "amount" => [None::<f64>],
+    )
+    .unwrap();
+    df.apply("order_date", |c| c.cast(&DataType::Date).unwrap())
+        .unwrap();
+    let input = s.path("lines.parquet");
+    ParquetWriter::new(std::fs::File::create(&input).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let cfg = s.write(
+        "c.yaml",
+        "analysis: {window_days: 2}\nsegments: {rules: [{name: A, r: 5}]}\n",
+    );
+    rfmseg()
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(s.path("o.parquet"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "none of the 1 lines has a customer_id, an order_date and an amount",
+        ));
+}

@@ -435,5 +435,8 @@ fn bom_crlf_quotes_latin1_bytes_and_unpadded_dates_are_read() {
         .success();
     let df = read_parquet(&out);
     assert_eq!(strings(&df, "customer_id"), ["13085", "13086"]);
-    assert_eq!(strings(&df, "last_order_date"), ["2010-12-01", "2010-12-10"]);
+    assert_eq!(
+        strings(&df, "last_order_date"),
+        ["2010-12-01", "2010-12-10"]
+    );
 }

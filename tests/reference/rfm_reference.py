@@ -416,7 +416,16 @@ def load_config(path, cli_inputs, cli_output, cli_as_of):
                 problem(keys + ["when"], "must be a SQL boolean expression")
                 when = None
             else:
+                # The group columns' real types are known only after reading the input (it is
+                # checked again then): accept the expression if it binds with some typing of
+                # them (text or integer), e.g. `store_id = 2` over an integer Parquet column.
                 msg = check_when(when, group_by, {g: "VARCHAR" for g in group_by})
+                if msg and group_by:
+                    import itertools
+                    for kinds in itertools.product(("VARCHAR", "BIGINT", "DOUBLE"), repeat=len(group_by)):
+                        if not check_when(when, group_by, dict(zip(group_by, kinds))):
+                            msg = None
+                            break
                 if msg:
                     problem(keys + ["when"], msg)
         rules.append(Rule(name, ranges, cells, when))
@@ -1061,7 +1070,10 @@ def main(argv=None):
         settings = load_config(args.config, args.input, args.output, cli_as_of)
         lines, stats = read_lines(settings)
         # Re-check `when:` expressions with the group columns' real types.
-        duck = {pa.string(): "VARCHAR"}
+        duck = {pa.string(): "VARCHAR", pa.int8(): "TINYINT", pa.int16(): "SMALLINT",
+                pa.int32(): "INTEGER", pa.int64(): "BIGINT", pa.uint8(): "UTINYINT",
+                pa.uint16(): "USMALLINT", pa.uint32(): "UINTEGER", pa.uint64(): "UBIGINT",
+                pa.float32(): "FLOAT", pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN"}
         gtypes = {g: duck.get(t, None) for g, t in stats["group_types"].items()}
         if all(gtypes.values()):
             problems = [f"{settings.config_path}: rule {r.name!r}: {msg}" for r in settings.rules

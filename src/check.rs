@@ -1,0 +1,121 @@
+//! `rfmseg check`: the rules on the whole score grid and, with data, the edges each metric
+//! used, score levels left empty by ties and the segment sizes a run would give.
+
+use crate::config::Settings;
+use crate::error::Result;
+use crate::report::check::render_grid;
+use crate::report::{EmptyLevel, SegmentRow};
+use crate::run;
+use crate::segment::grid::{analyse, Grid};
+
+/// The data side of a check.
+#[derive(Debug)]
+pub struct DataSide {
+    /// Customers scored.
+    pub customers: u64,
+    /// Empty score levels, with the tie that empties them.
+    pub empty_levels: Vec<(EmptyLevel, String)>,
+    /// Segment sizes a run would give.
+    pub segments: Vec<SegmentRow>,
+}
+
+/// What `check` found.
+#[derive(Debug)]
+pub struct CheckOutcome {
+    /// The config checked.
+    pub source: String,
+    /// The rules on the grid.
+    pub grid: Grid,
+    /// The data side, with --input.
+    pub data: Option<DataSide>,
+}
+
+impl CheckOutcome {
+    /// The problems `--strict` fails on.
+    pub fn findings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let defaults = self.grid.default_cells().len() + self.grid.maybe_default_cells().len();
+        if defaults > 0 {
+            out.push(format!("{defaults} cells can fall to the default segment"));
+        }
+        for u in &self.grid.unreachable {
+            out.push(format!("rule {} is unreachable", self.grid.names[u.rule]));
+        }
+        if let Some(data) = &self.data {
+            for (e, _) in &data.empty_levels {
+                out.push(format!("{} score {} is empty", e.score, e.level));
+            }
+        }
+        out
+    }
+
+    /// The report printed on stdout.
+    pub fn render(&self) -> String {
+        let mut s = format!("{}: ", self.source);
+        s += &render_grid(&self.grid);
+        if let Some(data) = &self.data {
+            s += &format!("data: {} customers scored\n", data.customers);
+            if data.empty_levels.is_empty() {
+                s += "  empty score levels: none\n";
+            }
+            for (e, why) in &data.empty_levels {
+                let groups = if e.of > 1 {
+                    format!(" in {} of {} groups", e.groups, e.of)
+                } else {
+                    String::new()
+                };
+                s += &format!("  {} score {} is empty{groups}: {why}\n", e.score, e.level);
+            }
+            s += "  segment sizes a run would give:\n";
+            for r in &data.segments {
+                s += &format!(
+                    "    {:<24} {:>9} {:>6.1}%  revenue {:>5.1}%\n",
+                    r.name,
+                    r.customers,
+                    r.share * 100.0,
+                    r.revenue_share * 100.0
+                );
+            }
+        }
+        let findings = self.findings();
+        if findings.is_empty() {
+            s += "ok: nothing to fix\n";
+        } else {
+            s += &format!("to look at: {}\n", findings.join("; "));
+        }
+        s
+    }
+}
+
+/// Check `settings`; with `with_data`, score its inputs too (nothing is written).
+pub fn check(settings: &Settings, with_data: bool) -> Result<CheckOutcome> {
+    let grid = analyse(
+        &settings.segments,
+        &settings.scoring,
+        &settings.analysis.group_by,
+    )?;
+    let data = if with_data {
+        let scored = run::score_all(settings)?;
+        let empty = run::empty_levels(&scored.result, settings)?;
+        let empty_levels = empty
+            .into_iter()
+            .map(|e| {
+                let why = run::tie_behind(&scored.result, e.score)
+                    .unwrap_or_else(|_| "tied values share a score".into());
+                (e, why)
+            })
+            .collect();
+        Some(DataSide {
+            customers: scored.result.height() as u64,
+            empty_levels,
+            segments: run::segment_table(&scored.result, settings)?,
+        })
+    } else {
+        None
+    };
+    Ok(CheckOutcome {
+        source: settings.source.display().to_string(),
+        grid,
+        data,
+    })
+}

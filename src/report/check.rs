@@ -1,0 +1,273 @@
+//! What `rfmseg check` prints: the rules on the grid (default cells, unreachable rules,
+//! overlaps, the R x F map) and, with data, the edges used, empty levels and segment sizes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::segment::grid::{Grid, Winner};
+
+/// Short codes for segment names in the map: initials, made unique.
+pub fn codes(names: &[String]) -> Vec<String> {
+    let mut taken: Vec<String> = Vec::new();
+    for name in names {
+        let words: Vec<&str> = name
+            .split(|c: char| !c.is_alphanumeric() && c != '\'')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let alnum: Vec<char> = name.chars().filter(|c| c.is_alphanumeric()).collect();
+        let mut candidates: Vec<String> = Vec::new();
+        if words.len() > 1 {
+            candidates.push(
+                words
+                    .iter()
+                    .filter_map(|w| w.chars().next())
+                    .take(3)
+                    .collect(),
+            );
+        }
+        if let (Some(first), Some(last)) = (alnum.first(), alnum.last()) {
+            candidates.push(alnum.iter().take(2).collect());
+            candidates.push(format!("{first}{last}"));
+            candidates.push(alnum.iter().take(3).collect());
+        }
+        let candidates: Vec<String> = candidates.into_iter().map(|c| c.to_uppercase()).collect();
+        let base = candidates.first().cloned().unwrap_or_else(|| "S".into());
+        let mut candidate = candidates
+            .iter()
+            .find(|c| !taken.contains(c))
+            .cloned()
+            .unwrap_or_else(|| base.clone());
+        let mut n = 2;
+        while taken.contains(&candidate) {
+            candidate = format!("{base}{n}");
+            n += 1;
+        }
+        taken.push(candidate);
+    }
+    taken
+}
+
+fn ranges(levels: &[u32]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < levels.len() {
+        let start = levels[i];
+        let mut end = start;
+        while i + 1 < levels.len() && levels[i + 1] == end + 1 {
+            i += 1;
+            end = levels[i];
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    out.join(",")
+}
+
+/// The grid part of the check report.
+pub fn render_grid(grid: &Grid) -> String {
+    let mut s = String::new();
+    let [br, bf, bm] = grid.bins;
+    let total = grid.cells.len();
+    let _ = writeln!(
+        s,
+        "{} rules on the {br} x {bf} x {bm} score grid ({total} cells)",
+        grid.names.len()
+    );
+    let defaults = grid.default_cells();
+    if defaults.is_empty() {
+        let _ = writeln!(s, "  default ({}): no cell falls to it", grid.default);
+    } else {
+        let list: Vec<&str> = defaults.iter().map(|c| c.text.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "  default ({}): {} of {total} cells match no rule: {}",
+            grid.default,
+            defaults.len(),
+            list.join(" ")
+        );
+    }
+    let maybe = grid.maybe_default_cells();
+    if !maybe.is_empty() {
+        let list: Vec<&str> = maybe.iter().map(|c| c.text.as_str()).collect();
+        let _ = writeln!(
+            s,
+            "  default ({}) unless a data-dependent rule matches: {} cells: {}",
+            grid.default,
+            maybe.len(),
+            list.join(" ")
+        );
+    }
+    if grid.unreachable.is_empty() {
+        let _ = writeln!(s, "  unreachable rules: none");
+    }
+    for u in &grid.unreachable {
+        let name = &grid.names[u.rule];
+        if u.taken_by.is_empty() {
+            let _ = writeln!(s, "  unreachable: {name} matches no cell of the grid");
+        } else {
+            let by: Vec<String> = u
+                .taken_by
+                .iter()
+                .map(|(j, n)| format!("{} ({n} cells)", grid.names[*j]))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  unreachable: {name} never matches: earlier rules take all its cells: {}",
+                by.join(", ")
+            );
+        }
+    }
+    if grid.overlaps.is_empty() {
+        let _ = writeln!(s, "  overlaps: none");
+    }
+    for o in &grid.overlaps {
+        let shown: Vec<&str> = o.cells.iter().take(12).map(String::as_str).collect();
+        let more = if o.cells.len() > 12 { " ..." } else { "" };
+        let _ = writeln!(
+            s,
+            "  overlap: {} and {} both claim {} cells ({}{more}); {} wins (it comes first)",
+            grid.names[o.winner],
+            grid.names[o.loser],
+            o.cells.len(),
+            shown.join(" "),
+            grid.names[o.winner]
+        );
+    }
+    for &i in &grid.data_dependent {
+        let _ = writeln!(
+            s,
+            "  data-dependent: {}'s `when` uses metric or group columns; it is decided per customer (marked ? below)",
+            grid.names[i]
+        );
+    }
+
+    // The R x F map.
+    let codes = codes(&grid.names);
+    let code = |w: &Winner| -> String {
+        match w {
+            Winner::Rule(i) => codes[*i].clone(),
+            Winner::Default => "-".into(),
+            Winner::Undecided { maybe, .. } => format!("?{}", codes[maybe[0]]),
+        }
+    };
+    let mut labels = Vec::new();
+    let mut splits = Vec::new();
+    for r in (1..=br).rev() {
+        for f in 1..=bf {
+            let mut by_code: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+            let mut order = Vec::new();
+            for m in 1..=bm {
+                let c = code(&grid.at(r, f, m).winner);
+                if !by_code.contains_key(&c) {
+                    order.push(c.clone());
+                }
+                by_code.entry(c).or_default().push(m);
+            }
+            let label = if order.len() == 1 {
+                order[0].clone()
+            } else {
+                let detail: Vec<String> = order
+                    .iter()
+                    .map(|c| format!("m {} {c}", ranges(&by_code[c])))
+                    .collect();
+                splits.push(format!("r={r} f={f}: {}", detail.join(", ")));
+                // The segment of most m levels (the first on a tie), marked as split.
+                let most = order
+                    .iter()
+                    .max_by_key(|c| {
+                        (
+                            by_code[*c].len(),
+                            std::cmp::Reverse(order.iter().position(|o| o == *c)),
+                        )
+                    })
+                    .expect("not empty");
+                format!("{most}*")
+            };
+            labels.push(((r, f), label));
+        }
+    }
+    let width = labels
+        .iter()
+        .map(|(_, l)| l.len())
+        .max()
+        .unwrap_or(2)
+        .max(4)
+        + 1;
+    let _ = writeln!(
+        s,
+        "R x F map (the segment of each cell; * = m splits the cell, the segment of most m levels shown):"
+    );
+    let mut header = format!("  {:>5}", "");
+    for f in 1..=bf {
+        header += &format!(" {:>width$}", format!("f={f}"));
+    }
+    let _ = writeln!(s, "{header}");
+    for r in (1..=br).rev() {
+        let mut line = format!("  {:>5}", format!("r={r}"));
+        for f in 1..=bf {
+            let label = &labels
+                .iter()
+                .find(|((rr, ff), _)| *rr == r && *ff == f)
+                .expect("every cell labelled")
+                .1;
+            line += &format!(" {label:>width$}");
+        }
+        let _ = writeln!(s, "{line}");
+    }
+    for split in &splits {
+        let _ = writeln!(s, "    {split}");
+    }
+    let mut counts = vec![0usize; grid.names.len()];
+    for c in &grid.cells {
+        if let Winner::Rule(i) = c.winner {
+            counts[i] += 1;
+        }
+    }
+    let legend: Vec<String> = grid
+        .names
+        .iter()
+        .zip(&codes)
+        .zip(&counts)
+        .map(|((n, c), k)| format!("{c} {n} ({k})"))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  legend (cells won): {}, - {} ({})",
+        legend.join(", "),
+        grid.default,
+        grid.default_cells().len()
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_initials_made_unique() {
+        let names: Vec<String> = [
+            "Champions",
+            "Can't Lose Them",
+            "Loyal",
+            "Lost",
+            "At Risk",
+            "About To Sleep",
+            "Champ",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(codes(&names), ["CH", "CLT", "LO", "LT", "AR", "ATS", "CP"]);
+    }
+
+    #[test]
+    fn level_ranges() {
+        assert_eq!(ranges(&[1, 2, 3, 5]), "1-3,5");
+        assert_eq!(ranges(&[4]), "4");
+    }
+}

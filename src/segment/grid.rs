@@ -1,0 +1,269 @@
+//! The rules on the whole score grid (bins_r x bins_f x bins_m cells), without data: which
+//! cells fall to the default, which rules can never match, where rules overlap. A `when` that
+//! names only scores (r, f, m, rfm_score) is decided on the grid; one that names metrics or
+//! group columns depends on the data, so its cells are "possible", never certain.
+
+use polars::prelude::*;
+
+use super::{allowed_columns, parts};
+use crate::columns::*;
+use crate::config::{Scoring, Segments};
+use crate::error::{Error, Result};
+use crate::rfm::cell_text;
+
+/// The winner of one cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Winner {
+    /// This rule (index) matches first, whatever the data.
+    Rule(usize),
+    /// No rule can match: the default segment.
+    Default,
+    /// Data-dependent rules (indices, in order) may match first; otherwise `then`.
+    Undecided {
+        /// The data-dependent rules that come first.
+        maybe: Vec<usize>,
+        /// The rule that wins when none of them matches (None: the default).
+        then: Option<usize>,
+    },
+}
+
+/// One cell of the grid.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// r, f, m.
+    pub scores: [u32; 3],
+    /// As in `rfm_cell`.
+    pub text: String,
+    /// Who names it.
+    pub winner: Winner,
+}
+
+/// A rule that can never name a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreachable {
+    /// Rule index.
+    pub rule: usize,
+    /// Earlier rules that take its cells, with how many of its cells each takes (empty when
+    /// the rule matches no cell at all).
+    pub taken_by: Vec<(usize, usize)>,
+}
+
+/// Cells claimed by two rules, where the earlier one wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlap {
+    /// The earlier rule, which wins.
+    pub winner: usize,
+    /// The later rule, which loses these cells.
+    pub loser: usize,
+    /// The shared cells.
+    pub cells: Vec<String>,
+}
+
+/// The rules on the grid.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    /// bins of r, f, m.
+    pub bins: [u32; 3],
+    /// Rule names, in order.
+    pub names: Vec<String>,
+    /// The default segment's name.
+    pub default: String,
+    /// Rules whose `when` depends on data.
+    pub data_dependent: Vec<usize>,
+    /// Every cell, r-major.
+    pub cells: Vec<Cell>,
+    /// Rules that never win a cell.
+    pub unreachable: Vec<Unreachable>,
+    /// Shared cells, earlier rule first.
+    pub overlaps: Vec<Overlap>,
+}
+
+impl Grid {
+    /// Cells no rule can match.
+    pub fn default_cells(&self) -> Vec<&Cell> {
+        self.cells
+            .iter()
+            .filter(|c| c.winner == Winner::Default)
+            .collect()
+    }
+
+    /// Cells that fall to the default unless a data-dependent rule matches.
+    pub fn maybe_default_cells(&self) -> Vec<&Cell> {
+        self.cells
+            .iter()
+            .filter(|c| matches!(c.winner, Winner::Undecided { then: None, .. }))
+            .collect()
+    }
+
+    /// The cell at r, f, m.
+    pub fn at(&self, r: u32, f: u32, m: u32) -> &Cell {
+        let [_, bf, bm] = self.bins;
+        &self.cells[(((r - 1) * bf + (f - 1)) * bm + (m - 1)) as usize]
+    }
+}
+
+/// Evaluate `segments` on every cell of the grid `scoring` defines.
+pub fn analyse(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> Result<Grid> {
+    let bins = [
+        scoring.recency.bins,
+        scoring.frequency.bins,
+        scoring.monetary.bins,
+    ];
+    let wide = scoring.wide_cells();
+    let mut scores = Vec::new();
+    for r in 1..=bins[0] {
+        for f in 1..=bins[1] {
+            for m in 1..=bins[2] {
+                scores.push([r, f, m]);
+            }
+        }
+    }
+    let column = |i: usize| -> Vec<i32> { scores.iter().map(|s| s[i] as i32).collect() };
+    let frame = df!(
+        R => column(0),
+        F => column(1),
+        M => column(2),
+        RFM_CELL => scores.iter().map(|s| cell_text(*s, wide)).collect::<Vec<_>>(),
+        RFM_SCORE => scores.iter().map(|s| (s[0] + s[1] + s[2]) as i32).collect::<Vec<_>>(),
+    )
+    .map_err(Error::engine("building the score grid"))?;
+
+    let allowed = allowed_columns(group_by);
+    let score_only = [R, F, M, RFM_SCORE];
+    let mut exprs = Vec::new();
+    let mut data_dependent = Vec::new();
+    for (i, rule) in segments.rules.iter().enumerate() {
+        let (fixed, when) = parts(rule, &allowed);
+        let decided = rule.when.as_ref().is_none_or(|w| {
+            super::parse_when(w, &allowed)
+                .map(|e| {
+                    e.meta()
+                        .root_names()
+                        .iter()
+                        .all(|n| score_only.contains(&n.as_str()))
+                })
+                .unwrap_or(false)
+        });
+        if !decided {
+            data_dependent.push(i);
+        }
+        let fixed = fixed.unwrap_or(lit(true));
+        let possible = if decided {
+            match when.clone() {
+                Some(w) => fixed.clone().and(w),
+                None => fixed.clone(),
+            }
+        } else {
+            fixed.clone()
+        };
+        let definite = if decided {
+            possible.clone()
+        } else {
+            lit(false)
+        };
+        exprs.push(possible.alias(format!("p{i}")));
+        exprs.push(definite.alias(format!("d{i}")));
+    }
+    let masks = if exprs.is_empty() {
+        DataFrame::empty()
+    } else {
+        frame
+            .lazy()
+            .select(exprs)
+            .collect()
+            .map_err(Error::engine("evaluating the rules on the score grid"))?
+    };
+    let mask = |name: String| -> Result<Vec<bool>> {
+        let c = masks
+            .column(&name)
+            .map_err(Error::engine("evaluating the rules on the score grid"))?;
+        let b = c
+            .bool()
+            .map_err(Error::engine("evaluating the rules on the score grid"))?;
+        Ok((0..scores.len())
+            .map(|k| b.get(k).unwrap_or(false) || (b.len() == 1 && b.get(0) == Some(true)))
+            .collect())
+    };
+    let n_rules = segments.rules.len();
+    let mut possible = Vec::with_capacity(n_rules);
+    let mut definite = Vec::with_capacity(n_rules);
+    for i in 0..n_rules {
+        possible.push(mask(format!("p{i}"))?);
+        definite.push(mask(format!("d{i}"))?);
+    }
+
+    // Winners.
+    let mut cells = Vec::with_capacity(scores.len());
+    for (k, s) in scores.iter().enumerate() {
+        let mut maybe = Vec::new();
+        let mut then = None;
+        for i in 0..n_rules {
+            if definite[i][k] {
+                then = Some(i);
+                break;
+            }
+            if possible[i][k] {
+                maybe.push(i);
+            }
+        }
+        let winner = match (maybe.is_empty(), then) {
+            (true, Some(i)) => Winner::Rule(i),
+            (true, None) => Winner::Default,
+            (false, then) => Winner::Undecided { maybe, then },
+        };
+        cells.push(Cell {
+            scores: *s,
+            text: cell_text(*s, wide),
+            winner,
+        });
+    }
+
+    // A rule is reachable where it may match and no earlier rule surely did.
+    let mut unreachable = Vec::new();
+    for i in 0..n_rules {
+        let reachable =
+            (0..scores.len()).any(|k| possible[i][k] && !(0..i).any(|j| definite[j][k]));
+        if !reachable {
+            let taken_by: Vec<(usize, usize)> = (0..i)
+                .map(|j| {
+                    let n = (0..scores.len())
+                        .filter(|&k| {
+                            possible[i][k] && definite[j][k] && !(0..j).any(|h| definite[h][k])
+                        })
+                        .count();
+                    (j, n)
+                })
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            unreachable.push(Unreachable { rule: i, taken_by });
+        }
+    }
+
+    // Overlaps: cells an earlier rule surely wins that a later rule also claims.
+    let mut overlaps = Vec::new();
+    for i in 0..n_rules {
+        for j in i + 1..n_rules {
+            let shared: Vec<String> = (0..scores.len())
+                .filter(|&k| definite[i][k] && possible[j][k])
+                .map(|k| cells[k].text.clone())
+                .collect();
+            if !shared.is_empty() {
+                overlaps.push(Overlap {
+                    winner: i,
+                    loser: j,
+                    cells: shared,
+                });
+            }
+        }
+    }
+
+    Ok(Grid {
+        bins,
+        names: segments.rules.iter().map(|r| r.name.clone()).collect(),
+        default: segments.default.clone(),
+        data_dependent,
+        cells,
+        unreachable,
+        overlaps,
+    })
+}

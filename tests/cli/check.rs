@@ -1,0 +1,176 @@
+//! `rfmseg check`: the rules on the grid (worked out by hand), the bundled schemes, the data side.
+
+use predicates::prelude::*;
+
+use crate::util::*;
+
+fn check(config: &str, extra: &[&str]) -> (i32, String) {
+    let out = rfmseg()
+        .args(["check", "--config", config])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn bundled_schemes_are_complete_and_pass_strict() {
+    for config in [
+        "config/rfm.yaml",
+        "config/rf-grid.yaml",
+        "config/loyalty.yaml",
+    ] {
+        let (code, text) = check(config, &["--strict"]);
+        assert_eq!(code, 0, "{config}:\n{text}");
+        assert!(text.contains("no cell falls to it"), "{config}:\n{text}");
+        assert!(
+            text.contains("unreachable rules: none"),
+            "{config}:\n{text}"
+        );
+        assert!(text.contains("ok: nothing to fix"), "{config}:\n{text}");
+    }
+}
+
+#[test]
+fn the_r_rfm_box_table_leaves_36_cells_and_3_rules_out() {
+    // Worked by hand, first match wins: New Customers (411, 511) and Promising (311, 411) lie
+    // inside Potential Loyalist; Can't Lose Them (144, 145, 154, 155) inside At Risk.
+    let (code, text) = check("config/r-rfm-vignette.yaml", &[]);
+    assert_eq!(code, 0, "without --strict findings do not fail:\n{text}");
+    assert!(
+        text.contains(
+            "default (Others): 36 of 125 cells match no rule: 113 114 115 131 141 151 213"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("unreachable: New Customers never matches: earlier rules take all its cells: Potential Loyalist (2 cells)"), "{text}");
+    assert!(text.contains("unreachable: Promising never matches: earlier rules take all its cells: Potential Loyalist (2 cells)"), "{text}");
+    assert!(text.contains("unreachable: Can't Lose Them never matches: earlier rules take all its cells: At Risk (4 cells)"), "{text}");
+    assert!(text.contains("overlap: Champions and Loyal Customers both claim 8 cells (444 445 454 455 544 545 554 555)"), "{text}");
+    let (code, text) = check("config/r-rfm-vignette.yaml", &["--strict"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("check --strict failed: 36 cells can fall to the default segment; rule New Customers is unreachable"), "{text}");
+}
+
+#[test]
+fn rf_grid_is_the_tutorial_seg_map_cell_by_cell() {
+    // The tutorial's regexes over the "RF" string, applied in its order.
+    let seg_map: [(&str, &str); 10] = [
+        ("[1-2][1-2]", "Hibernating"),
+        ("[1-2][3-4]", "At Risk"),
+        ("[1-2]5", "Can't Lose Them"),
+        ("3[1-2]", "About To Sleep"),
+        ("33", "Need Attention"),
+        ("[3-4][4-5]", "Loyal Customers"),
+        ("41", "Promising"),
+        ("51", "New Customers"),
+        ("[4-5][2-3]", "Potential Loyalists"),
+        ("5[4-5]", "Champions"),
+    ];
+    let matches = |pattern: &str, rf: &str| {
+        let mut p = pattern.chars().peekable();
+        let mut s = rf.chars();
+        while let Some(c) = p.next() {
+            let ch = s.next().unwrap();
+            if c == '[' {
+                let lo = p.next().unwrap();
+                p.next();
+                let hi = p.next().unwrap();
+                p.next();
+                if ch < lo || ch > hi {
+                    return false;
+                }
+            } else if c != ch {
+                return false;
+            }
+        }
+        true
+    };
+    let (_, text) = check("config/rf-grid.yaml", &[]);
+    let settings = rfmseg::config::load(&repo("config/rf-grid.yaml"), &Default::default()).unwrap();
+    let grid = rfmseg::segment::grid::analyse(&settings.segments, &settings.scoring, &[]).unwrap();
+    for cell in &grid.cells {
+        let rf = format!("{}{}", cell.scores[0], cell.scores[1]);
+        let expected: Vec<&str> = seg_map
+            .iter()
+            .filter(|(p, _)| matches(p, &rf))
+            .map(|(_, n)| *n)
+            .collect();
+        assert_eq!(expected.len(), 1, "{rf} is in exactly one region");
+        let rfmseg::segment::grid::Winner::Rule(i) = cell.winner else {
+            panic!("{rf} has no segment:\n{text}")
+        };
+        assert_eq!(grid.names[i], expected[0], "cell {}", cell.text);
+    }
+}
+
+#[test]
+fn hand_made_table_on_a_two_level_grid() {
+    let s = Scratch::new();
+    let cfg = s.write(
+        "c.yaml",
+        r#"scoring: {bins: 2}
+segments:
+  default: Rest
+  rules:
+    - {name: A, r: 2}
+    - {name: B, r: 2, f: 2}
+    - {name: C, cells: ["111"]}
+    - {name: D, when: "rfm_score >= 5"}
+    - {name: E, when: "monetary > 100"}
+"#,
+    );
+    // Cells rfm: A takes every r=2 cell (211 212 221 222), so B (221 222) is unreachable.
+    // C takes 111. D (score >= 5: 122 212 221 222) keeps 122. E depends on data: it may take
+    // 112 and 121, which fall to the default otherwise.
+    let (code, text) = check(cfg.to_str().unwrap(), &["--strict"]);
+    assert_eq!(code, 1, "{text}");
+    for line in [
+        "5 rules on the 2 x 2 x 2 score grid (8 cells)",
+        "default (Rest): no cell falls to it",
+        "default (Rest) unless a data-dependent rule matches: 2 cells: 112 121",
+        "unreachable: B never matches: earlier rules take all its cells: A (2 cells)",
+        "overlap: A and B both claim 2 cells (221 222); A wins (it comes first)",
+        "overlap: A and D both claim 3 cells (212 221 222); A wins (it comes first)",
+        "data-dependent: E's `when` uses metric or group columns",
+        "legend (cells won): A A (4), B B (0), C C (1), D D (1), E E (0), - Rest (0)",
+        "check --strict failed: 2 cells can fall to the default segment; rule B is unreachable",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn data_side_reports_empty_levels_and_segment_sizes() {
+    let (code, text) = check("config/rfm.yaml", &["--input", "data-samples/orders.csv"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("data: 780 customers scored"), "{text}");
+    assert!(
+        text.contains("f score 2 is empty: 50% of customers have frequency 1"),
+        "{text}"
+    );
+    assert!(text.contains("Champions"), "{text}");
+    assert!(!repo("out/never.parquet").exists());
+    let (code, text) = check(
+        "config/rfm.yaml",
+        &["--strict", "--input", "data-samples/orders.csv"],
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("f score 2 is empty"), "{text}");
+}
+
+#[test]
+fn check_refuses_an_invalid_config() {
+    rfmseg()
+        .args(["check", "--config", "tests/fixtures/bad/config.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("3 problems in config"));
+}
