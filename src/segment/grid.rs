@@ -220,16 +220,13 @@ pub fn analyse(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> R
 
     // A rule is reachable where it may match and no earlier rule surely did.
     let mut unreachable = Vec::new();
-    for i in 0..n_rules {
-        let reachable =
-            (0..scores.len()).any(|k| possible[i][k] && !(0..i).any(|j| definite[j][k]));
+    for (i, mine) in possible.iter().enumerate() {
+        let reachable = (0..scores.len()).any(|k| mine[k] && !(0..i).any(|j| definite[j][k]));
         if !reachable {
             let taken_by: Vec<(usize, usize)> = (0..i)
                 .map(|j| {
                     let n = (0..scores.len())
-                        .filter(|&k| {
-                            possible[i][k] && definite[j][k] && !(0..j).any(|h| definite[h][k])
-                        })
+                        .filter(|&k| mine[k] && definite[j][k] && !(0..j).any(|h| definite[h][k]))
                         .count();
                     (j, n)
                 })
@@ -241,10 +238,10 @@ pub fn analyse(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> R
 
     // Overlaps: cells an earlier rule surely wins that a later rule also claims.
     let mut overlaps = Vec::new();
-    for i in 0..n_rules {
-        for j in i + 1..n_rules {
+    for (i, wins) in definite.iter().enumerate() {
+        for (j, claims) in possible.iter().enumerate().skip(i + 1) {
             let shared: Vec<String> = (0..scores.len())
-                .filter(|&k| definite[i][k] && possible[j][k])
+                .filter(|&k| wins[k] && claims[k])
                 .map(|k| cells[k].text.clone())
                 .collect();
             if !shared.is_empty() {
