@@ -97,6 +97,11 @@ pub struct Run {
     #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
     pub as_of: Option<NaiveDate>,
 
+    /// Also write the score edges used, per metric and group, to this YAML file. A config
+    /// with `scoring.thresholds_from: FILE` scores later periods on the same scale.
+    #[arg(long, value_name = "FILE")]
+    pub thresholds_out: Option<PathBuf>,
+
     /// Print the optimised query plans and exit without reading the data.
     #[arg(long)]
     pub explain: bool,

@@ -34,6 +34,7 @@ fn execute(cli: &cli::Cli) -> rfmseg::Result<()> {
                     &settings,
                     &RunOptions {
                         explain: args.explain,
+                        thresholds_out: args.thresholds_out.clone(),
                     },
                 )
             })

@@ -19,6 +19,8 @@ use crate::{output, rfm, segment};
 pub struct RunOptions {
     /// Print the optimised plans instead of running.
     pub explain: bool,
+    /// Also write the score edges used to this YAML file.
+    pub thresholds_out: Option<std::path::PathBuf>,
 }
 
 /// What `run` produced.
@@ -172,9 +174,30 @@ pub fn score_all(settings: &Settings) -> Result<Scored> {
             .and(col(N_PURCHASES).eq(lit(0)))
             .and((col(N_RETURNS) + col(N_RETURNS_EXCLUDED)).gt(lit(0))),
     )?;
-    let result = finish(rfm::customers(aggregated.lazy(), analysis, as_of), settings)
+    let mut result = finish(rfm::customers(aggregated.lazy(), analysis, as_of), settings)
         .collect()
         .map_err(Error::engine("scoring and segmenting customers"))?;
+    if settings.scoring.frozen.is_some() {
+        let marker = result
+            .drop_in_place(rfm::thresholds::FROZEN)
+            .map_err(Error::engine("scoring with frozen thresholds"))?;
+        if marker.null_count() > 0 {
+            let mask = marker.is_null();
+            let missing = result
+                .filter(&mask)
+                .map_err(Error::engine("scoring with frozen thresholds"))?;
+            let groups = missing
+                .select(analysis.group_by.iter().map(|g| g.as_str()))
+                .and_then(|g| g.unique_stable(None, UniqueKeepStrategy::First, None))
+                .map_err(Error::engine("scoring with frozen thresholds"))?;
+            return Err(Error::Usage(format!(
+                "scoring.thresholds_from has no edges for {} group(s) in the data ({} customers), e.g. {}; write the thresholds from a run that has these groups",
+                groups.height(),
+                missing.height(),
+                groups.head(Some(3)).to_string().lines().skip(1).collect::<Vec<_>>().join(" ")
+            )));
+        }
+    }
     if result.height() == 0 {
         return Err(Error::NoCustomers(format!(
             "no customer has a purchase line on or before as_of {} within the window ({} lines read; {} without customer_id, {} without order_date, {} without amount, {} after as_of, {} outside the window, {} returns excluded)",
@@ -218,6 +241,21 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
     } = score_all(settings)?;
     let segments = segment_table(&result, settings)?;
     let empty_levels = empty_levels(&result, settings)?;
+    if let Some(path) = &options.thresholds_out {
+        let thresholds = match &settings.scoring.frozen {
+            Some(frozen) => rfm::Thresholds {
+                as_of: Some(date_of(as_of).to_string()),
+                ..(**frozen).clone()
+            },
+            None => rfm::thresholds::edges_of(
+                &result,
+                &settings.scoring,
+                &settings.analysis.group_by,
+                Some(date_of(as_of).to_string()),
+            )?,
+        };
+        output::write_text(&rfm::thresholds::to_yaml(&thresholds)?, path)?;
+    }
     let _ = result.drop_in_place(SUM_MINOR);
     output::write_parquet(&mut result, &target)?;
     Ok(Outcome::Done(RunReport {
@@ -265,6 +303,9 @@ fn finish(customers: LazyFrame, settings: &Settings) -> LazyFrame {
         ]
         .map(col),
     );
+    if settings.scoring.frozen.is_some() {
+        columns.push(col(rfm::thresholds::FROZEN));
+    }
     rfm::score(customers, &settings.scoring, group_by)
         .with_column(segment::segment_expr(&settings.segments, group_by))
         .select(columns)

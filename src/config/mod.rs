@@ -185,6 +185,8 @@ pub struct Scoring {
     pub frequency: MetricScoring,
     /// m
     pub monetary: MetricScoring,
+    /// Frozen edges from `scoring.thresholds_from`: when set, they score all three metrics.
+    pub frozen: Option<std::sync::Arc<crate::rfm::Thresholds>>,
 }
 
 impl Scoring {

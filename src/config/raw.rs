@@ -81,6 +81,8 @@ pub struct RawScoring {
     pub frequency: Option<RawMetricScoring>,
     /// `scoring.monetary:`
     pub monetary: Option<RawMetricScoring>,
+    /// A thresholds file written by `rfmseg run --thresholds-out`: score with its edges.
+    pub thresholds_from: Option<String>,
 }
 
 /// `scoring.<metric>:`

@@ -15,6 +15,7 @@ use super::{
     Problem, Returns, Rule, Scoring, Segments, Settings,
 };
 use crate::columns;
+use crate::rfm::Thresholds;
 use crate::segment;
 
 /// Why a config was refused.
@@ -137,7 +138,7 @@ fn strip_location(message: &str) -> String {
 fn check(raw: RawConfig, overrides: &Overrides, ck: &mut Checker) -> Settings {
     let input = check_input(&raw, overrides, ck);
     let analysis = check_analysis(&raw, overrides, &input.columns, ck);
-    let scoring = check_scoring(&raw, ck);
+    let scoring = check_scoring(&raw, &analysis.group_by, ck);
     let segments = check_segments(&raw, &scoring, &analysis.group_by, ck);
     let output = overrides
         .output
@@ -384,7 +385,7 @@ fn choice<T: Copy>(
     default
 }
 
-fn check_scoring(raw: &RawConfig, ck: &mut Checker) -> Scoring {
+fn check_scoring(raw: &RawConfig, group_by: &[String], ck: &mut Checker) -> Scoring {
     let s = &raw.scoring;
     let global_method = s.method.as_deref();
     let global_method = match global_method {
@@ -500,11 +501,45 @@ fn check_scoring(raw: &RawConfig, ck: &mut Checker) -> Scoring {
         };
         MetricScoring { method, bins }
     };
-    Scoring {
+    let mut scoring = Scoring {
         recency: metric("recency", &s.recency),
         frequency: metric("frequency", &s.frequency),
         monetary: metric("monetary", &s.monetary),
+        frozen: None,
+    };
+    if let Some(path) = &s.thresholds_from {
+        let place = "scoring.thresholds_from";
+        let loaded = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {path}: {e}"))
+            .and_then(|text| {
+                serde_yaml::from_str::<Thresholds>(&text)
+                    .map_err(|e| format!("{path} is not a thresholds file written by `rfmseg run --thresholds-out`: {e}"))
+            });
+        match loaded {
+            Err(why) => ck.add(place, None, why),
+            Ok(t) => {
+                let problems = t.problems(group_by);
+                if problems.is_empty() {
+                    // The file's scale wins: rules are checked against its bins.
+                    for (name, ms) in [
+                        ("recency", &mut scoring.recency),
+                        ("frequency", &mut scoring.frequency),
+                        ("monetary", &mut scoring.monetary),
+                    ] {
+                        if let Some(scale) = t.scale(name) {
+                            ms.bins = scale.bins;
+                        }
+                    }
+                    scoring.frozen = Some(std::sync::Arc::new(t));
+                } else {
+                    for p in problems {
+                        ck.add(place, None, format!("{path}: {p}"));
+                    }
+                }
+            }
+        }
     }
+    scoring
 }
 
 fn check_segments(

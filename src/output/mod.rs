@@ -100,3 +100,26 @@ fn write_and_verify(df: &mut DataFrame, temp: &Path) -> std::result::Result<(), 
     }
     Ok(())
 }
+
+/// Write `text` to `target` atomically (temporary file beside it, then rename).
+pub fn write_text(text: &str, target: &Path) -> Result<()> {
+    check_target(target)?;
+    let fail = |message: String| Error::Output {
+        path: target.to_path_buf(),
+        message,
+    };
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| fail(format!("cannot create folder {}: {e}", parent.display())))?;
+    }
+    let temp = temp_path(target);
+    let written = std::fs::write(&temp, text).and_then(|()| File::open(&temp)?.sync_all());
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(fail(format!("cannot write: {e}")));
+    }
+    std::fs::rename(&temp, target).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        fail(format!("cannot move the finished file into place: {e}"))
+    })
+}

@@ -5,9 +5,11 @@
 
 mod aggregate;
 mod score;
+pub mod thresholds;
 
 pub use aggregate::{aggregate, customers, Window};
 pub use score::score;
+pub use thresholds::Thresholds;
 
 use crate::config::Scoring;
 
@@ -75,6 +77,7 @@ mod tests {
             recency: ms(bins[0]),
             frequency: ms(bins[1]),
             monetary: ms(bins[2]),
+            frozen: None,
         }
     }
 

@@ -35,16 +35,18 @@ impl Metric {
 pub fn score(customers: LazyFrame, scoring: &Scoring, group_by: &[String]) -> LazyFrame {
     let wide = scoring.wide_cells();
     let digits = [R, F, M].map(|c| col(c).cast(DataType::String));
-    customers
-        .with_columns([
+    let scored = match &scoring.frozen {
+        Some(t) => super::thresholds::score_frozen(customers, t, group_by),
+        None => customers.with_columns([
             metric_score(Metric::Recency, &scoring.recency, group_by).alias(R),
             metric_score(Metric::Frequency, &scoring.frequency, group_by).alias(F),
             metric_score(Metric::Monetary, &scoring.monetary, group_by).alias(M),
-        ])
-        .with_columns([
-            concat_str(digits, if wide { "-" } else { "" }, false).alias(RFM_CELL),
-            (col(R) + col(F) + col(M)).alias(RFM_SCORE),
-        ])
+        ]),
+    };
+    scored.with_columns([
+        concat_str(digits, if wide { "-" } else { "" }, false).alias(RFM_CELL),
+        (col(R) + col(F) + col(M)).alias(RFM_SCORE),
+    ])
 }
 
 fn within(e: Expr, group_by: &[String]) -> Expr {

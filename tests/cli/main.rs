@@ -8,4 +8,5 @@ mod property;
 mod readme;
 mod reference;
 mod run_ok;
+mod thresholds;
 mod util;

@@ -296,7 +296,9 @@ proptest! {
         };
         let settings = rfmseg::config::load(&cfg, &overrides).map_err(|e| TestCaseError::fail(format!("{e}\n{}", yaml(&p))))?;
         let expected = reference(&lines, &p);
-        let result = rfmseg::run::run(&settings, &Default::default());
+        let edges = s.path("edges.yaml");
+        let options = rfmseg::run::RunOptions { thresholds_out: Some(edges.clone()), ..Default::default() };
+        let result = rfmseg::run::run(&settings, &options);
         if expected.is_empty() {
             prop_assert!(result.is_err(), "expected no customers to score");
             prop_assert!(!out.exists());
@@ -309,5 +311,15 @@ proptest! {
         for (g, e) in got.iter().zip(&expected) {
             prop_assert_eq!(g, e, "config:\n{}", yaml(&p));
         }
+        // The edges of this run, frozen, score the same data the same.
+        let frozen_cfg = s.write(
+            "frozen.yaml",
+            &yaml(&p).replace("scoring:\n", &format!("scoring:\n  thresholds_from: {}\n", edges.display())),
+        );
+        let again = s.path("again.parquet");
+        let overrides = rfmseg::config::Overrides { output: Some(again.clone()), ..overrides };
+        let settings = rfmseg::config::load(&frozen_cfg, &overrides).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        rfmseg::run::run(&settings, &Default::default()).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        prop_assert!(read_parquet(&out).equals_missing(&read_parquet(&again)), "frozen edges differ:\n{}", std::fs::read_to_string(&edges).unwrap());
     }
 }

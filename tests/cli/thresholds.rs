@@ -1,0 +1,153 @@
+//! `--thresholds-out` and `scoring.thresholds_from`: the edges a run used, frozen and reused.
+
+use polars::prelude::*;
+use predicates::prelude::*;
+
+use crate::util::*;
+
+const SAMPLE: &str = "data-samples/orders.csv";
+
+fn config(scoring: &str, extra: &str) -> String {
+    format!(
+        "input:\n  columns: {{order_id: order_id}}\nanalysis:\n  group_by: [region]\nscoring:\n{scoring}{extra}segments:\n  rules:\n    - {{name: Top, r: [2, 3], f: [2, 3]}}\n    - {{name: Mid, when: \"rfm_score >= 8\"}}\n"
+    )
+}
+
+fn run(s: &Scratch, cfg: &str, out: &str, extra: &[&str]) -> DataFrame {
+    let cfg = s.write(&format!("{out}.yaml"), cfg);
+    rfmseg()
+        .args(["run", "--quiet", "--input", SAMPLE, "--config"])
+        .arg(&cfg)
+        .arg("--output")
+        .arg(s.path(out))
+        .args(extra)
+        .assert()
+        .success();
+    read_parquet(&s.path(out))
+}
+
+#[test]
+fn frozen_edges_of_a_run_reproduce_it_exactly() {
+    for scoring in [
+        "  method: rank\n",
+        "  method: quantile\n  bins: 4\n",
+        "  method: rank\n  recency: {method: fixed, thresholds: [30, 90, 180, 365]}\n  frequency: {method: quantile, bins: 3}\n  monetary: {method: fixed, bins: 3, thresholds: [50, 200]}\n",
+    ] {
+        let s = Scratch::new();
+        let edges = s.path("edges.yaml");
+        let first = run(&s, &config(scoring, ""), "a.parquet", &["--thresholds-out", edges.to_str().unwrap()]);
+        let frozen = format!("  thresholds_from: {}\n", edges.display());
+        let again = run(&s, &config(scoring, &frozen), "b.parquet", &[]);
+        assert!(first.equals_missing(&again), "{scoring}\n{first}\n{again}");
+    }
+}
+
+#[test]
+fn frozen_edges_score_another_period_on_the_same_scale() {
+    let s = Scratch::new();
+    let edges = s.path("edges.yaml");
+    run(
+        &s,
+        &config("  method: quantile\n", ""),
+        "june.parquet",
+        &["--thresholds-out", edges.to_str().unwrap()],
+    );
+    let t: rfmseg::rfm::Thresholds =
+        serde_yaml::from_str(&std::fs::read_to_string(&edges).unwrap()).unwrap();
+    assert_eq!(t.as_of.as_deref(), Some("2024-06-30"));
+    assert_eq!(t.groups.len(), 4, "one per region");
+    let frozen = format!("  thresholds_from: {}\n", edges.display());
+    let march = run(
+        &s,
+        &config("  method: quantile\n", &frozen),
+        "march.parquet",
+        &["--as-of", "2024-03-31"],
+    );
+    // Every March score follows the June edges of its region.
+    let regions = strings(&march, "region");
+    let columns = [("recency_days", "r"), ("frequency", "f"), ("monetary", "m")];
+    for (value, score) in columns {
+        let values: Vec<f64> = march
+            .column(value)
+            .unwrap()
+            .cast(&DataType::Float64)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        let scores: Vec<i64> = march
+            .column(score)
+            .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        for ((v, got), region) in values.iter().zip(&scores).zip(&regions) {
+            let g = t
+                .groups
+                .iter()
+                .find(|g| g.key["region"].as_str() == Some(region.as_str()))
+                .unwrap();
+            let edges = match score {
+                "r" => &g.recency,
+                "f" => &g.frequency,
+                _ => &g.monetary,
+            };
+            let k = 1 + edges.iter().filter(|e| v > e).count() as i64;
+            let expected = if score == "r" { 6 - k } else { k };
+            assert_eq!(*got, expected, "{score} of value {v} in {region}");
+        }
+    }
+}
+
+#[test]
+fn a_group_without_edges_is_an_error() {
+    let s = Scratch::new();
+    let edges = s.write(
+        "edges.yaml",
+        "format: rfmseg-thresholds/1\nas_of: 2024-06-30\ngroup_by: [region]\nmetrics:\n  recency: {bins: 2, method: rank, compare: '>'}\n  frequency: {bins: 2, method: rank, compare: '>'}\n  monetary: {bins: 2, method: rank, compare: '>'}\ngroups:\n  - {key: {region: North}, recency: [100.0], frequency: [1.0], monetary: [50.0]}\n",
+    );
+    let cfg = s.write(
+        "c.yaml",
+        &format!("input:\n  columns: {{order_id: order_id}}\nanalysis: {{group_by: [region]}}\nscoring: {{thresholds_from: {}}}\nsegments: {{rules: [{{name: A, r: 2}}]}}\n", edges.display()),
+    );
+    rfmseg()
+        .args(["run", "--input", SAMPLE, "--config"])
+        .arg(&cfg)
+        .arg("--output")
+        .arg(s.path("o.parquet"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has no edges for 3 group(s)"));
+    assert!(!s.path("o.parquet").exists());
+}
+
+#[test]
+fn an_unusable_thresholds_file_is_a_config_problem() {
+    let s = Scratch::new();
+    let edges = s.write(
+        "edges.yaml",
+        "format: rfmseg-thresholds/1\ngroup_by: []\nmetrics:\n  recency: {bins: 3, method: rank, compare: '>'}\n  frequency: {bins: 2, method: rank, compare: '>'}\n  monetary: {bins: 2, method: rank, compare: '>'}\ngroups:\n  - {key: {}, recency: [1.0], frequency: [1.0], monetary: [50.0]}\n",
+    );
+    let cfg = s.write(
+        "c.yaml",
+        &format!("analysis: {{group_by: [region]}}\nscoring: {{thresholds_from: {}}}\nsegments: {{rules: [{{name: A, r: 2}}]}}\n", edges.display()),
+    );
+    rfmseg()
+        .args(["run", "--input", SAMPLE, "--config"])
+        .arg(&cfg)
+        .arg("--output")
+        .arg(s.path("o.parquet"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("scoring.thresholds_from"))
+        .stderr(predicate::str::contains(
+            "was written for group_by [], but this config groups by [\"region\"]",
+        ))
+        .stderr(predicate::str::contains(
+            "groups[0].recency has 1 edges; 3 bins need 2",
+        ));
+}
