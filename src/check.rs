@@ -5,6 +5,7 @@ use crate::config::Settings;
 use crate::error::Result;
 use crate::report::check::render_grid;
 use crate::report::{EmptyLevel, SegmentRow};
+use crate::rfm::thresholds::{edges_of, Thresholds};
 use crate::run;
 use crate::segment::grid::{analyse, Grid};
 
@@ -17,6 +18,90 @@ pub struct DataSide {
     pub empty_levels: Vec<(EmptyLevel, String)>,
     /// Segment sizes a run would give.
     pub segments: Vec<SegmentRow>,
+    /// The edges each metric used, per group.
+    pub edges: Thresholds,
+}
+
+/// "recency" for "r", and so on.
+pub fn metric_name(score: &str) -> &'static str {
+    match score {
+        "r" => "recency",
+        "f" => "frequency",
+        _ => "monetary",
+    }
+}
+
+fn number(v: f64) -> String {
+    if v == f64::NEG_INFINITY {
+        "-inf".into()
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn render_edges(t: &Thresholds) -> String {
+    let mut s = String::new();
+    let key = |i: usize| -> String {
+        t.groups[i]
+            .key
+            .values()
+            .map(|v| match v {
+                serde_yaml::Value::String(s) => s.clone(),
+                serde_yaml::Value::Null => "null".into(),
+                other => serde_yaml::to_string(other)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    for metric in ["recency", "frequency", "monetary"] {
+        let Some(scale) = t.scale(metric) else {
+            continue;
+        };
+        let edges = |g: usize| -> &Vec<f64> {
+            match metric {
+                "recency" => &t.groups[g].recency,
+                "frequency" => &t.groups[g].frequency,
+                _ => &t.groups[g].monetary,
+            }
+        };
+        let unit = if metric == "recency" { ", days" } else { "" };
+        if t.groups.len() == 1 {
+            let list: Vec<String> = edges(0).iter().map(|v| number(*v)).collect();
+            s += &format!(
+                "    {metric} ({}{unit}): {}\n",
+                scale.method,
+                list.join(", ")
+            );
+            continue;
+        }
+        s += &format!(
+            "    {metric} ({}{unit}), min / median / max over {} groups:\n",
+            scale.method,
+            t.groups.len()
+        );
+        for i in 0..scale.bins as usize - 1 {
+            let mut values: Vec<(f64, usize)> =
+                (0..t.groups.len()).map(|g| (edges(g)[i], g)).collect();
+            values.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let (lo, hi) = (values[0], values[values.len() - 1]);
+            let median = values[values.len() / 2].0;
+            s += &format!(
+                "      edge {}: {} ({}) / {} / {} ({})\n",
+                i + 1,
+                number(lo.0),
+                key(lo.1),
+                number(median),
+                number(hi.0),
+                key(hi.1)
+            );
+        }
+    }
+    s
 }
 
 /// What `check` found.
@@ -43,7 +128,11 @@ impl CheckOutcome {
         }
         if let Some(data) = &self.data {
             for (e, _) in &data.empty_levels {
-                out.push(format!("{} score {} is empty", e.score, e.level));
+                out.push(format!(
+                    "{} score {} is empty",
+                    metric_name(e.score),
+                    e.level
+                ));
             }
         }
         out
@@ -55,6 +144,8 @@ impl CheckOutcome {
         s += &render_grid(&self.grid);
         if let Some(data) = &self.data {
             s += &format!("data: {} customers scored\n", data.customers);
+            s += "  edges used (score level = 1 + edges the value exceeds; recency reversed):\n";
+            s += &render_edges(&data.edges);
             if data.empty_levels.is_empty() {
                 s += "  empty score levels: none\n";
             }
@@ -64,7 +155,11 @@ impl CheckOutcome {
                 } else {
                     String::new()
                 };
-                s += &format!("  {} score {} is empty{groups}: {why}\n", e.score, e.level);
+                s += &format!(
+                    "  {} score {} is empty{groups}: {why}\n",
+                    metric_name(e.score),
+                    e.level
+                );
             }
             s += "  segment sizes a run would give:\n";
             for r in &data.segments {
@@ -105,10 +200,20 @@ pub fn check(settings: &Settings, with_data: bool) -> Result<CheckOutcome> {
                 (e, why)
             })
             .collect();
+        let edges = match &settings.scoring.frozen {
+            Some(t) => (**t).clone(),
+            None => edges_of(
+                &scored.result,
+                &settings.scoring,
+                &settings.analysis.group_by,
+                None,
+            )?,
+        };
         Some(DataSide {
             customers: scored.result.height() as u64,
             empty_levels,
             segments: run::segment_table(&scored.result, settings)?,
+            edges,
         })
     } else {
         None

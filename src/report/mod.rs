@@ -164,7 +164,8 @@ impl RunReport {
                 .collect();
             let _ = writeln!(
                 s,
-                "  note: no customer has {score} score {} (tied values share a score)",
+                "  note: no customer has {} score {} (tied values share a score)",
+                crate::check::metric_name(score),
                 list.join(", ")
             );
         }

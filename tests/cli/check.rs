@@ -29,7 +29,7 @@ fn bundled_schemes_are_complete_and_pass_strict() {
     ] {
         let (code, text) = check(config, &["--strict"]);
         assert_eq!(code, 0, "{config}:\n{text}");
-        assert!(text.contains("no cell falls to it"), "{config}:\n{text}");
+        assert!(text.contains(": no cell falls to it"), "{config}:\n{text}");
         assert!(
             text.contains("unreachable rules: none"),
             "{config}:\n{text}"
@@ -153,7 +153,7 @@ fn data_side_reports_empty_levels_and_segment_sizes() {
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("data: 780 customers scored"), "{text}");
     assert!(
-        text.contains("f score 2 is empty: 50% of customers have frequency 1"),
+        text.contains("frequency score 2 is empty: 50% of customers have frequency 1"),
         "{text}"
     );
     assert!(text.contains("Champions"), "{text}");
@@ -163,7 +163,8 @@ fn data_side_reports_empty_levels_and_segment_sizes() {
         &["--strict", "--input", "data-samples/orders.csv"],
     );
     assert_eq!(code, 1, "{text}");
-    assert!(text.contains("f score 2 is empty"), "{text}");
+    assert!(text.contains("frequency score 2 is empty"), "{text}");
+    assert!(text.contains("recency (rank, days): "), "{text}");
 }
 
 #[test]
@@ -173,4 +174,24 @@ fn check_refuses_an_invalid_config() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("3 problems in config"));
+}
+
+#[test]
+fn putler_table_as_published_names_every_cell_like_the_default_config() {
+    let (code, text) = check("config/putler.yaml", &["--strict"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("overlap: About To Sleep and Hibernating both claim 3 cells (231 241 251); About To Sleep wins"), "{text}");
+    let names = |path: &str| {
+        let settings = rfmseg::config::load(&repo(path), &Default::default()).unwrap();
+        let grid =
+            rfmseg::segment::grid::analyse(&settings.segments, &settings.scoring, &[]).unwrap();
+        grid.cells
+            .iter()
+            .map(|c| match c.winner {
+                rfmseg::segment::grid::Winner::Rule(i) => grid.names[i].clone(),
+                _ => "none".to_string(),
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names("config/putler.yaml"), names("config/rfm.yaml"));
 }
