@@ -51,6 +51,8 @@ pub const N_AFTER_AS_OF: &str = "__n_after_as_of";
 pub const N_OUTSIDE_WINDOW: &str = "__n_outside_window";
 /// Internal: return lines dropped by `returns: exclude`.
 pub const N_RETURNS_EXCLUDED: &str = "__n_returns_excluded";
+/// Internal: lines whose amount is NaN or infinite (an input error).
+pub const N_BAD_AMOUNT: &str = "__n_bad_amount";
 /// Internal: purchase lines kept.
 pub const N_PURCHASES: &str = "__n_purchases";
 /// Internal: return lines kept.

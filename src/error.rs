@@ -114,9 +114,9 @@ pub enum Error {
         files: String,
     },
 
-    /// Every line was dropped or no customer has a purchase.
-    #[error("no customer to score: {0}")]
-    NoCustomers(String),
+    /// The data cannot give the result the config asks for.
+    #[error("{0}")]
+    Data(String),
 
     /// The output path is unusable.
     #[error("output {path}: {message}")]

@@ -70,8 +70,9 @@ pub struct Scored {
     pub files: Vec<SourceFile>,
     /// Line accounting.
     pub lines: LineCounts,
-    /// The as_of used (days since 1970-01-01).
-    pub as_of: i32,
+    /// The as_of used (days since 1970-01-01); None when no line has a customer, a date and
+    /// an amount.
+    pub as_of: Option<i32>,
     /// Customers with lines in the window but no purchase.
     pub unscored: u64,
 }
@@ -90,7 +91,11 @@ fn prepare(settings: &Settings) -> Result<Prepared> {
         input: &settings.input,
         group_by: &analysis.group_by,
     };
-    let lines = input::scan(&files, &spec)?;
+    let mut lines = input::scan(&files, &spec)?;
+    let schema = lines
+        .collect_schema()
+        .map_err(Error::engine("reading the input schema"))?;
+    check_when_types(settings, &schema)?;
     let mut as_of = analysis.as_of.map(days);
     if as_of.is_none() && analysis.window_days.is_some() {
         as_of = input::latest_date(lines.clone()).map_err(|e| match e {
@@ -152,20 +157,20 @@ pub fn score_all(settings: &Settings) -> Result<Scored> {
         .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
         .map_err(|e| explain_failure(&files, &spec, "aggregating the order lines", e))?;
+    if count_where(&aggregated, col(N_BAD_AMOUNT).gt(lit(0)))? > 0 {
+        return Err(input::diagnose(&files, &spec)?
+            .unwrap_or_else(|| Error::Data("an amount is NaN or infinite".to_string())));
+    }
     let lines = line_counts(&aggregated)?;
     if lines.read == 0 {
         return Err(Error::NoOrderLines {
             files: file_list(&files),
         });
     }
+    // None: no line has a customer, a date and an amount; nothing is scored.
     let as_of = match as_of {
-        Some(d) => d,
-        None => max_i32(&aggregated, MAX_LINE_DATE)?.ok_or_else(|| {
-            Error::NoCustomers(format!(
-                "none of the {} lines has a customer_id, an order_date and an amount",
-                lines.read
-            ))
-        })?,
+        Some(d) => Some(d),
+        None => max_i32(&aggregated, MAX_LINE_DATE)?,
     };
     let unscored = count_where(
         &aggregated,
@@ -174,9 +179,12 @@ pub fn score_all(settings: &Settings) -> Result<Scored> {
             .and(col(N_PURCHASES).eq(lit(0)))
             .and((col(N_RETURNS) + col(N_RETURNS_EXCLUDED)).gt(lit(0))),
     )?;
-    let mut result = finish(rfm::customers(aggregated.lazy(), analysis, as_of), settings)
-        .collect()
-        .map_err(Error::engine("scoring and segmenting customers"))?;
+    let mut result = finish(
+        rfm::customers(aggregated.lazy(), analysis, as_of.unwrap_or(0)),
+        settings,
+    )
+    .collect()
+    .map_err(Error::engine("scoring and segmenting customers"))?;
     if settings.scoring.frozen.is_some() {
         let marker = result
             .drop_in_place(rfm::thresholds::FROZEN)
@@ -190,26 +198,49 @@ pub fn score_all(settings: &Settings) -> Result<Scored> {
                 .select(analysis.group_by.iter().map(|g| g.as_str()))
                 .and_then(|g| g.unique_stable(None, UniqueKeepStrategy::First, None))
                 .map_err(Error::engine("scoring with frozen thresholds"))?;
+            let examples: Vec<String> = (0..groups.height().min(3))
+                .map(|row| {
+                    analysis
+                        .group_by
+                        .iter()
+                        .map(|g| {
+                            let v = groups
+                                .column(g)
+                                .and_then(|c| c.get(row))
+                                .map(|v| v.to_string());
+                            format!("{g}={}", v.unwrap_or_default())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .collect();
             return Err(Error::Usage(format!(
                 "scoring.thresholds_from has no edges for {} group(s) in the data ({} customers), e.g. {}; write the thresholds from a run that has these groups",
                 groups.height(),
                 missing.height(),
-                groups.head(Some(3)).to_string().lines().skip(1).collect::<Vec<_>>().join(" ")
+                examples.join("; ")
             )));
         }
     }
-    if result.height() == 0 {
-        return Err(Error::NoCustomers(format!(
-            "no customer has a purchase line on or before as_of {} within the window ({} lines read; {} without customer_id, {} without order_date, {} without amount, {} after as_of, {} outside the window, {} returns excluded)",
-            date_of(as_of),
-            lines.read,
-            lines.null_customer,
-            lines.null_date,
-            lines.null_amount,
-            lines.after_as_of,
-            lines.outside_window,
-            lines.returns_excluded
-        )));
+    if analysis.monetary == crate::config::Monetary::Average {
+        let undefined = result
+            .clone()
+            .lazy()
+            .filter(col(FREQUENCY).eq(lit(0)))
+            .select([col(CUSTOMER_ID)])
+            .collect()
+            .map_err(Error::engine("checking average monetary"))?;
+        if undefined.height() > 0 {
+            let first = undefined
+                .column(CUSTOMER_ID)
+                .and_then(|c| c.get(0))
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            return Err(Error::Data(format!(
+                "monetary: average divides by the number of orders, but {} customer(s) (e.g. {first}) have purchases and no order_id on any of them; give those lines an order id, or use frequency: lines or days",
+                undefined.height()
+            )));
+        }
     }
     Ok(Scored {
         result,
@@ -240,18 +271,22 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         unscored,
     } = score_all(settings)?;
     let segments = segment_table(&result, settings)?;
-    let empty_levels = empty_levels(&result, settings)?;
+    let empty_levels = if result.height() > 0 {
+        empty_levels(&result, settings)?
+    } else {
+        Vec::new()
+    };
     if let Some(path) = &options.thresholds_out {
         let thresholds = match &settings.scoring.frozen {
             Some(frozen) => rfm::Thresholds {
-                as_of: Some(date_of(as_of).to_string()),
+                as_of: as_of.map(|d| date_of(d).to_string()),
                 ..(**frozen).clone()
             },
             None => rfm::thresholds::edges_of(
                 &result,
                 &settings.scoring,
                 &settings.analysis.group_by,
-                Some(date_of(as_of).to_string()),
+                as_of.map(|d| date_of(d).to_string()),
             )?,
         };
         output::write_text(&rfm::thresholds::to_yaml(&thresholds)?, path)?;
@@ -261,7 +296,7 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
     Ok(Outcome::Done(RunReport {
         files: files.iter().map(|f| f.path.clone()).collect(),
         lines,
-        as_of: date_of(as_of),
+        as_of: as_of.map(date_of),
         as_of_from_data: settings.analysis.as_of.is_none(),
         window_days: settings.analysis.window_days,
         customers: result.height() as u64,
@@ -546,4 +581,36 @@ pub fn tie_behind(result: &DataFrame, score: &str) -> Result<String> {
         "{:.0}% of customers have {metric} {value} (tied values share a score)",
         100.0 * n as f64 / result.height().max(1) as f64
     ))
+}
+
+/// With the group columns' real types known: every `when` must give true/false on them.
+fn check_when_types(settings: &Settings, schema: &Schema) -> Result<()> {
+    let types: Vec<(String, DataType)> = settings
+        .analysis
+        .group_by
+        .iter()
+        .map(|g| {
+            let dtype = schema.get(g).cloned().unwrap_or(DataType::String);
+            (g.clone(), dtype)
+        })
+        .collect();
+    let problems = segment::when_type_problems(&settings.segments, &types);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let at = crate::config::locate::Locations::index(&settings.text);
+    Err(Error::ConfigInvalid {
+        path: settings.source.clone(),
+        problems: problems
+            .into_iter()
+            .map(|(i, message)| {
+                let path = format!("segments.rules[{i}].when");
+                crate::config::Problem {
+                    place: format!("{path} ({})", settings.segments.rules[i].name),
+                    spot: at.find(&path),
+                    message,
+                }
+            })
+            .collect(),
+    })
 }

@@ -580,7 +580,45 @@ fn check_segments(
             rules.push(r);
         }
     }
-    Segments { default, rules }
+    let segments = Segments { default, rules };
+    // Group column types are known only from the data: a condition must fit some typing of
+    // them here (text, integer or decimal); `run` checks it again with the real types.
+    let typings: Vec<Vec<(String, polars::prelude::DataType)>> = {
+        use polars::prelude::DataType;
+        let kinds = [DataType::String, DataType::Int64, DataType::Float64];
+        let mut all: Vec<Vec<(String, DataType)>> = vec![vec![]];
+        for (n, g) in group_by.iter().enumerate() {
+            let kinds: &[DataType] = if n < 3 { &kinds } else { &kinds[..1] };
+            all = all
+                .into_iter()
+                .flat_map(|prefix| {
+                    kinds.iter().map(move |k| {
+                        let mut v = prefix.clone();
+                        v.push((g.clone(), k.clone()));
+                        v
+                    })
+                })
+                .collect();
+        }
+        all
+    };
+    let mut failing: Option<Vec<(usize, String)>> = None;
+    for typing in &typings {
+        let problems = segment::when_type_problems(&segments, typing);
+        failing = Some(match failing {
+            None => problems,
+            // A rule fails only if it fails under every typing.
+            Some(prev) => prev
+                .into_iter()
+                .filter(|(i, _)| problems.iter().any(|(j, _)| j == i))
+                .collect(),
+        });
+    }
+    for (i, why) in failing.unwrap_or_default() {
+        let name = segments.rules[i].name.clone();
+        ck.add(&format!("segments.rules[{i}].when"), Some(&name), why);
+    }
+    segments
 }
 
 fn check_rule(

@@ -251,11 +251,26 @@ fn role_expr(
                     (text.strict_cast(DataType::Float64), None)
                 } else {
                     let parsed = text.clone().cast(DataType::Float64);
-                    let bad = text.is_not_null().and(parsed.clone().is_null());
+                    let bad = text.is_not_null().and(
+                        parsed
+                            .clone()
+                            .is_null()
+                            .or(parsed.clone().is_finite().not()),
+                    );
                     (parsed, Some(bad))
                 }
             } else if dtype.is_primitive_numeric() || matches!(dtype, DataType::Decimal(..)) {
-                (raw().cast(DataType::Float64), None)
+                let value = raw().cast(DataType::Float64);
+                if strict {
+                    (value, None)
+                } else {
+                    // NaN and infinities are not amounts (the run counts them and stops).
+                    let bad = value
+                        .clone()
+                        .is_not_null()
+                        .and(value.clone().is_finite().not());
+                    (value, Some(bad))
+                }
             } else {
                 return Err(type_error(
                     "a number (integer, float or decimal), or text holding one",
@@ -368,8 +383,8 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
             };
             let (expected, fix) = match role.kind {
                 Kind::Amount => (
-                    "a number".to_string(),
-                    "Amounts are plain numbers with a '.' decimal point and no currency sign or thousands separator (e.g. 1234.50, -20).".to_string(),
+                    "a finite number".to_string(),
+                    "Amounts are plain numbers with a '.' decimal point and no currency sign or thousands separator (e.g. 1234.50, -20); NaN and infinity are not amounts.".to_string(),
                 ),
                 _ => match &spec.input.date_format {
                     Some(f) => (

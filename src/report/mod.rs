@@ -63,8 +63,8 @@ pub struct RunReport {
     pub files: Vec<PathBuf>,
     /// Line accounting.
     pub lines: LineCounts,
-    /// The as_of used.
-    pub as_of: NaiveDate,
+    /// The as_of used (None: no line had a customer, a date and an amount).
+    pub as_of: Option<NaiveDate>,
     /// True when as_of came from the data.
     pub as_of_from_data: bool,
     /// Window length, if any.
@@ -114,16 +114,25 @@ impl RunReport {
             Some(w) => format!("the {w} days up to it"),
             None => "all history".to_string(),
         };
-        let _ = writeln!(
-            s,
-            "  as_of {}{}; window: {window}",
-            self.as_of,
-            if self.as_of_from_data {
-                " (latest order date)"
-            } else {
-                ""
+        match self.as_of {
+            Some(as_of) => {
+                let _ = writeln!(
+                    s,
+                    "  as_of {as_of}{}; window: {window}",
+                    if self.as_of_from_data {
+                        " (latest order date)"
+                    } else {
+                        ""
+                    }
+                );
             }
-        );
+            None => {
+                let _ = writeln!(
+                    s,
+                    "  as_of: none (no line has a customer_id, an order_date and an amount)"
+                );
+            }
+        }
         let _ = writeln!(
             s,
             "  ignored: {} after as_of, {} outside the window, {} returns excluded",
@@ -176,11 +185,13 @@ impl RunReport {
             .max()
             .unwrap_or(7)
             .max(7);
-        let _ = writeln!(
-            s,
-            "  {:<width$}  {:>9}  {:>6}  {:>7}",
-            "segment", "customers", "share", "revenue"
-        );
+        if !self.segments.is_empty() {
+            let _ = writeln!(
+                s,
+                "  {:<width$}  {:>9}  {:>6}  {:>7}",
+                "segment", "customers", "share", "revenue"
+            );
+        }
         for r in &self.segments {
             let _ = writeln!(
                 s,
@@ -189,6 +200,12 @@ impl RunReport {
                 n(r.customers),
                 r.share * 100.0,
                 r.revenue_share * 100.0
+            );
+        }
+        if self.customers == 0 {
+            let _ = writeln!(
+                s,
+                "warning: no customer has a purchase line in the observation window; the output has no rows"
             );
         }
         if let Some(out) = &self.output {

@@ -45,9 +45,7 @@ pub fn aggregate(lines: LazyFrame, analysis: &Analysis, window: Window) -> LazyF
     };
     let purchase = observed.clone().and(is_return.clone().not());
     let scale = 10f64.powi(analysis.monetary_decimals as i32);
-    let minor = (amount() * lit(scale))
-        .round(0, RoundMode::HalfAwayFromZero)
-        .cast(DataType::Int64);
+    let minor = minor_units(amount(), scale);
     let count = |e: Expr| e.cast(DataType::Int64).sum();
     let frequency = match analysis.frequency {
         Frequency::Orders => col(ORDER_ID)
@@ -74,6 +72,7 @@ pub fn aggregate(lines: LazyFrame, analysis: &Analysis, window: Window) -> LazyF
             Returns::Net => lit(false),
         })
         .alias(N_RETURNS_EXCLUDED),
+        count(amount().is_not_null().and(amount().is_finite().not())).alias(N_BAD_AMOUNT),
         count(purchase.clone()).alias(N_PURCHASES),
         count(kept.clone().and(is_return)).alias(N_RETURNS),
         minor.filter(kept).sum().alias(SUM_MINOR),
@@ -131,4 +130,28 @@ fn divide_exactly(e: Expr, divisor: f64) -> Expr {
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Float64)),
     )
+}
+
+/// `round(amount * 10^d)`, half away from zero, as the amount is written. An amount written
+/// with more decimals than `d` (1.005 with d = 2) is a float just below or above the decimal
+/// (1.00499999999999989...), so its product lands a few ulps from the half (100.49999999999999);
+/// a product within 4 ulps of a half is taken as the exact half it stands for and rounded
+/// away from zero (101), as decimal arithmetic on the written value does. Products further
+/// from a half round as usual.
+fn minor_units(amount: Expr, scale: f64) -> Expr {
+    let y = amount * lit(scale);
+    let magnitude = y.clone().abs();
+    let whole = magnitude.clone().floor();
+    let near_half = (magnitude.clone() - whole.clone() - lit(0.5))
+        .abs()
+        .lt_eq(magnitude * lit(4.0 * f64::EPSILON));
+    let away = whole + lit(1.0);
+    let rounded = when(near_half)
+        .then(
+            when(y.clone().lt(lit(0.0)))
+                .then(-away.clone())
+                .otherwise(away),
+        )
+        .otherwise(y.round(0, RoundMode::HalfAwayFromZero));
+    rounded.cast(DataType::Int64)
 }

@@ -112,3 +112,76 @@ pub fn segment_expr(segments: &Segments, group_by: &[String]) -> Expr {
         })
         .alias(SEGMENT)
 }
+
+/// Evaluate each rule's `when` on one row of the given column types; a rule whose condition
+/// does not give true/false (or does not fit the types) is returned with what is wrong.
+pub fn when_type_problems(
+    segments: &Segments,
+    group_types: &[(String, DataType)],
+) -> Vec<(usize, String)> {
+    let group_by: Vec<String> = group_types.iter().map(|(g, _)| g.clone()).collect();
+    let allowed = allowed_columns(&group_by);
+    let mut columns = vec![
+        Column::new(R.into(), [1i32]),
+        Column::new(F.into(), [1i32]),
+        Column::new(M.into(), [1i32]),
+        Column::new(RFM_SCORE.into(), [3i32]),
+        Column::new(RECENCY_DAYS.into(), [0i64]),
+        Column::new(FREQUENCY.into(), [1i64]),
+        Column::new(MONETARY.into(), [1.0f64]),
+    ];
+    for (g, dtype) in group_types {
+        let value = Column::new(g.as_str().into(), ["0"]);
+        columns.push(
+            value
+                .cast(dtype)
+                .unwrap_or_else(|_| Column::new(g.as_str().into(), ["0"])),
+        );
+    }
+    let frame = DataFrame::new(1, columns).expect("one row each");
+    let mut problems = Vec::new();
+    for (i, rule) in segments.rules.iter().enumerate() {
+        let Some(w) = &rule.when else { continue };
+        let Ok(expr) = parse_when(w, &allowed) else {
+            continue;
+        };
+        let out = frame.clone().lazy().select([expr.alias("c")]).collect();
+        match out {
+            Ok(df) => {
+                let dtype = df
+                    .column("c")
+                    .map(|c| c.dtype().clone())
+                    .unwrap_or(DataType::Null);
+                if dtype != DataType::Boolean && dtype != DataType::Null {
+                    problems.push((
+                        i,
+                        format!("{w:?} is not a condition: it gives {dtype} values, not true or false; compare it, e.g. \"r + f >= 8\""),
+                    ));
+                }
+            }
+            Err(e) => {
+                let why = first_line(&e.to_string()).to_string();
+                let text_groups: Vec<&str> = group_types
+                    .iter()
+                    .filter(|(_, t)| t == &DataType::String)
+                    .map(|(g, _)| g.as_str())
+                    .collect();
+                let hint = if text_groups.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} {} text, so compare with quoted values, e.g. {} = '2'",
+                        text_groups.join(", "),
+                        if text_groups.len() == 1 { "is" } else { "are" },
+                        text_groups[0]
+                    )
+                };
+                problems.push((
+                    i,
+                    format!("{w:?} does not fit the columns' types ({why}){hint}"),
+                ));
+            }
+        }
+    }
+    problems
+}

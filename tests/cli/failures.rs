@@ -231,7 +231,7 @@ fn non_numeric_amount_names_file_row_column_and_value() {
         "orders.csv",
         "order_id,customer_id,order_date,amount\n1,a,2024-06-01,5\n2,b,2024-06-02,5\n3,c,2024-06-03,$12.50\n",
         &config(""),
-        &["orders.csv", "row 3 (line 4)", "column \"amount\"", "\"$12.50\"", "a number"],
+        &["orders.csv", "row 3 (line 4)", "column \"amount\"", "\"$12.50\"", "a finite number"],
     );
 }
 
@@ -246,12 +246,58 @@ fn input_with_no_order_lines() {
 }
 
 #[test]
-fn input_where_every_line_is_dropped() {
+fn nan_and_infinite_amounts_are_input_errors() {
     bad_input(
         "orders.csv",
-        "order_id,customer_id,order_date,amount\n1,,2024-06-01,5\n",
+        "order_id,customer_id,order_date,amount\n1,a,2024-06-01,5\n2,b,2024-06-02,NaN\n",
         &config(""),
-        &["no customer to score"],
+        &[
+            "orders.csv",
+            "row 2 (line 3)",
+            "column \"amount\"",
+            "\"NaN\"",
+            "a finite number",
+        ],
+    );
+    bad_input(
+        "orders.csv",
+        "order_id,customer_id,order_date,amount\n1,a,2024-06-01,-inf\n",
+        &config(""),
+        &["row 1 (line 2)", "\"-inf\""],
+    );
+}
+
+#[test]
+fn average_monetary_without_any_order_id_is_an_error() {
+    bad_input(
+        "orders.csv",
+        "order_id,customer_id,order_date,amount\n,a,2024-06-01,10\nO1,b,2024-06-02,20\n",
+        &config("analysis: {monetary: average}"),
+        &[
+            "monetary: average divides by the number of orders",
+            "1 customer(s) (e.g. \"a\")",
+            "frequency: lines",
+        ],
+    );
+}
+
+#[test]
+fn a_when_that_does_not_fit_the_data_types_is_a_config_error() {
+    // store is text (CSV): comparing it with a number cannot work.
+    let err = fails(
+        "input:\n  columns: {order_id: order_id}\nanalysis: {group_by: [store]}\nsegments:\n  rules:\n    - {name: S1, when: \"store = 1\"}\n",
+        &[SMALL],
+        &[],
+        2,
+        &["config.yaml:6:18: segments.rules[0].when (S1): \"store = 1\" does not fit the columns' types", "store is text, so compare with quoted values, e.g. store = '2'"],
+    );
+    assert!(!err.contains("plan"), "{err}");
+    fails(
+        &config("").replace("rfm_score >= 3", "r + f"),
+        &[SMALL],
+        &[],
+        2,
+        &["segments.rules[1].when (Rest): \"r + f\" is not a condition: it gives i32 values"],
     );
 }
 
@@ -326,7 +372,7 @@ fn no_input_anywhere() {
 }
 
 #[test]
-fn only_empty_lines_with_a_window_is_an_error_not_a_panic() {
+fn only_empty_lines_with_a_window_is_an_empty_output_not_a_panic() {
     // Regression: polars' streaming `len()` panicked here (UInt128) before the fix.
     use polars::prelude::*;
     let s = Scratch::new();
@@ -354,8 +400,8 @@ fn only_empty_lines_with_a_window_is_an_error_not_a_panic() {
         .arg("--output")
         .arg(s.path("o.parquet"))
         .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "none of the 1 lines has a customer_id, an order_date and an amount",
-        ));
+        .success()
+        .stderr(predicate::str::contains("as_of: none (no line has a customer_id, an order_date and an amount)"))
+        .stderr(predicate::str::contains("warning: no customer has a purchase line in the observation window; the output has no rows"));
+    assert_eq!(read_parquet(&s.path("o.parquet")).height(), 0);
 }

@@ -405,9 +405,9 @@ fn monetary_is_the_exact_quotient_of_rounded_minor_units() {
         .unwrap()
         .into_no_null_iter()
         .collect();
-    // 0.125 -> 12.5 cents -> 13 (half away from zero); 1.005 * 100 = 100.49999999999999 -> 100;
-    // -0.005 -> -0.5 -> -1.
-    assert_eq!(monetary, [99.99, 0.3, 0.13, 1.0, 1.99]);
+    // 0.125 -> 12.5 cents -> 13 (half away from zero); 1.005 -> 100.5 cents -> 101 as written
+    // (the float product is 100.49999999999999); -0.005 -> -0.5 -> -1.
+    assert_eq!(monetary, [99.99, 0.3, 0.13, 1.01, 1.99]);
 }
 
 #[test]
@@ -439,4 +439,34 @@ fn bom_crlf_quotes_latin1_bytes_and_unpadded_dates_are_read() {
         strings(&df, "last_order_date"),
         ["2010-12-01", "2010-12-10"]
     );
+}
+
+#[test]
+fn nothing_in_the_window_writes_an_empty_file_with_the_contract_columns() {
+    let s = Scratch::new();
+    let out = s.path("o.parquet");
+    rfmseg()
+        .args([
+            "run",
+            "--config",
+            "config/rfm.yaml",
+            "--input",
+            "tests/fixtures/small/orders.csv",
+            "--as-of",
+            "2020-01-01",
+            "--output",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("10 lines from"))
+        .stderr(predicate::str::contains("9 after as_of"))
+        .stderr(predicate::str::contains(
+            "warning: no customer has a purchase line in the observation window",
+        ));
+    let df = read_parquet(&out);
+    assert_eq!(df.height(), 0);
+    let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+    assert_eq!(names, CONTRACT_COLUMNS);
+    assert_eq!(df.column("r").unwrap().dtype(), &DataType::Int32);
 }
