@@ -729,7 +729,10 @@ def round_half_away_from_zero(x):
 
 def minor_units(amount, d):
     # "Amounts are taken in integer minor units: round(amount * 10^d), half away from zero"
-    return round_half_away_from_zero(amount * 10 ** d)
+    # CHOICE (as rfmseg): on the decimal value as written, so 1.005 with d = 2 is 101; a float
+    # amount stands for its shortest decimal repr.
+    from decimal import Decimal, ROUND_HALF_UP
+    return int((Decimal(repr(float(amount))) * (Decimal(10) ** d)).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 @dataclass
@@ -980,9 +983,9 @@ def assign_segments(customers, settings, group_types):
 
 def sort_key(c):
     # "sorted by the group_by columns, then customer_id"
-    # CHOICE: a null group value sorts first (polars' default); text sorts by code point
-    # (= UTF-8 byte order).
-    return tuple((0, "") if v is None else (1, v) for v in c.group) + (c.customer_id,)
+    # CHOICE (as rfmseg, SQL and pandas): a null group value sorts last; text sorts by code
+    # point (= UTF-8 byte order).
+    return tuple((1, "") if v is None else (0, v) for v in c.group) + (c.customer_id,)
 
 
 def write_output(customers, settings, stats):
