@@ -352,11 +352,13 @@ fn finish(customers: LazyFrame, settings: &Settings) -> LazyFrame {
         )
 }
 
-fn first_u64(df: &DataFrame) -> Option<u64> {
-    df.columns()
-        .first()
+/// The first value of column `name` as u64 (0 when missing).
+fn cell_u64(df: &DataFrame, name: &str) -> u64 {
+    df.column(name)
+        .ok()
         .and_then(|c| c.get(0).ok())
         .and_then(|v| v.extract::<u64>())
+        .unwrap_or(0)
 }
 
 fn max_i32(df: &DataFrame, column: &str) -> Result<Option<i32>> {
@@ -377,10 +379,10 @@ fn count_where(df: &DataFrame, predicate: Expr) -> Result<u64> {
     let out = df
         .clone()
         .lazy()
-        .select([predicate.cast(DataType::UInt64).sum()])
+        .select([predicate.cast(DataType::UInt64).sum().alias("n")])
         .collect()
         .map_err(Error::engine("summarising the run"))?;
-    Ok(first_u64(&out).unwrap_or(0))
+    Ok(cell_u64(&out, "n"))
 }
 
 /// Sum the per-customer line counters into the run's line accounting.
@@ -407,13 +409,7 @@ fn line_counts(aggregated: &DataFrame) -> Result<LineCounts> {
         ])
         .collect()
         .map_err(Error::engine("counting the order lines"))?;
-    let get = |name: &str| {
-        out.column(name)
-            .ok()
-            .and_then(|c| c.get(0).ok())
-            .and_then(|v| v.extract::<u64>())
-            .unwrap_or(0)
-    };
+    let get = |name: &str| cell_u64(&out, name);
     Ok(LineCounts {
         read: get("read"),
         null_customer: get("null_customer"),
@@ -524,13 +520,7 @@ pub fn empty_levels(result: &DataFrame, settings: &Settings) -> Result<Vec<Empty
             .select(absent)
             .collect()
             .map_err(Error::engine("counting empty score levels"))?;
-        let get = |name: &str| {
-            out.column(name)
-                .ok()
-                .and_then(|c| c.get(0).ok())
-                .and_then(|v| v.extract::<u64>())
-                .unwrap_or(0)
-        };
+        let get = |name: &str| cell_u64(&out, name);
         let of = get("groups");
         for level in 1..=bins {
             let groups = get(&format!("l{level}"));

@@ -49,8 +49,27 @@ fn temp_path(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.rfmseg-{}.tmp", std::process::id()))
 }
 
-/// Write `df` to `target` as Parquet, atomically.
+/// Write `df` to `target` as Parquet, atomically, read back and checked before the rename.
 pub fn write_parquet(df: &mut DataFrame, target: &Path) -> Result<()> {
+    atomically(target, |temp| write_and_verify(df, temp))
+}
+
+/// Write `text` to `target` atomically.
+pub fn write_text(text: &str, target: &Path) -> Result<()> {
+    atomically(target, |temp| {
+        std::fs::write(temp, text)
+            .and_then(|()| File::open(temp)?.sync_all())
+            .map_err(|e| format!("cannot write: {e}"))
+    })
+}
+
+/// Create the target's folder, let `write` fill a temporary file beside the target, and
+/// rename it into place; on any failure the temporary file is removed and the target is
+/// left as it was.
+fn atomically(
+    target: &Path,
+    write: impl FnOnce(&Path) -> std::result::Result<(), String>,
+) -> Result<()> {
     check_target(target)?;
     let fail = |message: String| Error::Output {
         path: target.to_path_buf(),
@@ -61,8 +80,7 @@ pub fn write_parquet(df: &mut DataFrame, target: &Path) -> Result<()> {
             .map_err(|e| fail(format!("cannot create folder {}: {e}", parent.display())))?;
     }
     let temp = temp_path(target);
-    let written = write_and_verify(df, &temp);
-    if let Err(message) = written {
+    if let Err(message) = write(&temp) {
         let _ = std::fs::remove_file(&temp);
         return Err(fail(message));
     }
@@ -99,27 +117,4 @@ fn write_and_verify(df: &mut DataFrame, temp: &Path) -> std::result::Result<(), 
         ));
     }
     Ok(())
-}
-
-/// Write `text` to `target` atomically (temporary file beside it, then rename).
-pub fn write_text(text: &str, target: &Path) -> Result<()> {
-    check_target(target)?;
-    let fail = |message: String| Error::Output {
-        path: target.to_path_buf(),
-        message,
-    };
-    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| fail(format!("cannot create folder {}: {e}", parent.display())))?;
-    }
-    let temp = temp_path(target);
-    let written = std::fs::write(&temp, text).and_then(|()| File::open(&temp)?.sync_all());
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(fail(format!("cannot write: {e}")));
-    }
-    std::fs::rename(&temp, target).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        fail(format!("cannot move the finished file into place: {e}"))
-    })
 }
