@@ -15,7 +15,8 @@ pub fn check_target(target: &Path) -> Result<()> {
         path: target.to_path_buf(),
         message,
     };
-    if target.is_dir() {
+    let text = target.to_string_lossy();
+    if target.is_dir() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) {
         return Err(fail(
             "is a folder; give a file path such as out/segments.parquet".into(),
         ));

@@ -333,6 +333,16 @@ fn output_path_that_is_a_folder() {
         .code(1)
         .stderr(predicate::str::contains("is a folder"));
     assert_eq!(s.files(), ["config.yaml"]);
+    // A path ending in '/' names a folder even before it exists.
+    let folder = format!("{}/new/", s.root().display());
+    rfmseg()
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .args(["--input", SMALL, "--output", &folder])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is a folder"));
+    assert_eq!(s.files(), ["config.yaml"]);
 }
 
 #[test]
