@@ -154,13 +154,24 @@ fn canonical_frames(
         let schema = schema_of(file, &mut lf)?;
         for role in &roles {
             if schema.get(role.column.as_str()).is_none() {
-                let available: Vec<String> =
-                    schema.iter_names().map(|n| format!("{n:?}")).collect();
+                let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+                let mut available = names
+                    .iter()
+                    .map(|n| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if let [one] = names.as_slice() {
+                    if let Some(sep) = [';', '\t', '|'].into_iter().find(|c| one.contains(*c)) {
+                        available += &format!(
+                            " (one column: the file seems separated by {sep:?}; rfmseg reads comma-separated CSV)"
+                        );
+                    }
+                }
                 return Err(Error::InputColumnMissing {
                     path: file.path.clone(),
                     column: role.column.clone(),
                     role: role.label.clone(),
-                    available: available.join(", "),
+                    available,
                     hint: if role.label == "group_by" {
                         " or analysis.group_by"
                     } else {

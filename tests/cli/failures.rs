@@ -415,3 +415,16 @@ fn only_empty_lines_with_a_window_is_an_empty_output_not_a_panic() {
         .stderr(predicate::str::contains("warning: no customer has a purchase line in the observation window; the output has no rows"));
     assert_eq!(read_parquet(&s.path("o.parquet")).height(), 0);
 }
+
+#[test]
+fn a_semicolon_separated_file_is_named_as_such() {
+    bad_input(
+        "orders.csv",
+        "customer_id;order_date;amount\na;2024-01-01;1\n",
+        &config(""),
+        &[
+            "column \"customer_id\" (customer_id) is missing",
+            "seems separated by ';'",
+        ],
+    );
+}
