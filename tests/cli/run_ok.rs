@@ -228,16 +228,7 @@ fn text_dates_with_a_format_and_datetimes_keep_the_calendar_date() {
         "input:\n  date_format: \"%d/%m/%Y %H:%M\"\n  columns: {order_id: order_id}\nsegments: {rules: [{name: A, r: [1, 5]}]}\n",
     );
     let out = s.path("o.parquet");
-    rfmseg()
-        .args(["run", "--quiet", "--config"])
-        .arg(&cfg)
-        .arg("--input")
-        .arg(&csv)
-        .arg("--output")
-        .arg(&out)
-        .assert()
-        .success();
-    let df = read_parquet(&out);
+    let df = run_quiet(&cfg, &csv, &out);
     assert_eq!(
         strings(&df, "last_order_date"),
         ["2024-06-30", "2024-06-01"]
@@ -250,16 +241,7 @@ fn text_dates_with_a_format_and_datetimes_keep_the_calendar_date() {
         "customer_id,order_date,amount\na,2024-06-30T23:30:00+05:00,1\nb,2024-06-29 08:00:00,1\n",
     );
     let cfg = s.write("c3.yaml", "segments: {rules: [{name: A, r: [1, 5]}]}\n");
-    rfmseg()
-        .args(["run", "--quiet", "--config"])
-        .arg(&cfg)
-        .arg("--input")
-        .arg(&iso)
-        .arg("--output")
-        .arg(&out)
-        .assert()
-        .success();
-    let df = read_parquet(&out);
+    let df = run_quiet(&cfg, &iso, &out);
     assert_eq!(
         strings(&df, "last_order_date"),
         ["2024-06-30", "2024-06-29"]
@@ -289,16 +271,7 @@ fn zoned_datetimes_in_parquet_count_the_date_in_their_own_zone() {
         .unwrap();
     let cfg = s.write("c.yaml", "segments: {rules: [{name: A, r: [1, 5]}]}\n");
     let out = s.path("o.parquet");
-    rfmseg()
-        .args(["run", "--quiet", "--config"])
-        .arg(&cfg)
-        .arg("--input")
-        .arg(&path)
-        .arg("--output")
-        .arg(&out)
-        .assert()
-        .success();
-    let df = read_parquet(&out);
+    let df = run_quiet(&cfg, &path, &out);
     // integer ids stay integers
     assert_eq!(df.column("customer_id").unwrap().dtype(), &DataType::Int64);
     assert_eq!(
@@ -388,16 +361,7 @@ fn monetary_is_the_exact_quotient_of_rounded_minor_units() {
     );
     let cfg = s.write("c.yaml", "segments: {rules: [{name: A, r: [1, 5]}]}\n");
     let out = s.path("o.parquet");
-    rfmseg()
-        .args(["run", "--quiet", "--config"])
-        .arg(&cfg)
-        .arg("--input")
-        .arg(&csv)
-        .arg("--output")
-        .arg(&out)
-        .assert()
-        .success();
-    let df = read_parquet(&out);
+    let df = run_quiet(&cfg, &csv, &out);
     let monetary: Vec<f64> = df
         .column("monetary")
         .unwrap()
@@ -424,16 +388,7 @@ fn bom_crlf_quotes_latin1_bytes_and_unpadded_dates_are_read() {
         "input:\n  date_format: \"%m/%d/%Y %H:%M\"\nsegments: {rules: [{name: A, r: [1, 5]}]}\n",
     );
     let out = s.path("o.parquet");
-    rfmseg()
-        .args(["run", "--quiet", "--config"])
-        .arg(&cfg)
-        .arg("--input")
-        .arg(&csv)
-        .arg("--output")
-        .arg(&out)
-        .assert()
-        .success();
-    let df = read_parquet(&out);
+    let df = run_quiet(&cfg, &csv, &out);
     assert_eq!(strings(&df, "customer_id"), ["13085", "13086"]);
     assert_eq!(
         strings(&df, "last_order_date"),

@@ -90,3 +90,18 @@ pub fn config(extra: &str) -> String {
         "input:\n  columns: {{customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}}\n{extra}\nsegments:\n  rules:\n    - {{name: Top, r: [4, 5], f: [4, 5]}}\n    - {{name: Rest, when: \"rfm_score >= 3\"}}\n"
     )
 }
+
+/// `rfmseg run --quiet --config CONFIG --input INPUT --output OUT`, which must succeed; the
+/// output read back.
+pub fn run_quiet(config: &Path, input: &Path, out: &Path) -> DataFrame {
+    rfmseg()
+        .args(["run", "--quiet", "--config"])
+        .arg(config)
+        .arg("--input")
+        .arg(input)
+        .arg("--output")
+        .arg(out)
+        .assert()
+        .success();
+    read_parquet(out)
+}
