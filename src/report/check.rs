@@ -127,14 +127,19 @@ pub fn render_grid(grid: &Grid) -> String {
     for o in &grid.overlaps {
         let shown: Vec<&str> = o.cells.iter().take(12).map(String::as_str).collect();
         let more = if o.cells.len() > 12 { " ..." } else { "" };
+        let names: Vec<&str> = o.rules.iter().map(|i| grid.names[*i].as_str()).collect();
+        let (who, verb) = match names.as_slice() {
+            [a, b] => (format!("{a} and {b}"), "both claim"),
+            [rest @ .., last] => (format!("{} and {last}", rest.join(", ")), "all claim"),
+            [] => continue,
+        };
+        let n = o.cells.len();
         let _ = writeln!(
             s,
-            "  overlap: {} and {} both claim {} cells ({}{more}); {} wins (it comes first)",
-            grid.names[o.winner],
-            grid.names[o.loser],
-            o.cells.len(),
+            "  overlap: {who} {verb} {n} cell{} ({}{more}); {} wins (it comes first)",
+            if n == 1 { "" } else { "s" },
             shown.join(" "),
-            grid.names[o.winner]
+            names[0]
         );
     }
     for &i in &grid.data_dependent {

@@ -132,26 +132,11 @@ fn divide_exactly(e: Expr, divisor: f64) -> Expr {
     )
 }
 
-/// `round(amount * 10^d)`, half away from zero, as the amount is written. An amount written
-/// with more decimals than `d` (1.005 with d = 2) is a float just below or above the decimal
-/// (1.00499999999999989...), so its product lands a few ulps from the half (100.49999999999999);
-/// a product within 4 ulps of a half is taken as the exact half it stands for and rounded
-/// away from zero (101), as decimal arithmetic on the written value does. Products further
-/// from a half round as usual.
+/// `round(amount * 10^d)`, half away from zero, on the float amount, as numpy, pandas, polars
+/// and SQL engines compute it on a DOUBLE: 1.005 with d = 2 is 1.00499999999999989... * 100 =
+/// 100.49999999999999, so 100 cents, the same in a reviewer's notebook or a warehouse.
 fn minor_units(amount: Expr, scale: f64) -> Expr {
-    let y = amount * lit(scale);
-    let magnitude = y.clone().abs();
-    let whole = magnitude.clone().floor();
-    let near_half = (magnitude.clone() - whole.clone() - lit(0.5))
-        .abs()
-        .lt_eq(magnitude * lit(4.0 * f64::EPSILON));
-    let away = whole + lit(1.0);
-    let rounded = when(near_half)
-        .then(
-            when(y.clone().lt(lit(0.0)))
-                .then(-away.clone())
-                .otherwise(away),
-        )
-        .otherwise(y.round(0, RoundMode::HalfAwayFromZero));
-    rounded.cast(DataType::Int64)
+    (amount * lit(scale))
+        .round(0, RoundMode::HalfAwayFromZero)
+        .cast(DataType::Int64)
 }

@@ -48,13 +48,11 @@ pub struct Unreachable {
     pub taken_by: Vec<(usize, usize)>,
 }
 
-/// Cells claimed by two rules, where the earlier one wins.
+/// Cells that several rules claim (whatever the data), where the first of them wins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Overlap {
-    /// The earlier rule, which wins.
-    pub winner: usize,
-    /// The later rule, which loses these cells.
-    pub loser: usize,
+    /// The claiming rules, in rule order; the first wins.
+    pub rules: Vec<usize>,
     /// The shared cells.
     pub cells: Vec<String>,
 }
@@ -236,21 +234,19 @@ pub fn analyse(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> R
         }
     }
 
-    // Overlaps: cells an earlier rule surely wins that a later rule also claims.
-    let mut overlaps = Vec::new();
-    for (i, wins) in definite.iter().enumerate() {
-        for (j, claims) in possible.iter().enumerate().skip(i + 1) {
-            let shared: Vec<String> = (0..scores.len())
-                .filter(|&k| wins[k] && claims[k])
-                .map(|k| cells[k].text.clone())
-                .collect();
-            if !shared.is_empty() {
-                overlaps.push(Overlap {
-                    winner: i,
-                    loser: j,
-                    cells: shared,
-                });
-            }
+    // Overlaps: cells that two or more rules surely match, grouped by who claims them.
+    let mut overlaps: Vec<Overlap> = Vec::new();
+    for (k, cell) in cells.iter().enumerate() {
+        let rules: Vec<usize> = (0..n_rules).filter(|&i| definite[i][k]).collect();
+        if rules.len() < 2 {
+            continue;
+        }
+        match overlaps.iter_mut().find(|o| o.rules == rules) {
+            Some(o) => o.cells.push(cell.text.clone()),
+            None => overlaps.push(Overlap {
+                rules,
+                cells: vec![cell.text.clone()],
+            }),
         }
     }
 

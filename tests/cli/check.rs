@@ -137,8 +137,8 @@ segments:
         "default (Rest): no cell falls to it",
         "default (Rest) unless a data-dependent rule matches: 2 cells: 112 121",
         "unreachable: B never matches: earlier rules take all its cells: A (2 cells)",
-        "overlap: A and B both claim 2 cells (221 222); A wins (it comes first)",
-        "overlap: A and D both claim 3 cells (212 221 222); A wins (it comes first)",
+        "overlap: A and D both claim 1 cell (212); A wins (it comes first)",
+        "overlap: A, B and D all claim 2 cells (221 222); A wins (it comes first)",
         "data-dependent: E's `when` uses metric or group columns",
         "legend (cells won): A A (4), B B (0), C C (1), D D (1), E E (0), - Rest (0)",
         "check --strict failed: 2 cells can fall to the default segment; rule B is unreachable",
@@ -194,4 +194,29 @@ fn putler_table_as_published_names_every_cell_like_the_default_config() {
             .collect::<Vec<_>>()
     };
     assert_eq!(names("config/putler.yaml"), names("config/rfm.yaml"));
+}
+
+#[test]
+fn overlaps_name_every_claimant_and_the_real_winner() {
+    // Worked by hand on the 2 x 2 x 2 grid: each cell is claimed by the rules whose score is 2
+    // (A: r, B: f, C: m) or, for D, r = 1; the first claimant wins.
+    let s = Scratch::new();
+    let cfg = s.write(
+        "c.yaml",
+        "scoring: {bins: 2}\nsegments: {rules: [{name: A, r: 2}, {name: B, f: 2}, {name: C, m: 2}, {name: D, r: 1}]}\n",
+    );
+    let (code, text) = check(cfg.to_str().unwrap(), &[]);
+    assert_eq!(code, 0, "{text}");
+    let overlaps: Vec<&str> = text.lines().filter(|l| l.contains("overlap:")).collect();
+    assert_eq!(
+        overlaps,
+        [
+            "  overlap: C and D both claim 1 cell (112); C wins (it comes first)",
+            "  overlap: B and D both claim 1 cell (121); B wins (it comes first)",
+            "  overlap: B, C and D all claim 1 cell (122); B wins (it comes first)",
+            "  overlap: A and C both claim 1 cell (212); A wins (it comes first)",
+            "  overlap: A and B both claim 1 cell (221); A wins (it comes first)",
+            "  overlap: A, B and C all claim 1 cell (222); A wins (it comes first)",
+        ]
+    );
 }

@@ -140,7 +140,8 @@ pub fn reference(lines: &[Line], p: &Params) -> Vec<Row> {
                 first: None,
                 last: None,
             });
-        acc.sum_minor += minor_exact(&amount.to_string(), p.decimals);
+        // round(amount * 10^d) half away from zero, on the float as engines do (f64::round).
+        acc.sum_minor += (amount * scale).round() as i64;
         if !is_return {
             acc.purchases += 1;
             acc.orders.insert(l.order.clone());
@@ -264,39 +265,4 @@ fn holds(c: &Cond, row: &Row) -> bool {
         Cond::RecentAndFrequent(a, b) => row.scores[0] <= *a && row.frequency >= *b,
         Cond::RichOrHighScore(x, y) => row.monetary > *x || row.score >= *y,
     }
-}
-
-/// `round(amount * 10^d)` half away from zero, in exact decimal arithmetic on the amount as
-/// written ("1.005" -> 101 cents).
-fn minor_exact(text: &str, d: u32) -> i64 {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let mut kept: String = int.to_string();
-    let frac: Vec<char> = frac.chars().collect();
-    for i in 0..d as usize {
-        kept.push(*frac.get(i).unwrap_or(&'0'));
-    }
-    let mut magnitude: i64 = kept.parse().unwrap();
-    if frac.get(d as usize).is_some_and(|c| *c >= '5') {
-        magnitude += 1;
-    }
-    if negative {
-        -magnitude
-    } else {
-        magnitude
-    }
-}
-
-#[test]
-fn exact_minor_units() {
-    assert_eq!(minor_exact("1.005", 2), 101);
-    assert_eq!(minor_exact("-1.005", 2), -101);
-    assert_eq!(minor_exact("0.125", 2), 13);
-    assert_eq!(minor_exact("-0.004", 2), 0);
-    assert_eq!(minor_exact("99.99", 0), 100);
-    assert_eq!(minor_exact("2.5", 0), 3);
-    assert_eq!(minor_exact("10", 3), 10000);
 }

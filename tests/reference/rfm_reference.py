@@ -729,10 +729,8 @@ def round_half_away_from_zero(x):
 
 def minor_units(amount, d):
     # "Amounts are taken in integer minor units: round(amount * 10^d), half away from zero"
-    # CHOICE (as rfmseg): on the decimal value as written, so 1.005 with d = 2 is 101; a float
-    # amount stands for its shortest decimal repr.
-    from decimal import Decimal, ROUND_HALF_UP
-    return int((Decimal(repr(float(amount))) * (Decimal(10) ** d)).to_integral_value(rounding=ROUND_HALF_UP))
+    # (on the float amount, as numpy and SQL engines on DOUBLE compute it)
+    return round_half_away_from_zero(amount * 10 ** d)
 
 
 @dataclass
