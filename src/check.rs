@@ -18,8 +18,8 @@ pub struct DataSide {
     pub empty_levels: Vec<(EmptyLevel, String)>,
     /// Segment sizes a run would give.
     pub segments: Vec<SegmentRow>,
-    /// The edges each metric used, per group.
-    pub edges: Thresholds,
+    /// The edges each metric used, per group (None when no customer was scored).
+    pub edges: Option<Thresholds>,
 }
 
 /// "recency" for "r", and so on.
@@ -127,6 +127,9 @@ impl CheckOutcome {
             out.push(format!("rule {} is unreachable", self.grid.names[u.rule]));
         }
         if let Some(data) = &self.data {
+            if data.customers == 0 {
+                out.push("no customer is scored".to_string());
+            }
             for (e, _) in &data.empty_levels {
                 out.push(format!(
                     "{} score {} is empty",
@@ -144,8 +147,14 @@ impl CheckOutcome {
         s += &render_grid(&self.grid);
         if let Some(data) = &self.data {
             s += &format!("data: {} customers scored\n", data.customers);
-            s += "  edges used (score level = 1 + edges the value exceeds; recency reversed):\n";
-            s += &render_edges(&data.edges);
+            if data.customers == 0 {
+                s += "  no customer has a purchase line in the observation window (check as_of and window_days)\n";
+            }
+            if let Some(edges) = &data.edges {
+                s +=
+                    "  edges used (score level = 1 + edges the value exceeds; recency reversed):\n";
+                s += &render_edges(edges);
+            }
             if data.empty_levels.is_empty() {
                 s += "  empty score levels: none\n";
             }
@@ -191,7 +200,12 @@ pub fn check(settings: &Settings, with_data: bool) -> Result<CheckOutcome> {
     )?;
     let data = if with_data {
         let scored = run::score_all(settings)?;
-        let empty = run::empty_levels(&scored.result, settings)?;
+        let any = scored.result.height() > 0;
+        let empty = if any {
+            run::empty_levels(&scored.result, settings)?
+        } else {
+            Vec::new()
+        };
         let empty_levels = empty
             .into_iter()
             .map(|e| {
@@ -201,13 +215,14 @@ pub fn check(settings: &Settings, with_data: bool) -> Result<CheckOutcome> {
             })
             .collect();
         let edges = match &settings.scoring.frozen {
-            Some(t) => (**t).clone(),
-            None => edges_of(
+            Some(t) => Some((**t).clone()),
+            None if any => Some(edges_of(
                 &scored.result,
                 &settings.scoring,
                 &settings.analysis.group_by,
                 None,
-            )?,
+            )?),
+            None => None,
         };
         Some(DataSide {
             customers: scored.result.height() as u64,

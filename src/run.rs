@@ -259,7 +259,10 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
             settings.source.display()
         ))
     })?;
-    output::check_target(&target)?;
+    output::check_parquet_target(&target)?;
+    if let Some(path) = &options.thresholds_out {
+        output::check_target(path)?;
+    }
     if options.explain {
         return explain(settings).map(Outcome::Explained);
     }

@@ -50,8 +50,27 @@ fn temp_path(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.rfmseg-{}.tmp", std::process::id()))
 }
 
+/// Refuse a Parquet output path that is unusable or named like another format.
+pub fn check_parquet_target(target: &Path) -> Result<()> {
+    check_target(target)?;
+    let ext = target
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if let Some(ext @ ("csv" | "tsv" | "txt" | "json" | "xlsx" | "yaml" | "yml")) = ext.as_deref() {
+        return Err(Error::Output {
+            path: target.to_path_buf(),
+            message: format!(
+                "ends in .{ext}, but rfmseg writes Parquet; name the file .parquet (e.g. out/segments.parquet)"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Write `df` to `target` as Parquet, atomically, read back and checked before the rename.
 pub fn write_parquet(df: &mut DataFrame, target: &Path) -> Result<()> {
+    check_parquet_target(target)?;
     atomically(target, |temp| write_and_verify(df, temp))
 }
 

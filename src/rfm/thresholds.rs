@@ -113,7 +113,11 @@ impl Thresholds {
                         bins.saturating_sub(1)
                     ));
                 }
-                if edges.windows(2).any(|w| w[0] > w[1]) {
+                if edges.iter().any(|e| e.is_nan() || *e == f64::INFINITY) {
+                    out.push(format!(
+                        "groups[{i}].{name} has an edge that is not a number or +inf"
+                    ));
+                } else if edges.windows(2).any(|w| w[0] > w[1]) {
                     out.push(format!("groups[{i}].{name} edges are not ascending"));
                 }
             }
@@ -121,6 +125,16 @@ impl Thresholds {
                 out.push(format!(
                     "groups[{i}].key does not name the group_by columns"
                 ));
+            }
+        }
+        let keys: Vec<Vec<Option<String>>> = self
+            .groups
+            .iter()
+            .map(|g| g.key.values().map(key_text).collect())
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            if keys[..i].contains(k) {
+                out.push(format!("groups[{i}] repeats the key of an earlier group"));
             }
         }
         if self.groups.is_empty() {

@@ -220,3 +220,21 @@ fn overlaps_name_every_claimant_and_the_real_winner() {
         ]
     );
 }
+
+#[test]
+fn data_side_with_nobody_in_the_window_says_so() {
+    let s = Scratch::new();
+    let cfg = s.write("c.yaml", "input: {columns: {order_id: order_id}}\nanalysis: {as_of: 2020-01-01}\nsegments: {rules: [{name: A, r: [1, 5]}]}\n");
+    let (code, text) = check(
+        cfg.to_str().unwrap(),
+        &["--strict", "--input", "data-samples/orders.csv"],
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("data: 0 customers scored"), "{text}");
+    assert!(
+        text.contains("no customer has a purchase line in the observation window"),
+        "{text}"
+    );
+    assert!(!text.contains("inf"), "{text}");
+    assert!(!text.contains("score 1 is empty"), "{text}");
+}

@@ -428,3 +428,20 @@ fn a_semicolon_separated_file_is_named_as_such() {
         ],
     );
 }
+
+#[test]
+fn an_output_named_like_another_format_is_refused() {
+    let s = Scratch::new();
+    let cfg = s.write("config.yaml", &config(""));
+    rfmseg()
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .args(["--input", SMALL, "--output"])
+        .arg(s.path("segments.csv"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "ends in .csv, but rfmseg writes Parquet",
+        ));
+    assert_eq!(s.files(), ["config.yaml"]);
+}
