@@ -3,6 +3,7 @@
 //! front per file. Values are parsed strictly: when the engine reports a bad value, [`diagnose`]
 //! rescans the files to name the file, row, column and value.
 
+mod csv_rows;
 mod paths;
 
 use std::path::Path;
@@ -344,6 +345,24 @@ fn parse_date(text: Expr, format: Option<&str>, strict: bool) -> Expr {
 /// first bad value (file order, then row). None when no value is bad (the failure was
 /// something else).
 pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
+    for file in files.iter().filter(|f| f.format == Format::Csv) {
+        if let Some(problem) = csv_rows::first_problem(&file.path) {
+            let message = match problem {
+                csv_rows::Problem::Fields { at, found, header } => format!(
+                    "row {} (line {}) has {found} fields but the header has {header}; quote fields that contain commas, or fix the row",
+                    at.row, at.line
+                ),
+                csv_rows::Problem::OpenQuote { at } => format!(
+                    "row {} (line {}) opens a quoted field that is never closed; close the quote (a quote inside a field is written \"\")",
+                    at.row, at.line
+                ),
+            };
+            return Ok(Some(Error::InputRead {
+                path: file.path.clone(),
+                message,
+            }));
+        }
+    }
     let (frames, roles) = canonical_frames(files, spec, false)?;
     for (file, mut lf) in files.iter().zip(frames) {
         let schema = lf
@@ -389,7 +408,10 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
                 None => String::new(),
             };
             let place = match file.format {
-                Format::Csv => format!("row {row} (line {})", row + 1),
+                Format::Csv => {
+                    let line = csv_rows::line_of_row(&file.path, row).unwrap_or(row + 1);
+                    format!("row {row} (line {line})")
+                }
                 Format::Parquet => format!("row {row}"),
             };
             let (expected, fix) = match role.kind {

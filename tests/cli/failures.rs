@@ -445,3 +445,29 @@ fn an_output_named_like_another_format_is_refused() {
         ));
     assert_eq!(s.files(), ["config.yaml"]);
 }
+
+#[test]
+fn broken_csv_records_are_named_by_row_and_line() {
+    bad_input(
+        "orders.csv",
+        "customer_id,order_date,amount\na,2024-01-10,1\nb,2024-01-10,1,5\n",
+        "segments: {rules: [{name: A, r: [1, 5]}]}\n",
+        &["orders.csv: row 2 (line 3) has 4 fields but the header has 3"],
+    );
+    bad_input(
+        "orders.csv",
+        "customer_id,order_date,amount\na,2024-01-10,1\nb,\"2024-01-10,2\n",
+        "segments: {rules: [{name: A, r: [1, 5]}]}\n",
+        &["orders.csv: row 2 (line 3) opens a quoted field that is never closed"],
+    );
+}
+
+#[test]
+fn the_line_of_a_bad_value_counts_quoted_newlines() {
+    bad_input(
+        "orders.csv",
+        "customer_id,order_date,amount,note\na,2024-01-10,1,\"multi\nline\"\nb,2024-01-10,x,ok\n",
+        "segments: {rules: [{name: A, r: [1, 5]}]}\n",
+        &["row 2 (line 4), column \"amount\"", "\"x\""],
+    );
+}
