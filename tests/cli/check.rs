@@ -238,3 +238,29 @@ fn data_side_with_nobody_in_the_window_says_so() {
     assert!(!text.contains("inf"), "{text}");
     assert!(!text.contains("score 1 is empty"), "{text}");
 }
+
+#[test]
+fn the_11_segment_box_table_leaves_44_cells_and_4_rules_out() {
+    let (code, text) = check(
+        "tests/fixtures/rfm-11-segment-box-table.yaml",
+        &["--strict"],
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("default (Others): 44 of 125 cells match no rule: 112 113 114 115 121 131"),
+        "{text}"
+    );
+    for name in [
+        "New Customers",
+        "Promising",
+        "Can't Lose Them",
+        "Hibernating",
+    ] {
+        assert!(
+            text.contains(&format!("unreachable: {name} never matches")),
+            "{name}:\n{text}"
+        );
+    }
+    assert!(text.contains("unreachable: Hibernating never matches: earlier rules take all its cells: Potential Loyalist (4 cells), About To Sleep (4 cells)"), "{text}");
+    assert!(text.contains("overlap: About To Sleep, At Risk and Hibernating all claim 4 cells (222 223 232 233); About To Sleep wins"), "{text}");
+}
