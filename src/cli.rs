@@ -109,6 +109,10 @@ pub struct Run {
     /// Print nothing on success (errors still go to stderr).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// Also print the wall time of each stage.
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    pub verbose: bool,
 }
 
 impl Run {

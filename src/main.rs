@@ -40,7 +40,12 @@ fn execute(cli: &cli::Cli) -> rfmseg::Result<()> {
             })
             .map(|outcome| match outcome {
                 Outcome::Explained(plan) => print!("{plan}"),
-                Outcome::Done(report) if !args.quiet => eprint!("{}", report.render()),
+                Outcome::Done(report) if !args.quiet => {
+                    eprint!("{}", report.render());
+                    if args.verbose {
+                        eprint!("{}", report.render_timings());
+                    }
+                }
                 Outcome::Done(_) => {}
             }),
         cli::Command::Check(args) => {

@@ -75,6 +75,8 @@ pub struct Scored {
     pub as_of: Option<i32>,
     /// Customers with lines in the window but no purchase.
     pub unscored: u64,
+    /// Wall time per stage.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// Resolve the inputs, the default as_of when a window needs it, and the aggregation query.
@@ -144,11 +146,13 @@ pub fn explain(settings: &Settings) -> Result<String> {
 /// Read, aggregate, score and segment: everything but writing.
 pub fn score_all(settings: &Settings) -> Result<Scored> {
     let analysis = &settings.analysis;
+    let mut clock = Clock::start();
     let Prepared {
         files,
         aggregated,
         as_of,
     } = prepare(settings)?;
+    clock.lap("resolve inputs, read schemas, plan");
     let spec = Spec {
         input: &settings.input,
         group_by: &analysis.group_by,
@@ -157,6 +161,7 @@ pub fn score_all(settings: &Settings) -> Result<Scored> {
         .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
         .map_err(|e| explain_failure(&files, &spec, "aggregating the order lines", e))?;
+    clock.lap("scan and aggregate per customer (streaming)");
     if count_where(&aggregated, col(N_BAD_AMOUNT).gt(lit(0)))? > 0 {
         return Err(input::diagnose(&files, &spec)?
             .unwrap_or_else(|| Error::Data("an amount is NaN or infinite".to_string())));
@@ -242,12 +247,14 @@ pub fn score_all(settings: &Settings) -> Result<Scored> {
             )));
         }
     }
+    clock.lap("score and segment");
     Ok(Scored {
         result,
         files,
         lines,
         as_of,
         unscored,
+        timings: clock.laps,
     })
 }
 
@@ -272,7 +279,10 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         lines,
         as_of,
         unscored,
+        timings,
     } = score_all(settings)?;
+    let mut clock = Clock::start();
+    clock.laps = timings;
     let segments = segment_table(&result, settings)?;
     let empty_levels = if result.height() > 0 {
         empty_levels(&result, settings)?
@@ -294,8 +304,10 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         };
         output::write_text(&rfm::thresholds::to_yaml(&thresholds)?, path)?;
     }
+    clock.lap("summaries and thresholds");
     let _ = result.drop_in_place(SUM_MINOR);
     output::write_parquet(&mut result, &target)?;
+    clock.lap("write, verify and rename the Parquet file");
     Ok(Outcome::Done(RunReport {
         files: files.iter().map(|f| f.path.clone()).collect(),
         lines,
@@ -307,6 +319,7 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         segments,
         empty_levels,
         output: Some(target),
+        timings: clock.laps,
     }))
 }
 
@@ -606,4 +619,25 @@ fn check_when_types(settings: &Settings, schema: &Schema) -> Result<()> {
             })
             .collect(),
     })
+}
+
+/// Wall time per stage, for `--verbose`.
+struct Clock {
+    last: std::time::Instant,
+    laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((stage, now - self.last));
+        self.last = now;
+    }
 }

@@ -79,6 +79,8 @@ pub struct RunReport {
     pub empty_levels: Vec<EmptyLevel>,
     /// Where the result was written.
     pub output: Option<PathBuf>,
+    /// Wall time per stage.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 fn n(v: u64) -> String {
@@ -94,6 +96,17 @@ fn n(v: u64) -> String {
 }
 
 impl RunReport {
+    /// The stage timings printed by `--verbose`.
+    pub fn render_timings(&self) -> String {
+        let total: f64 = self.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
+        let mut s = String::from("stages:\n");
+        for (stage, d) in &self.timings {
+            let _ = writeln!(s, "  {:>8.3} s  {stage}", d.as_secs_f64());
+        }
+        let _ = writeln!(s, "  {total:>8.3} s  total");
+        s
+    }
+
     /// The summary printed on stderr after a run.
     pub fn render(&self) -> String {
         let mut s = String::new();

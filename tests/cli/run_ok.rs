@@ -425,3 +425,28 @@ fn nothing_in_the_window_writes_an_empty_file_with_the_contract_columns() {
     assert_eq!(names, CONTRACT_COLUMNS);
     assert_eq!(df.column("r").unwrap().dtype(), &DataType::Int32);
 }
+
+#[test]
+fn verbose_prints_stage_timings() {
+    let s = Scratch::new();
+    rfmseg()
+        .args([
+            "run",
+            "--verbose",
+            "--config",
+            "config/rfm.yaml",
+            "--output",
+        ])
+        .arg(s.path("o.parquet"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("stages:"))
+        .stderr(predicate::str::contains(
+            "scan and aggregate per customer (streaming)",
+        ))
+        .stderr(predicate::str::contains("total"));
+    rfmseg()
+        .args(["run", "--verbose", "--quiet", "--config", "config/rfm.yaml"])
+        .assert()
+        .code(2);
+}
