@@ -47,42 +47,61 @@ pub fn aggregate(lines: LazyFrame, analysis: &Analysis, window: Window) -> LazyF
     let scale = 10f64.powi(analysis.monetary_decimals as i32);
     let minor = minor_units(amount(), scale);
     let count = |e: Expr| e.cast(DataType::Int64).sum();
+    // Per line first, so that the group-by below is made of plain reductions (sum, min, max,
+    // n_unique) that the streaming engine runs natively, with no filter inside an aggregation.
+    let only = |cond: Expr, value: Expr| when(cond).then(value).otherwise(lit(NULL));
+    const KEPT_MINOR: &str = "__kept_minor";
+    const PURCHASE_DATE: &str = "__purchase_date";
+    const PURCHASE_KEY: &str = "__purchase_key";
+    const VALID_DATE: &str = "__valid_date";
+    let mut helpers = vec![
+        only(kept.clone(), minor).alias(KEPT_MINOR),
+        only(purchase.clone(), date()).alias(PURCHASE_DATE),
+        only(valid(), date()).alias(VALID_DATE),
+        dated().and(in_time.clone().not()).alias(N_AFTER_AS_OF),
+        dated()
+            .and(in_time)
+            .and(in_window.not())
+            .alias(N_OUTSIDE_WINDOW),
+        match analysis.returns {
+            Returns::Exclude => observed.clone().and(is_return.clone()),
+            Returns::Net => lit(false),
+        }
+        .alias(N_RETURNS_EXCLUDED),
+        purchase.clone().alias(N_PURCHASES),
+        kept.and(is_return).alias(N_RETURNS),
+    ];
+    if analysis.frequency == Frequency::Orders {
+        helpers.push(only(purchase, col(ORDER_ID)).alias(PURCHASE_KEY));
+    }
+    // Distinct non-null values: n_unique counts null as a value of its own.
+    let distinct = |c: &str| {
+        (col(c).n_unique().cast(DataType::Int64)
+            - col(c).null_count().gt(lit(0)).cast(DataType::Int64))
+        .cast(DataType::Int64)
+    };
     let frequency = match analysis.frequency {
-        Frequency::Orders => col(ORDER_ID)
-            .filter(purchase.clone())
-            .drop_nulls()
-            .n_unique()
-            .cast(DataType::Int64),
-        Frequency::Lines => count(purchase.clone()),
-        Frequency::Days => date()
-            .filter(purchase.clone())
-            .n_unique()
-            .cast(DataType::Int64),
+        Frequency::Orders => distinct(PURCHASE_KEY),
+        Frequency::Lines => count(col(N_PURCHASES)),
+        Frequency::Days => distinct(PURCHASE_DATE),
     };
     let mut keys: Vec<Expr> = analysis.group_by.iter().map(|g| col(g.as_str())).collect();
     keys.push(col(CUSTOMER_ID));
-    lines.group_by(keys).agg([
+    lines.with_columns(helpers).group_by(keys).agg([
         len().cast(DataType::Int64).alias(N_LINES),
         count(date().is_null()).alias(N_NULL_DATE),
         count(date().is_not_null().and(amount().is_null())).alias(N_NULL_AMOUNT),
-        count(dated().and(in_time.clone().not())).alias(N_AFTER_AS_OF),
-        count(dated().and(in_time).and(in_window.not())).alias(N_OUTSIDE_WINDOW),
-        count(match analysis.returns {
-            Returns::Exclude => observed.clone().and(is_return.clone()),
-            Returns::Net => lit(false),
-        })
-        .alias(N_RETURNS_EXCLUDED),
+        count(col(N_AFTER_AS_OF)).alias(N_AFTER_AS_OF),
+        count(col(N_OUTSIDE_WINDOW)).alias(N_OUTSIDE_WINDOW),
+        count(col(N_RETURNS_EXCLUDED)).alias(N_RETURNS_EXCLUDED),
         count(amount().is_not_null().and(amount().is_finite().not())).alias(N_BAD_AMOUNT),
-        count(purchase.clone()).alias(N_PURCHASES),
-        count(kept.clone().and(is_return)).alias(N_RETURNS),
-        minor.filter(kept).sum().alias(SUM_MINOR),
-        date()
-            .filter(purchase.clone())
-            .min()
-            .alias(FIRST_ORDER_DATE),
-        date().filter(purchase).max().alias(LAST_ORDER_DATE),
+        count(col(N_PURCHASES)).alias(N_PURCHASES),
+        count(col(N_RETURNS)).alias(N_RETURNS),
+        col(KEPT_MINOR).sum().alias(SUM_MINOR),
+        col(PURCHASE_DATE).min().alias(FIRST_ORDER_DATE),
+        col(PURCHASE_DATE).max().alias(LAST_ORDER_DATE),
         frequency.alias(FREQUENCY),
-        date().filter(valid()).max().alias(MAX_LINE_DATE),
+        col(VALID_DATE).max().alias(MAX_LINE_DATE),
     ])
 }
 
