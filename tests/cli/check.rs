@@ -157,7 +157,20 @@ fn data_side_reports_empty_levels_and_segment_sizes() {
         "{text}"
     );
     assert!(text.contains("Champions"), "{text}");
-    assert!(!repo("out/never.parquet").exists());
+    // check writes nothing, not even the config's output.path.
+    let s = Scratch::new();
+    let text = std::fs::read_to_string(repo("config/rfm.yaml")).unwrap();
+    let out = s.path("never.parquet");
+    let cfg = s.write(
+        "c.yaml",
+        &text.replace("out/segments.parquet", out.to_str().unwrap()),
+    );
+    let (code, _) = check(
+        cfg.to_str().unwrap(),
+        &["--input", "data-samples/orders.csv"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(s.files(), ["c.yaml"]);
     let (code, text) = check(
         "config/rfm.yaml",
         &["--strict", "--input", "data-samples/orders.csv"],
