@@ -357,15 +357,24 @@ fn finish(customers: LazyFrame, settings: &Settings) -> LazyFrame {
     if settings.scoring.frozen.is_some() {
         columns.push(col(rfm::thresholds::FROZEN));
     }
-    rfm::score(customers, &settings.scoring, group_by)
-        .with_column(segment::segment_expr(&settings.segments, group_by))
-        .select(columns)
-        .sort_by_exprs(
-            order,
-            SortMultipleOptions::default()
-                .with_nulls_last(true)
-                .with_maintain_order(false),
-        )
+    let scored = rfm::score(customers, &settings.scoring, group_by);
+    match segment::grid::lookup_table(&settings.segments, &settings.scoring, group_by) {
+        // Rules decided by the scores alone: one join on the (r, f, m) grid.
+        Some(table) => scored.join(
+            table,
+            [col(R), col(F), col(M)],
+            [col(R), col(F), col(M)],
+            JoinArgs::new(JoinType::Left),
+        ),
+        None => scored.with_column(segment::segment_expr(&settings.segments, group_by)),
+    }
+    .select(columns)
+    .sort_by_exprs(
+        order,
+        SortMultipleOptions::default()
+            .with_nulls_last(true)
+            .with_maintain_order(false),
+    )
 }
 
 /// The first value of column `name` as u64 (0 when missing).

@@ -178,9 +178,9 @@ pub fn analyse(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> R
         let b = c
             .bool()
             .map_err(Error::engine("evaluating the rules on the score grid"))?;
-        Ok((0..scores.len())
-            .map(|k| b.get(k).unwrap_or(false) || (b.len() == 1 && b.get(0) == Some(true)))
-            .collect())
+        // A rule whose condition is a literal comes back as one broadcast value.
+        let at = |k: usize| if b.len() == 1 { b.get(0) } else { b.get(k) };
+        Ok((0..scores.len()).map(|k| at(k).unwrap_or(false)).collect())
     };
     let n_rules = segments.rules.len();
     let mut possible = Vec::with_capacity(n_rules);
@@ -259,4 +259,29 @@ pub fn analyse(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> R
         unreachable,
         overlaps,
     })
+}
+
+/// When every rule is decided by the scores alone, the segment of each (r, f, m) cell as a
+/// small frame to join on: one hash lookup per customer instead of a chain of conditions.
+pub fn lookup_table(
+    segments: &Segments,
+    scoring: &Scoring,
+    group_by: &[String],
+) -> Option<LazyFrame> {
+    let grid = analyse(segments, scoring, group_by).ok()?;
+    if !grid.data_dependent.is_empty() {
+        return None;
+    }
+    let column = |i: usize| -> Vec<i32> { grid.cells.iter().map(|c| c.scores[i] as i32).collect() };
+    let names: Vec<&str> = grid
+        .cells
+        .iter()
+        .map(|c| match c.winner {
+            Winner::Rule(i) => grid.names[i].as_str(),
+            _ => grid.default.as_str(),
+        })
+        .collect();
+    df!(R => column(0), F => column(1), M => column(2), SEGMENT => names)
+        .ok()
+        .map(|df| df.lazy())
 }

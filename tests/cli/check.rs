@@ -277,3 +277,26 @@ fn the_11_segment_box_table_leaves_44_cells_and_4_rules_out() {
     assert!(text.contains("unreachable: Hibernating never matches: earlier rules take all its cells: Potential Loyalist (4 cells), About To Sleep (4 cells)"), "{text}");
     assert!(text.contains("overlap: About To Sleep, At Risk and Hibernating all claim 4 cells (222 223 232 233); About To Sleep wins"), "{text}");
 }
+
+#[test]
+fn rules_that_are_literals_on_the_grid_do_not_break_the_analysis() {
+    // Regression: conditions that do not depend on the scores come back as one broadcast
+    // value; reading them per cell panicked.
+    let s = Scratch::new();
+    let cfg = s.write(
+        "c.yaml",
+        "scoring: {bins: 2}\nsegments: {rules: [{name: Big, when: \"monetary > 100\"}, {name: All, when: \"TRUE\"}]}\n",
+    );
+    let (code, text) = check(cfg.to_str().unwrap(), &["--strict"]);
+    assert_eq!(code, 0, "{text}");
+    // Big depends on the data, All takes whatever Big leaves: no cell can fall to the default.
+    assert!(
+        text.contains("default (Other): no cell falls to it"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("unless a data-dependent rule matches"),
+        "{text}"
+    );
+    assert!(text.contains("data-dependent: Big's `when`"), "{text}");
+}
