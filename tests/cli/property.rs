@@ -214,29 +214,14 @@ fn parquet(lines: &[Line], path: &std::path::Path) {
 
 fn rows_of(df: &DataFrame, grouped: bool) -> Vec<Row> {
     let s = |c: &str| strings(df, c);
-    let i = |c: &str| -> Vec<i64> {
-        df.column(c)
-            .unwrap()
-            .cast(&DataType::Int64)
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect()
-    };
+    let i = |c: &str| ints(df, c);
     let date = |c: &str| -> Vec<NaiveDate> { s(c).iter().map(|d| d.parse().unwrap()).collect() };
     let groups = if grouped {
         s("grp").into_iter().map(Some).collect()
     } else {
         vec![None; df.height()]
     };
-    let monetary: Vec<f64> = df
-        .column("monetary")
-        .unwrap()
-        .f64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let monetary = floats(df, "monetary");
     let (cust, rec, freq, first, last) = (
         s("customer_id"),
         i("recency_days"),

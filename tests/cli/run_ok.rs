@@ -304,7 +304,7 @@ fn a_new_run_replaces_the_earlier_output() {
 }
 
 #[test]
-fn quiet_prints_nothing_and_explain_prints_the_plan() {
+fn explain_prints_both_plans_and_writes_nothing() {
     let s = Scratch::new();
     let out = s.path("o.parquet");
     rfmseg()
@@ -318,7 +318,10 @@ fn quiet_prints_nothing_and_explain_prints_the_plan() {
         .arg(&out)
         .assert()
         .success()
-        .stdout(predicate::str::contains("AGGREGATE").or(predicate::str::contains("GROUP BY")));
+        .stdout(predicate::str::contains(
+            "-- 1. scan and aggregate per customer",
+        ))
+        .stdout(predicate::str::contains("-- 2. score and segment"));
     assert!(!out.exists(), "--explain writes nothing");
 }
 
@@ -362,13 +365,7 @@ fn monetary_is_the_exact_quotient_of_rounded_minor_units() {
     let cfg = s.write("c.yaml", "segments: {rules: [{name: A, r: [1, 5]}]}\n");
     let out = s.path("o.parquet");
     let df = run_quiet(&cfg, &csv, &out);
-    let monetary: Vec<f64> = df
-        .column("monetary")
-        .unwrap()
-        .f64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let monetary = floats(&df, "monetary");
     // 0.125 -> 12.5 cents -> 13 (half away from zero); 1.005 * 100 = 100.49999999999999 on
     // the float, as every engine computes it -> 100; -0.005 -> -0.5 -> -1.
     assert_eq!(monetary, [99.99, 0.3, 0.13, 1.0, 1.99]);

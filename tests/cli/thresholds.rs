@@ -1,7 +1,6 @@
 //! `--thresholds-out` and `scoring.thresholds_from`: the edges a run used, frozen and reused.
 
 use polars::prelude::*;
-use predicates::prelude::*;
 
 use crate::util::*;
 
@@ -67,24 +66,8 @@ fn frozen_edges_score_another_period_on_the_same_scale() {
     let regions = strings(&march, "region");
     let columns = [("recency_days", "r"), ("frequency", "f"), ("monetary", "m")];
     for (value, score) in columns {
-        let values: Vec<f64> = march
-            .column(value)
-            .unwrap()
-            .cast(&DataType::Float64)
-            .unwrap()
-            .f64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
-        let scores: Vec<i64> = march
-            .column(score)
-            .unwrap()
-            .cast(&DataType::Int64)
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
+        let values = floats(&march, value);
+        let scores = ints(&march, score);
         for ((v, got), region) in values.iter().zip(&scores).zip(&regions) {
             let g = t
                 .groups
@@ -103,51 +86,54 @@ fn frozen_edges_score_another_period_on_the_same_scale() {
     }
 }
 
-#[test]
-fn a_group_without_edges_is_an_error() {
+/// Run the sample with a config that scores from `edges` (YAML text): it must fail with exit
+/// 2, every needle on stderr, and no output.
+fn refused(edges: &str, analysis: &str, needles: &[&str]) {
     let s = Scratch::new();
-    let edges = s.write(
-        "edges.yaml",
-        "format: rfmseg-thresholds/1\nas_of: 2024-06-30\ngroup_by: [region]\nmetrics:\n  recency: {bins: 2, method: rank, compare: '>'}\n  frequency: {bins: 2, method: rank, compare: '>'}\n  monetary: {bins: 2, method: rank, compare: '>'}\ngroups:\n  - {key: {region: North}, recency: [100.0], frequency: [1.0], monetary: [50.0]}\n",
-    );
+    let edges = s.write("edges.yaml", edges);
     let cfg = s.write(
         "c.yaml",
-        &format!("input:\n  columns: {{order_id: order_id}}\nanalysis: {{group_by: [region]}}\nscoring: {{thresholds_from: {}}}\nsegments: {{rules: [{{name: A, r: 2}}]}}\n", edges.display()),
+        &format!(
+            "input:\n  columns: {{order_id: order_id}}\nanalysis: {analysis}\nscoring: {{thresholds_from: {}}}\nsegments: {{rules: [{{name: A, r: 2}}]}}\n",
+            edges.display()
+        ),
     );
-    rfmseg()
+    let assert = rfmseg()
         .args(["run", "--input", SAMPLE, "--config"])
         .arg(&cfg)
         .arg("--output")
         .arg(s.path("o.parquet"))
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("has no edges for 3 group(s)"));
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    for needle in needles {
+        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
+    }
     assert!(!s.path("o.parquet").exists());
+}
+
+const TWO_BINS: &str = "metrics:\n  recency: {bins: 2, method: rank, compare: '>'}\n  frequency: {bins: 2, method: rank, compare: '>'}\n  monetary: {bins: 2, method: rank, compare: '>'}\n";
+
+#[test]
+fn a_group_without_edges_is_an_error() {
+    refused(
+        &format!("format: rfmseg-thresholds/1\ngroup_by: [region]\n{TWO_BINS}groups:\n  - {{key: {{region: North}}, recency: [100.0], frequency: [1.0], monetary: [50.0]}}\n"),
+        "{group_by: [region]}",
+        &["has no edges for 3 group(s)", "e.g. region=\"East\""],
+    );
 }
 
 #[test]
 fn an_unusable_thresholds_file_is_a_config_problem() {
-    let s = Scratch::new();
-    let edges = s.write(
-        "edges.yaml",
-        "format: rfmseg-thresholds/1\ngroup_by: []\nmetrics:\n  recency: {bins: 3, method: rank, compare: '>'}\n  frequency: {bins: 2, method: rank, compare: '>'}\n  monetary: {bins: 2, method: rank, compare: '>'}\ngroups:\n  - {key: {}, recency: [1.0], frequency: [1.0], monetary: [50.0]}\n",
-    );
-    let cfg = s.write(
-        "c.yaml",
-        &format!("analysis: {{group_by: [region]}}\nscoring: {{thresholds_from: {}}}\nsegments: {{rules: [{{name: A, r: 2}}]}}\n", edges.display()),
-    );
-    rfmseg()
-        .args(["run", "--input", SAMPLE, "--config"])
-        .arg(&cfg)
-        .arg("--output")
-        .arg(s.path("o.parquet"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("scoring.thresholds_from"))
-        .stderr(predicate::str::contains(
+    refused(
+        &format!("format: rfmseg-thresholds/1\ngroup_by: []\n{}groups:\n  - {{key: {{}}, recency: [1.0], frequency: [1.0], monetary: [.nan]}}\n  - {{key: {{}}, recency: [1.0], frequency: [1.0], monetary: [1.0]}}\n", TWO_BINS.replace("recency: {bins: 2", "recency: {bins: 3")),
+        "{group_by: [region]}",
+        &[
+            "scoring.thresholds_from",
             "was written for group_by [], but this config groups by [\"region\"]",
-        ))
-        .stderr(predicate::str::contains(
             "groups[0].recency has 1 edges; 3 bins need 2",
-        ));
+            "groups[0].monetary has an edge that is not a number",
+            "groups[1] repeats the key of an earlier group",
+        ],
+    );
 }

@@ -105,3 +105,27 @@ pub fn run_quiet(config: &Path, input: &Path, out: &Path) -> DataFrame {
         .success();
     read_parquet(out)
 }
+
+/// A numeric column as f64 values (no nulls expected).
+pub fn floats(df: &DataFrame, name: &str) -> Vec<f64> {
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
+
+/// An integer column as i64 values (no nulls expected).
+pub fn ints(df: &DataFrame, name: &str) -> Vec<i64> {
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
