@@ -92,9 +92,14 @@ fn scan_file(file: &SourceFile) -> Result<LazyFrame> {
 }
 
 fn read_error(path: &Path, e: &PolarsError) -> Error {
+    let empty = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
     Error::InputRead {
         path: path.to_path_buf(),
-        message: first_line(&e.to_string()),
+        message: if empty {
+            "the file is empty; a CSV needs a header row (and data rows), a Parquet file a footer; remove it from the input or re-export it".to_string()
+        } else {
+            first_line(&e.to_string())
+        },
     }
 }
 

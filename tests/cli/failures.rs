@@ -236,6 +236,16 @@ fn non_numeric_amount_names_file_row_column_and_value() {
 }
 
 #[test]
+fn an_empty_file_says_so() {
+    bad_input(
+        "orders.csv",
+        "",
+        &config(""),
+        &["orders.csv: the file is empty"],
+    );
+}
+
+#[test]
 fn input_with_no_order_lines() {
     bad_input(
         "orders.csv",

@@ -250,35 +250,36 @@ fn text_dates_with_a_format_and_datetimes_keep_the_calendar_date() {
 
 #[test]
 fn zoned_datetimes_in_parquet_count_the_date_in_their_own_zone() {
-    let s = Scratch::new();
-    // 2024-06-30 22:30 UTC is 2024-07-01 in Tokyo.
+    // 2024-06-30 22:30 UTC is 2024-07-01 in Tokyo; a naive datetime is its own calendar date.
     let ms = 1_719_786_600_000i64;
-    let mut df = df!(
-        "customer_id" => [1i64, 2],
-        "order_date" => [ms, ms - 86_400_000 * 3],
-        "amount" => [10.0, 20.0],
-    )
-    .unwrap();
-    let tz = TimeZone::opt_try_new(Some("Asia/Tokyo")).unwrap();
-    df.apply("order_date", |c| {
-        c.cast(&DataType::Datetime(TimeUnit::Milliseconds, tz.clone()))
-            .unwrap()
-    })
-    .unwrap();
-    let path = s.path("z.parquet");
-    ParquetWriter::new(std::fs::File::create(&path).unwrap())
-        .finish(&mut df)
+    for (zone, dates) in [
+        (Some("Asia/Tokyo"), ["2024-07-01", "2024-06-28"]),
+        (None, ["2024-06-30", "2024-06-27"]),
+    ] {
+        let s = Scratch::new();
+        let mut df = df!(
+            "customer_id" => [1i64, 2],
+            "order_date" => [ms, ms - 86_400_000 * 3],
+            "amount" => [10.0, 20.0],
+        )
         .unwrap();
-    let cfg = s.write("c.yaml", "segments: {rules: [{name: A, r: [1, 5]}]}\n");
-    let out = s.path("o.parquet");
-    let df = run_quiet(&cfg, &path, &out);
-    // integer ids stay integers
-    assert_eq!(df.column("customer_id").unwrap().dtype(), &DataType::Int64);
-    assert_eq!(
-        strings(&df, "last_order_date"),
-        ["2024-07-01", "2024-06-28"]
-    );
-    assert_eq!(strings(&df, "recency_days"), ["0", "3"]);
+        let tz = TimeZone::opt_try_new(zone).unwrap();
+        df.apply("order_date", |c| {
+            c.cast(&DataType::Datetime(TimeUnit::Milliseconds, tz.clone()))
+                .unwrap()
+        })
+        .unwrap();
+        let path = s.path("z.parquet");
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let cfg = s.write("c.yaml", "segments: {rules: [{name: A, r: [1, 5]}]}\n");
+        let df = run_quiet(&cfg, &path, &s.path("o.parquet"));
+        // integer ids stay integers
+        assert_eq!(df.column("customer_id").unwrap().dtype(), &DataType::Int64);
+        assert_eq!(strings(&df, "last_order_date"), dates, "{zone:?}");
+        assert_eq!(strings(&df, "recency_days"), ["0", "3"], "{zone:?}");
+    }
 }
 
 #[test]
