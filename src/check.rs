@@ -5,7 +5,7 @@ use crate::config::Settings;
 use crate::error::Result;
 use crate::report::check::render_grid;
 use crate::report::{EmptyLevel, SegmentRow};
-use crate::rfm::thresholds::{edges_of, Thresholds};
+use crate::rfm::thresholds::Thresholds;
 use crate::run;
 use crate::segment::grid::{analyse, Grid};
 
@@ -200,34 +200,30 @@ pub fn check(settings: &Settings, with_data: bool) -> Result<CheckOutcome> {
     )?;
     let data = if with_data {
         let scored = run::score_all(settings)?;
-        let any = scored.result.height() > 0;
+        let result = scored
+            .plan(settings)
+            .collect()
+            .map_err(crate::error::Error::engine("scoring and segmenting customers"))?;
+        let summary = run::summary_of(&result, settings)?;
+        let any = result.height() > 0;
         let empty = if any {
-            run::empty_levels(&scored.result, settings)?
+            run::empty_levels(&summary, settings)?
         } else {
             Vec::new()
         };
         let empty_levels = empty
             .into_iter()
             .map(|e| {
-                let why = run::tie_behind(&scored.result, e.score)
+                let why = run::tie_behind(&result, e.score)
                     .unwrap_or_else(|_| "tied values share a score".into());
                 (e, why)
             })
             .collect();
-        let edges = match &settings.scoring.frozen {
-            Some(t) => Some((**t).clone()),
-            None if any => Some(edges_of(
-                &scored.result,
-                &settings.scoring,
-                &settings.analysis.group_by,
-                None,
-            )?),
-            None => None,
-        };
+        let edges = any.then(|| scored.thresholds.clone());
         Some(DataSide {
-            customers: scored.result.height() as u64,
+            customers: result.height() as u64,
             empty_levels,
-            segments: run::segment_table(&scored.result, settings)?,
+            segments: run::segment_table(&summary, settings)?,
             edges,
         })
     } else {

@@ -39,8 +39,10 @@ pub const MINOR: &str = "__minor";
 pub const SUM_MINOR: &str = "__sum_minor";
 /// Internal: the latest date of any valid line (for the default `as_of`).
 pub const MAX_LINE_DATE: &str = "__max_line_date";
-/// Internal: line counters per customer, summed into the run summary.
+/// Internal: the run's line counters (one row of totals), for the summary.
 pub const N_LINES: &str = "__n_lines";
+/// Internal: lines with no customer id.
+pub const N_NULL_CUSTOMER: &str = "__n_null_customer";
 /// Internal: lines with a null order date.
 pub const N_NULL_DATE: &str = "__n_null_date";
 /// Internal: lines with a null amount (and a date).

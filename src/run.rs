@@ -55,17 +55,20 @@ fn explain_failure(files: &[SourceFile], spec: &Spec, context: &str, e: PolarsEr
     }
 }
 
-/// The lines read and aggregated, ready to score.
+/// The lines read and the aggregation planned, ready to run.
 struct Prepared {
     files: Vec<SourceFile>,
-    aggregated: LazyFrame,
+    aggregation: rfm::Aggregation,
     as_of: Option<i32>,
 }
 
-/// Customers scored and segmented, before anything is written.
+/// Customers aggregated and their score edges found, before anything is scored or written.
 pub struct Scored {
-    /// The output rows in contract order, plus `__sum_minor`.
-    pub result: DataFrame,
+    /// One row per scored customer, sorted by the group_by columns (nulls last), then
+    /// customer_id: the keys, the metric columns, first/last order dates and `__sum_minor`.
+    pub customers: DataFrame,
+    /// The edges that score them (derived, or frozen from `scoring.thresholds_from`).
+    pub thresholds: rfm::Thresholds,
     /// Input files read.
     pub files: Vec<SourceFile>,
     /// Line accounting.
@@ -77,6 +80,13 @@ pub struct Scored {
     pub unscored: u64,
     /// Wall time per stage.
     pub timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Scored {
+    /// The output rows, in contract order, plus `__sum_minor` for the summary.
+    pub fn plan(&self, settings: &Settings) -> LazyFrame {
+        finish(self.customers.clone().lazy(), &self.thresholds, settings)
+    }
 }
 
 /// Resolve the inputs, the default as_of when a window needs it, and the aggregation query.
@@ -111,10 +121,10 @@ fn prepare(settings: &Settings) -> Result<Prepared> {
         as_of,
         window_days: analysis.window_days,
     };
-    let aggregated = rfm::aggregate(lines, analysis, window);
+    let aggregation = rfm::aggregate(lines, analysis, window);
     Ok(Prepared {
         files,
-        aggregated,
+        aggregation,
         as_of,
     })
 }
@@ -122,19 +132,31 @@ fn prepare(settings: &Settings) -> Result<Prepared> {
 /// The optimised plans of the two queries.
 pub fn explain(settings: &Settings) -> Result<String> {
     let p = prepare(settings)?;
-    let plan = p
-        .aggregated
+    let customers = p
+        .aggregation
+        .customers
         .explain(true)
         .map_err(Error::engine("explaining the aggregation"))?;
-    let scored = finish(
-        rfm::customers(p.aggregated, &settings.analysis, p.as_of.unwrap_or(0)),
-        settings,
-    );
-    let plan2 = scored
+    let totals = p
+        .aggregation
+        .totals
+        .explain(true)
+        .map_err(Error::engine("explaining the line counts"))?;
+    // The second query's shape does not depend on the edges' values: plan it on a frame of
+    // the aggregate's schema with placeholder edges.
+    let schema = rfm::customers(p.aggregation.customers, &settings.analysis, 0)
+        .collect_schema()
+        .map_err(Error::engine("explaining the scoring"))?;
+    let empty = DataFrame::empty_with_schema(&schema);
+    let thresholds = match &settings.scoring.frozen {
+        Some(t) => (**t).clone(),
+        None => rfm::edges(&empty, &settings.scoring, &settings.analysis.group_by, None)?,
+    };
+    let scored = finish(empty.lazy(), &thresholds, settings)
         .explain(true)
         .map_err(Error::engine("explaining the scoring"))?;
     Ok(format!(
-        "-- 1. scan and aggregate per customer (streaming engine)\n{plan}\n\n-- 2. score and segment{}\n{plan2}\n",
+        "-- 1. scan and aggregate per customer (streaming engine, one scan for both)\n{customers}\n\n-- 1b. line counts for the summary\n{totals}\n\n-- 2. score with the edges found per group, segment, write (streaming engine; input sorted by the group_by columns, then customer_id){}\n{scored}\n",
         if p.as_of.is_none() {
             " (as_of: the latest order date, found in step 1)"
         } else {
@@ -143,13 +165,23 @@ pub fn explain(settings: &Settings) -> Result<String> {
     ))
 }
 
-/// Read, aggregate, score and segment: everything but writing.
+/// The engine that runs the queries: streaming, or in memory when `RFMSEG_ENGINE=in-memory`
+/// (a debugging aid; the tests check that both give the same file).
+pub fn engine() -> Engine {
+    match std::env::var("RFMSEG_ENGINE").as_deref() {
+        Ok("in-memory") => Engine::InMemory,
+        _ => Engine::Streaming,
+    }
+}
+
+/// Read and aggregate the lines, find as_of and the score edges: everything but scoring
+/// each customer and writing.
 pub fn score_all(settings: &Settings) -> Result<Scored> {
     let analysis = &settings.analysis;
     let mut clock = Clock::start();
     let Prepared {
         files,
-        aggregated,
+        aggregation,
         as_of,
     } = prepare(settings)?;
     clock.lap("resolve inputs, read schemas, plan");
@@ -157,16 +189,22 @@ pub fn score_all(settings: &Settings) -> Result<Scored> {
         input: &settings.input,
         group_by: &analysis.group_by,
     };
-    let aggregated = aggregated
-        .collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single())
-        .map_err(|e| explain_failure(&files, &spec, "aggregating the order lines", e))?;
+    let mut out = LazyFrame::collect_all_with_engine(
+        vec![aggregation.customers.logical_plan, aggregation.totals.logical_plan],
+        engine(),
+        OptFlags::default(),
+    )
+    .map_err(|e| explain_failure(&files, &spec, "aggregating the order lines", e))?;
+    let (aggregated, totals) = match (out.pop(), out.pop()) {
+        (Some(totals), Some(aggregated)) => (aggregated, totals),
+        _ => return Err(Error::Data("internal: the aggregation returned no frames".into())),
+    };
     clock.lap("scan and aggregate per customer (streaming)");
-    if count_where(&aggregated, col(N_BAD_AMOUNT).gt(lit(0)))? > 0 {
+    if cell_u64(&totals, N_BAD_AMOUNT) > 0 {
         return Err(input::diagnose(&files, &spec)?
             .unwrap_or_else(|| Error::Data("an amount is NaN or infinite".to_string())));
     }
-    let lines = line_counts(&aggregated)?;
+    let lines = line_counts(&totals);
     if lines.read == 0 {
         return Err(Error::NoOrderLines {
             files: file_list(&files),
@@ -175,87 +213,120 @@ pub fn score_all(settings: &Settings) -> Result<Scored> {
     // None: no line has a customer, a date and an amount; nothing is scored.
     let as_of = match as_of {
         Some(d) => Some(d),
-        None => max_i32(&aggregated, MAX_LINE_DATE)?,
+        None => max_i32(&totals, MAX_LINE_DATE)?,
     };
-    let unscored = count_where(
-        &aggregated,
-        col(CUSTOMER_ID)
-            .is_not_null()
-            .and(col(N_PURCHASES).eq(lit(0)))
-            .and((col(N_RETURNS) + col(N_RETURNS_EXCLUDED)).gt(lit(0))),
-    )?;
-    let mut result = finish(
-        rfm::customers(aggregated.lazy(), analysis, as_of.unwrap_or(0)),
-        settings,
-    )
-    .collect()
-    .map_err(Error::engine("scoring and segmenting customers"))?;
-    if settings.scoring.frozen.is_some() {
-        let marker = result
-            .drop_in_place(rfm::thresholds::FROZEN)
-            .map_err(Error::engine("scoring with frozen thresholds"))?;
-        if marker.null_count() > 0 {
-            let mask = marker.is_null();
-            let missing = result
-                .filter(&mask)
-                .map_err(Error::engine("scoring with frozen thresholds"))?;
-            let groups = missing
-                .select(analysis.group_by.iter().map(|g| g.as_str()))
-                .and_then(|g| g.unique_stable(None, UniqueKeepStrategy::First, None))
-                .map_err(Error::engine("scoring with frozen thresholds"))?;
-            let examples: Vec<String> = (0..groups.height().min(3))
-                .map(|row| {
-                    analysis
-                        .group_by
-                        .iter()
-                        .map(|g| {
-                            let v = groups
-                                .column(g)
-                                .and_then(|c| c.get(row))
-                                .map(|v| v.to_string());
-                            format!("{g}={}", v.unwrap_or_default())
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .collect();
-            return Err(Error::Usage(format!(
-                "scoring.thresholds_from has no edges for {} group(s) in the data ({} customers), e.g. {}; write the thresholds from a run that has these groups",
-                groups.height(),
-                missing.height(),
-                examples.join("; ")
-            )));
-        }
-    }
+    let unscored = count_where(&aggregated, col(LAST_ORDER_DATE).is_null())?;
+    let mut order: Vec<Expr> = analysis.group_by.iter().map(|g| col(g.as_str())).collect();
+    order.push(col(CUSTOMER_ID));
+    let customers = rfm::customers(aggregated.lazy(), analysis, as_of.unwrap_or(0))
+        .sort_by_exprs(
+            order,
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(false),
+        )
+        .collect()
+        .map_err(Error::engine("sorting the customers"))?;
     if analysis.monetary == crate::config::Monetary::Average {
-        let undefined = result
-            .clone()
-            .lazy()
-            .filter(col(FREQUENCY).eq(lit(0)))
-            .select([col(CUSTOMER_ID)])
-            .collect()
-            .map_err(Error::engine("checking average monetary"))?;
-        if undefined.height() > 0 {
-            let first = undefined
-                .column(CUSTOMER_ID)
-                .and_then(|c| c.get(0))
-                .map(|v| v.to_string())
-                .unwrap_or_default();
-            return Err(Error::Data(format!(
-                "monetary: average divides by the number of orders, but {} customer(s) (e.g. {first}) have purchases and no order_id on any of them; give those lines an order id, or use frequency: lines or days",
-                undefined.height()
-            )));
-        }
+        check_average_defined(&customers)?;
     }
-    clock.lap("score and segment");
+    let as_of_text = as_of.map(|d| date_of(d).to_string());
+    let thresholds = match &settings.scoring.frozen {
+        Some(frozen) => {
+            check_frozen_groups(&customers, frozen, &analysis.group_by)?;
+            rfm::Thresholds {
+                as_of: as_of_text,
+                ..(**frozen).clone()
+            }
+        }
+        None => rfm::edges(&customers, &settings.scoring, &analysis.group_by, as_of_text)?,
+    };
+    clock.lap("metrics, sort and score edges");
     Ok(Scored {
-        result,
+        customers,
+        thresholds,
         files,
         lines,
         as_of,
         unscored,
         timings: clock.laps,
     })
+}
+
+/// `monetary: average` divides by the orders: refuse customers with purchases and no order.
+fn check_average_defined(customers: &DataFrame) -> Result<()> {
+    let undefined = customers
+        .clone()
+        .lazy()
+        .filter(col(FREQUENCY).eq(lit(0)))
+        .select([col(CUSTOMER_ID)])
+        .collect()
+        .map_err(Error::engine("checking average monetary"))?;
+    if undefined.height() == 0 {
+        return Ok(());
+    }
+    let first = undefined
+        .column(CUSTOMER_ID)
+        .and_then(|c| c.get(0))
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    Err(Error::Data(format!(
+        "monetary: average divides by the number of orders, but {} customer(s) (e.g. {first}) have purchases and no order_id on any of them; give those lines an order id, or use frequency: lines or days",
+        undefined.height()
+    )))
+}
+
+/// Every group in the data must have frozen edges.
+fn check_frozen_groups(
+    customers: &DataFrame,
+    frozen: &rfm::Thresholds,
+    group_by: &[String],
+) -> Result<()> {
+    if group_by.is_empty() {
+        return Ok(());
+    }
+    let fail = Error::engine("scoring with frozen thresholds");
+    const N: &str = "__customers";
+    let by: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
+    let groups = customers
+        .clone()
+        .lazy()
+        .group_by(by.clone())
+        .agg([len().cast(DataType::UInt64).alias(N)]);
+    let missing = rfm::thresholds::with_edges(groups, frozen, group_by)
+        .0
+        .filter(col(rfm::thresholds::FROZEN).is_null())
+        .sort_by_exprs(by, SortMultipleOptions::default().with_nulls_last(true))
+        .collect()
+        .map_err(fail)?;
+    if missing.height() == 0 {
+        return Ok(());
+    }
+    let examples: Vec<String> = (0..missing.height().min(3))
+        .map(|row| {
+            group_by
+                .iter()
+                .map(|g| {
+                    let v = missing
+                        .column(g)
+                        .and_then(|c| c.get(row))
+                        .map(|v| v.to_string());
+                    format!("{g}={}", v.unwrap_or_default())
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    let customers: u64 = missing
+        .column(N)
+        .ok()
+        .and_then(|c| c.u64().ok().map(|c| c.sum().unwrap_or(0)))
+        .unwrap_or(0);
+    Err(Error::Usage(format!(
+        "scoring.thresholds_from has no edges for {} group(s) in the data ({customers} customers), e.g. {}; write the thresholds from a run that has these groups",
+        missing.height(),
+        examples.join("; ")
+    )))
 }
 
 /// Run the whole job per `settings`.
@@ -273,49 +344,37 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
     if options.explain {
         return explain(settings).map(Outcome::Explained);
     }
-    let Scored {
-        mut result,
-        files,
-        lines,
-        as_of,
-        unscored,
-        timings,
-    } = score_all(settings)?;
+    let scored = score_all(settings)?;
     let mut clock = Clock::start();
-    clock.laps = timings;
-    let segments = segment_table(&result, settings)?;
-    let empty_levels = if result.height() > 0 {
-        empty_levels(&result, settings)?
+    clock.laps = scored.timings.clone();
+    let rows = scored.plan(settings);
+    let summary = summary_plan(rows.clone(), &settings.analysis.group_by);
+    let summary = output::sink_parquet(
+        rows.drop(cols([SUM_MINOR, rfm::thresholds::FROZEN])),
+        &target,
+        scored.customers.height() as u64,
+        summary,
+        engine(),
+    )?;
+    clock.lap("score, segment, write, verify and rename the Parquet file");
+    let segments = segment_table(&summary, settings)?;
+    let empty_levels = if scored.customers.height() > 0 {
+        empty_levels(&summary, settings)?
     } else {
         Vec::new()
     };
     if let Some(path) = &options.thresholds_out {
-        let thresholds = match &settings.scoring.frozen {
-            Some(frozen) => rfm::Thresholds {
-                as_of: as_of.map(|d| date_of(d).to_string()),
-                ..(**frozen).clone()
-            },
-            None => rfm::thresholds::edges_of(
-                &result,
-                &settings.scoring,
-                &settings.analysis.group_by,
-                as_of.map(|d| date_of(d).to_string()),
-            )?,
-        };
-        output::write_text(&rfm::thresholds::to_yaml(&thresholds)?, path)?;
+        output::write_text(&rfm::thresholds::to_yaml(&scored.thresholds)?, path)?;
     }
     clock.lap("summaries and thresholds");
-    let _ = result.drop_in_place(SUM_MINOR);
-    output::write_parquet(&mut result, &target)?;
-    clock.lap("write, verify and rename the Parquet file");
     Ok(Outcome::Done(RunReport {
-        files: files.iter().map(|f| f.path.clone()).collect(),
-        lines,
-        as_of: as_of.map(date_of),
+        files: scored.files.iter().map(|f| f.path.clone()).collect(),
+        lines: scored.lines,
+        as_of: scored.as_of.map(date_of),
         as_of_from_data: settings.analysis.as_of.is_none(),
         window_days: settings.analysis.window_days,
-        customers: result.height() as u64,
-        unscored,
+        customers: scored.customers.height() as u64,
+        unscored: scored.unscored,
         segments,
         empty_levels,
         output: Some(target),
@@ -331,14 +390,15 @@ fn file_list(files: &[SourceFile]) -> String {
         .join(", ")
 }
 
-/// Scores, segment, contract column order and sort, plus `__sum_minor` for the summary.
-fn finish(customers: LazyFrame, settings: &Settings) -> LazyFrame {
+/// Scores and segment of the sorted customers, in the contract's column order, plus
+/// `__sum_minor` and the frozen-edges marker. Row order is kept: the joins keep the left
+/// side's order.
+fn finish(customers: LazyFrame, thresholds: &rfm::Thresholds, settings: &Settings) -> LazyFrame {
     let group_by = &settings.analysis.group_by;
-    let mut order: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
-    order.push(col(CUSTOMER_ID));
-    let mut columns = order.clone();
+    let mut columns: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
     columns.extend(
         [
+            CUSTOMER_ID,
             RECENCY_DAYS,
             FREQUENCY,
             MONETARY,
@@ -351,31 +411,46 @@ fn finish(customers: LazyFrame, settings: &Settings) -> LazyFrame {
             RFM_SCORE,
             SEGMENT,
             SUM_MINOR,
+            rfm::thresholds::FROZEN,
         ]
         .map(col),
     );
-    if settings.scoring.frozen.is_some() {
-        columns.push(col(rfm::thresholds::FROZEN));
-    }
-    let scored = rfm::score(customers, &settings.scoring, group_by);
+    let scored = rfm::score(customers, thresholds, &settings.scoring, group_by);
     match segment::grid::lookup_table(&settings.segments, &settings.scoring, group_by) {
         // Rules decided by the scores alone: one join on the (r, f, m) grid.
         Some(table) => scored.join(
             table,
             [col(R), col(F), col(M)],
             [col(R), col(F), col(M)],
-            JoinArgs::new(JoinType::Left),
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                build_side: Some(JoinBuildSide::ForceRight),
+                ..JoinArgs::new(JoinType::Left)
+            },
         ),
         None => scored.with_column(segment::segment_expr(&settings.segments, group_by)),
     }
     .select(columns)
-    .sort_by_exprs(
-        order,
-        SortMultipleOptions::default()
-            .with_nulls_last(true)
-            .with_maintain_order(false),
-    )
 }
+
+/// Customers and revenue per (group..., r, f, m, segment): all the run summary needs.
+fn summary_plan(rows: LazyFrame, group_by: &[String]) -> LazyFrame {
+    let mut by: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
+    by.extend([col(R), col(F), col(M), col(SEGMENT)]);
+    rows.group_by(by).agg([
+        len().cast(DataType::UInt64).alias(SUMMARY_CUSTOMERS),
+        col(SUM_MINOR).sum().alias(SUM_MINOR),
+    ])
+}
+
+/// The summary of scored rows held in memory (for `check`).
+pub fn summary_of(result: &DataFrame, settings: &Settings) -> Result<DataFrame> {
+    summary_plan(result.clone().lazy(), &settings.analysis.group_by)
+        .collect()
+        .map_err(Error::engine("summarising segments"))
+}
+
+const SUMMARY_CUSTOMERS: &str = "__customers";
 
 /// The first value of column `name` as u64 (0 when missing).
 fn cell_u64(df: &DataFrame, name: &str) -> u64 {
@@ -410,52 +485,30 @@ fn count_where(df: &DataFrame, predicate: Expr) -> Result<u64> {
     Ok(cell_u64(&out, "n"))
 }
 
-/// Sum the per-customer line counters into the run's line accounting.
-fn line_counts(aggregated: &DataFrame) -> Result<LineCounts> {
-    let no_id = || col(CUSTOMER_ID).is_null();
-    let known = |c: &str| col(c).filter(no_id().not()).sum().cast(DataType::UInt64);
-    let out = aggregated
-        .clone()
-        .lazy()
-        .select([
-            col(N_LINES).sum().cast(DataType::UInt64).alias("read"),
-            col(N_LINES)
-                .filter(no_id())
-                .sum()
-                .cast(DataType::UInt64)
-                .alias("null_customer"),
-            known(N_NULL_DATE).alias("null_date"),
-            known(N_NULL_AMOUNT).alias("null_amount"),
-            known(N_AFTER_AS_OF).alias("after_as_of"),
-            known(N_OUTSIDE_WINDOW).alias("outside_window"),
-            known(N_RETURNS_EXCLUDED).alias("returns_excluded"),
-            known(N_PURCHASES).alias("purchases"),
-            known(N_RETURNS).alias("returns"),
-        ])
-        .collect()
-        .map_err(Error::engine("counting the order lines"))?;
-    let get = |name: &str| cell_u64(&out, name);
-    Ok(LineCounts {
-        read: get("read"),
-        null_customer: get("null_customer"),
-        null_date: get("null_date"),
-        null_amount: get("null_amount"),
-        after_as_of: get("after_as_of"),
-        outside_window: get("outside_window"),
-        returns_excluded: get("returns_excluded"),
-        purchases: get("purchases"),
-        returns: get("returns"),
-    })
+/// The run's line accounting, from the one-row totals of the scan.
+fn line_counts(totals: &DataFrame) -> LineCounts {
+    let get = |name: &str| cell_u64(totals, name);
+    LineCounts {
+        read: get(N_LINES),
+        null_customer: get(N_NULL_CUSTOMER),
+        null_date: get(N_NULL_DATE),
+        null_amount: get(N_NULL_AMOUNT),
+        after_as_of: get(N_AFTER_AS_OF),
+        outside_window: get(N_OUTSIDE_WINDOW),
+        returns_excluded: get(N_RETURNS_EXCLUDED),
+        purchases: get(N_PURCHASES),
+        returns: get(N_RETURNS),
+    }
 }
 
 /// Customers and revenue per segment, in rule order, then the default.
-pub fn segment_table(result: &DataFrame, settings: &Settings) -> Result<Vec<SegmentRow>> {
-    let table = result
+pub fn segment_table(summary: &DataFrame, settings: &Settings) -> Result<Vec<SegmentRow>> {
+    let table = summary
         .clone()
         .lazy()
         .group_by([col(SEGMENT)])
         .agg([
-            len().cast(DataType::UInt64).alias("customers"),
+            col(SUMMARY_CUSTOMERS).sum().alias("customers"),
             col(SUM_MINOR)
                 .sum()
                 .cast(DataType::Float64)

@@ -68,10 +68,52 @@ pub fn check_parquet_target(target: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Write `df` to `target` as Parquet, atomically, read back and checked before the rename.
-pub fn write_parquet(df: &mut DataFrame, target: &Path) -> Result<()> {
+/// Run `rows` on `engine` into `target` as Parquet, atomically (temporary file, read back
+/// and checked to hold `expected` rows, then renamed), together with `side`, a small query
+/// over the same rows that is collected in the same pass (the run summary). Returns `side`'s
+/// result.
+pub fn sink_parquet(
+    rows: LazyFrame,
+    target: &Path,
+    expected: u64,
+    side: LazyFrame,
+    engine: Engine,
+) -> Result<DataFrame> {
     check_parquet_target(target)?;
-    atomically(target, |temp| write_and_verify(df, temp))
+    let mut collected = None;
+    atomically(target, |temp| {
+        let options = ParquetWriteOptions {
+            compression: ParquetCompression::Zstd(None),
+            ..Default::default()
+        };
+        let sink = rows
+            .sink(
+                SinkDestination::File {
+                    target: SinkTarget::Path(PlRefPath::new(temp.to_string_lossy().as_ref())),
+                },
+                FileWriteFormat::Parquet(Arc::new(options)),
+                UnifiedSinkArgs {
+                    maintain_order: true,
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| format!("cannot plan the Parquet file: {e}"))?;
+        let mut out = LazyFrame::collect_all_with_engine(
+            vec![sink.logical_plan, side.logical_plan],
+            engine,
+            OptFlags::default(),
+        )
+        .map_err(|e| format!("cannot write Parquet: {e}"))?;
+        collected = out.pop();
+        File::open(temp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| format!("cannot flush {}: {e}", temp.display()))?;
+        verify_rows(temp, expected)
+    })?;
+    collected.ok_or_else(|| Error::Output {
+        path: target.to_path_buf(),
+        message: "internal: the summary query returned nothing".into(),
+    })
 }
 
 /// Write `text` to `target` atomically.
@@ -110,15 +152,8 @@ fn atomically(
     })
 }
 
-fn write_and_verify(df: &mut DataFrame, temp: &Path) -> std::result::Result<(), String> {
-    let file = File::create(temp).map_err(|e| format!("cannot create {}: {e}", temp.display()))?;
-    ParquetWriter::new(&file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .finish(df)
-        .map_err(|e| format!("cannot write Parquet: {e}"))?;
-    file.sync_all()
-        .map_err(|e| format!("cannot flush {}: {e}", temp.display()))?;
-    drop(file);
+/// The written file reads back with `expected` rows.
+fn verify_rows(temp: &Path, expected: u64) -> std::result::Result<(), String> {
     let rows = LazyFrame::scan_parquet(
         PlRefPath::new(temp.to_string_lossy().as_ref()),
         ScanArgsParquet::default(),
@@ -130,10 +165,9 @@ fn write_and_verify(df: &mut DataFrame, temp: &Path) -> std::result::Result<(), 
         .first()
         .and_then(|c| c.get(0).ok())
         .and_then(|v| v.extract::<u64>());
-    if count != Some(df.height() as u64) {
+    if count != Some(expected) {
         return Err(format!(
-            "the written file reads back {count:?} rows, expected {}",
-            df.height()
+            "the written file reads back {count:?} rows, expected {expected}"
         ));
     }
     Ok(())

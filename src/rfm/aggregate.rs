@@ -16,15 +16,28 @@ pub struct Window {
     pub window_days: Option<u32>,
 }
 
+/// The two outputs of the line scan, planned to run together over one scan.
+pub struct Aggregation {
+    /// One row per (group..., customer_id) with a line in the window: `__sum_minor`,
+    /// first/last purchase dates (null when the customer only returned goods) and
+    /// `frequency` (Int64).
+    pub customers: LazyFrame,
+    /// One row: the line counters (`__n_*`) and `__max_line_date`.
+    pub totals: LazyFrame,
+}
+
 /// Fold `lines` (columns: group_by..., customer_id, order_date: Date, amount: Float64 and,
-/// when mapped, order_id) into one row per (group..., customer_id), null ids included so that
-/// their lines are counted. Columns: the keys, `__n_*` counters, `__sum_minor`,
-/// first/last purchase dates, `frequency` (Int64) and `__max_line_date`.
-pub fn aggregate(lines: LazyFrame, analysis: &Analysis, window: Window) -> LazyFrame {
+/// when mapped, order_id) into per-customer rows and the run's line counters.
+///
+/// The plan is the cheapest one found (see bench/README.md): the line counters are global
+/// sums, so the per-customer group-by only sees the lines it uses and only carries the four
+/// reductions the metrics need; every condition is computed per line first, so that the
+/// group-by is made of plain reductions the streaming engine runs natively.
+pub fn aggregate(lines: LazyFrame, analysis: &Analysis, window: Window) -> Aggregation {
     let date = || col(ORDER_DATE);
     let amount = || col(AMOUNT);
+    let known = || col(CUSTOMER_ID).is_not_null();
     let dated = || date().is_not_null().and(amount().is_not_null());
-    let valid = || col(CUSTOMER_ID).is_not_null().and(dated());
     let (in_time, in_window) = match window.as_of {
         None => (lit(true), lit(true)),
         Some(as_of) => {
@@ -37,72 +50,78 @@ pub fn aggregate(lines: LazyFrame, analysis: &Analysis, window: Window) -> LazyF
             (day().lt_eq(lit(as_of)), in_window)
         }
     };
-    let observed = dated().and(in_time.clone()).and(in_window.clone());
-    let is_return = amount().lt(lit(0.0));
-    let kept = match analysis.returns {
-        Returns::Net => observed.clone(),
-        Returns::Exclude => observed.clone().and(is_return.clone().not()),
-    };
-    let purchase = observed.clone().and(is_return.clone().not());
+    let observed = || dated().and(in_time.clone()).and(in_window.clone());
+    let is_return = || amount().lt(lit(0.0));
+    let excluded = analysis.returns == Returns::Exclude;
+    let count = |e: Expr| e.cast(DataType::UInt64).sum();
+    // One scan feeds both queries.
+    let lines = lines.cache();
+    let totals = lines.clone().select([
+        len().cast(DataType::UInt64).alias(N_LINES),
+        count(known().not()).alias(N_NULL_CUSTOMER),
+        count(known().and(date().is_null())).alias(N_NULL_DATE),
+        count(known().and(date().is_not_null()).and(amount().is_null())).alias(N_NULL_AMOUNT),
+        count(known().and(dated()).and(in_time.clone().not())).alias(N_AFTER_AS_OF),
+        count(
+            known()
+                .and(dated())
+                .and(in_time.clone())
+                .and(in_window.clone().not()),
+        )
+        .alias(N_OUTSIDE_WINDOW),
+        count(known().and(observed()).and(is_return()).and(lit(excluded)))
+            .alias(N_RETURNS_EXCLUDED),
+        count(amount().is_not_null().and(amount().is_finite().not())).alias(N_BAD_AMOUNT),
+        count(known().and(observed()).and(is_return().not())).alias(N_PURCHASES),
+        count(known().and(observed()).and(is_return()).and(lit(!excluded))).alias(N_RETURNS),
+        when(known().and(dated()))
+            .then(date())
+            .otherwise(lit(NULL))
+            .max()
+            .alias(MAX_LINE_DATE),
+    ]);
+
     let scale = 10f64.powi(analysis.monetary_decimals as i32);
-    let minor = minor_units(amount(), scale);
-    let count = |e: Expr| e.cast(DataType::Int64).sum();
-    // Per line first, so that the group-by below is made of plain reductions (sum, min, max,
-    // n_unique) that the streaming engine runs natively, with no filter inside an aggregation.
     let only = |cond: Expr, value: Expr| when(cond).then(value).otherwise(lit(NULL));
     const KEPT_MINOR: &str = "__kept_minor";
     const PURCHASE_DATE: &str = "__purchase_date";
     const PURCHASE_KEY: &str = "__purchase_key";
-    const VALID_DATE: &str = "__valid_date";
+    let minor = minor_units(amount(), scale);
     let mut helpers = vec![
-        only(kept.clone(), minor).alias(KEPT_MINOR),
-        only(purchase.clone(), date()).alias(PURCHASE_DATE),
-        only(valid(), date()).alias(VALID_DATE),
-        dated().and(in_time.clone().not()).alias(N_AFTER_AS_OF),
-        dated()
-            .and(in_time)
-            .and(in_window.not())
-            .alias(N_OUTSIDE_WINDOW),
-        match analysis.returns {
-            Returns::Exclude => observed.clone().and(is_return.clone()),
-            Returns::Net => lit(false),
+        if excluded {
+            only(is_return().not(), minor)
+        } else {
+            minor
         }
-        .alias(N_RETURNS_EXCLUDED),
-        purchase.clone().alias(N_PURCHASES),
-        kept.and(is_return).alias(N_RETURNS),
+        .alias(KEPT_MINOR),
+        only(is_return().not(), date()).alias(PURCHASE_DATE),
     ];
     if analysis.frequency == Frequency::Orders {
-        helpers.push(only(purchase, col(ORDER_ID)).alias(PURCHASE_KEY));
+        helpers.push(only(is_return().not(), col(ORDER_ID)).alias(PURCHASE_KEY));
     }
     // Distinct non-null values: n_unique counts null as a value of its own.
     let distinct = |c: &str| {
-        (col(c).n_unique().cast(DataType::Int64)
-            - col(c).null_count().gt(lit(0)).cast(DataType::Int64))
-        .cast(DataType::Int64)
+        col(c).n_unique().cast(DataType::Int64)
+            - len().gt(col(c).count()).cast(DataType::Int64)
     };
     let frequency = match analysis.frequency {
         Frequency::Orders => distinct(PURCHASE_KEY),
-        Frequency::Lines => count(col(N_PURCHASES)),
+        Frequency::Lines => col(PURCHASE_DATE).count().cast(DataType::Int64),
         Frequency::Days => distinct(PURCHASE_DATE),
     };
     let mut keys: Vec<Expr> = analysis.group_by.iter().map(|g| col(g.as_str())).collect();
     keys.push(col(CUSTOMER_ID));
-    lines.with_columns(helpers).group_by(keys).agg([
-        len().cast(DataType::Int64).alias(N_LINES),
-        count(date().is_null()).alias(N_NULL_DATE),
-        count(date().is_not_null().and(amount().is_null())).alias(N_NULL_AMOUNT),
-        count(col(N_AFTER_AS_OF)).alias(N_AFTER_AS_OF),
-        count(col(N_OUTSIDE_WINDOW)).alias(N_OUTSIDE_WINDOW),
-        count(col(N_RETURNS_EXCLUDED)).alias(N_RETURNS_EXCLUDED),
-        count(amount().is_not_null().and(amount().is_finite().not())).alias(N_BAD_AMOUNT),
-        count(col(N_PURCHASES)).alias(N_PURCHASES),
-        count(col(N_RETURNS)).alias(N_RETURNS),
-        col(KEPT_MINOR).sum().alias(SUM_MINOR),
-        col(PURCHASE_DATE).min().alias(FIRST_ORDER_DATE),
-        col(PURCHASE_DATE).max().alias(LAST_ORDER_DATE),
-        frequency.alias(FREQUENCY),
-        col(VALID_DATE).max().alias(MAX_LINE_DATE),
-    ])
+    let customers = lines
+        .filter(known().and(observed()))
+        .with_columns(helpers)
+        .group_by(keys)
+        .agg([
+            col(KEPT_MINOR).sum().alias(SUM_MINOR),
+            col(PURCHASE_DATE).min().alias(FIRST_ORDER_DATE),
+            col(PURCHASE_DATE).max().alias(LAST_ORDER_DATE),
+            frequency.alias(FREQUENCY),
+        ]);
+    Aggregation { customers, totals }
 }
 
 /// From the aggregate, the scored customers with the contract's metric columns: rows with

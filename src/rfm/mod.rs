@@ -7,8 +7,8 @@ mod aggregate;
 mod score;
 pub mod thresholds;
 
-pub use aggregate::{aggregate, customers, Window};
-pub use score::score;
+pub use aggregate::{aggregate, customers, Aggregation, Window};
+pub use score::{edges, score};
 pub use thresholds::Thresholds;
 
 use crate::config::Scoring;

@@ -1,127 +1,263 @@
-//! Scores r, f, m in 1..=bins within each partition (the group_by key):
-//! - rank: `1 + floor(bins * worse / N)`, worse = customers with strictly lower goodness;
+//! Scores r, f, m in 1..=bins within each partition (the group_by key), in two steps: first
+//! the `bins - 1` edges of each metric per group ([`edges`], small tables), then one rule for
+//! every method, `k = 1 + #{i : value > edge_i}` (see [`super::thresholds`]), applied row by
+//! row ([`score`]) so that scoring streams and never sorts the customers.
+//!
+//! - rank: `1 + floor(bins * worse / N)`, worse = customers with strictly lower goodness.
+//!   Computed on the value counts of each group (one row per distinct value, not per
+//!   customer); edge `i` is the largest value whose level is at most `i`, so the comparisons
+//!   give exactly the rank scores;
 //! - quantile: edges at `i / bins` with linear interpolation, computed in floating point
 //!   exactly as numpy/pandas 'linear' and SQL PERCENTILE_CONT do (position `(N-1) q`, then
 //!   `lower + (upper - lower) * fraction`), so that the same data scores the same in a
 //!   reviewer's notebook or a warehouse (exact fractions would differ where `(N-1) q`
 //!   rounds below a whole number, e.g. 90 * 0.7 = 62.99999999999999);
-//! - fixed: counts of thresholds passed.
+//! - fixed: the thresholds (`>=` for frequency and monetary).
+
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use super::thresholds::{any_to_yaml, GroupEdges, MetricScale, Thresholds, FORMAT};
 use crate::columns::*;
 use crate::config::{Method, MetricScoring, Scoring};
+use crate::error::{Error, Result};
 
-/// Which metric a score is for: recency is better when smaller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Metric {
-    Recency,
-    Frequency,
-    Monetary,
+/// The three metrics: (name in a thresholds file, value column).
+const METRICS: [(&str, &str); 3] = [
+    ("recency", RECENCY_DAYS),
+    ("frequency", FREQUENCY),
+    ("monetary", MONETARY),
+];
+
+/// Column of a group's `i`-th edge (0-based) in the edge tables.
+fn edge_column(i: usize) -> String {
+    format!("__edge_{i}")
 }
 
-impl Metric {
-    fn value(self) -> Expr {
-        col(match self {
-            Metric::Recency => RECENCY_DAYS,
-            Metric::Frequency => FREQUENCY,
-            Metric::Monetary => MONETARY,
+fn keys(group_by: &[String]) -> Vec<Expr> {
+    group_by.iter().map(|g| col(g.as_str())).collect()
+}
+
+fn nulls_last() -> SortMultipleOptions {
+    SortMultipleOptions::default().with_nulls_last(true)
+}
+
+/// The edges that score `customers` (columns: group_by..., the metric columns), per group
+/// (groups sorted, nulls last), with the scales they were made with.
+pub fn edges(
+    customers: &DataFrame,
+    scoring: &Scoring,
+    group_by: &[String],
+    as_of: Option<String>,
+) -> Result<Thresholds> {
+    let mut metrics = BTreeMap::new();
+    let mut tables = Vec::new();
+    for ((name, value), ms) in METRICS
+        .iter()
+        .zip([&scoring.recency, &scoring.frequency, &scoring.monetary])
+    {
+        let compare = match ms.method {
+            Method::Fixed(_) if *name != "recency" => ">=",
+            _ => ">",
+        };
+        metrics.insert(
+            name.to_string(),
+            MetricScale {
+                bins: ms.bins,
+                method: ms.method.name().to_string(),
+                compare: compare.to_string(),
+            },
+        );
+        let table = match &ms.method {
+            Method::Rank => rank_edges(customers, value, ms.bins, *name == "recency", group_by),
+            _ => aggregated_edges(customers, value, ms, group_by),
+        }
+        .map_err(Error::engine("computing the score edges"))?;
+        tables.push(table);
+    }
+    let groups = tables[0].height();
+    if tables.iter().any(|t| t.height() != groups) {
+        return Err(Error::Data(
+            "internal: the metrics' edge tables have different groups".into(),
+        ));
+    }
+    let mut out = Vec::with_capacity(groups);
+    for row in 0..groups {
+        let mut key = BTreeMap::new();
+        for g in group_by {
+            let v = tables[0]
+                .column(g)
+                .and_then(|c| c.get(row))
+                .map_err(Error::engine("reading group keys"))?;
+            key.insert(g.clone(), any_to_yaml(&v));
+        }
+        let edges_of = |table: &DataFrame, bins: u32| -> Result<Vec<f64>> {
+            (0..bins as usize - 1)
+                .map(|i| {
+                    table
+                        .column(&edge_column(i))
+                        .and_then(|c| c.get(row))
+                        .map(|v| v.extract::<f64>().unwrap_or(f64::NEG_INFINITY))
+                        .map_err(Error::engine("reading the score edges"))
+                })
+                .collect()
+        };
+        out.push(GroupEdges {
+            key,
+            recency: edges_of(&tables[0], scoring.recency.bins)?,
+            frequency: edges_of(&tables[1], scoring.frequency.bins)?,
+            monetary: edges_of(&tables[2], scoring.monetary.bins)?,
+        });
+    }
+    Ok(Thresholds {
+        format: FORMAT.to_string(),
+        as_of,
+        group_by: group_by.to_vec(),
+        metrics,
+        groups: out,
+    })
+}
+
+/// Quantile and fixed edges: one aggregation per group.
+fn aggregated_edges(
+    customers: &DataFrame,
+    value: &str,
+    ms: &MetricScoring,
+    group_by: &[String],
+) -> PolarsResult<DataFrame> {
+    let v = col(value).cast(DataType::Float64);
+    let aggs: Vec<Expr> = (1..ms.bins)
+        .map(|i| {
+            match &ms.method {
+                Method::Fixed(t) => lit(t[i as usize - 1]).first(),
+                _ => v
+                    .clone()
+                    .quantile(lit(i as f64 / ms.bins as f64), QuantileMethod::Linear),
+            }
+            .alias(edge_column(i as usize - 1))
         })
+        .collect();
+    let lf = customers.clone().lazy();
+    if group_by.is_empty() {
+        // One group even when there are no customers, like the rank tables below.
+        lf.select(aggs).collect()
+    } else {
+        lf.group_by(keys(group_by))
+            .agg(aggs)
+            .sort_by_exprs(keys(group_by), nulls_last())
+            .collect()
     }
 }
 
-/// Add `r`, `f`, `m` (Int32), `rfm_cell` and `rfm_score` to the customers, scored within
-/// each `group_by` partition.
-pub fn score(customers: LazyFrame, scoring: &Scoring, group_by: &[String]) -> LazyFrame {
-    let wide = scoring.wide_cells();
-    let digits = [R, F, M].map(|c| col(c).cast(DataType::String));
-    let scored = match &scoring.frozen {
-        Some(t) => super::thresholds::score_frozen(customers, t, group_by),
-        None => customers.with_columns([
-            metric_score(Metric::Recency, &scoring.recency, group_by).alias(R),
-            metric_score(Metric::Frequency, &scoring.frequency, group_by).alias(F),
-            metric_score(Metric::Monetary, &scoring.monetary, group_by).alias(M),
-        ]),
+/// Rank edges from the value counts of each group: the level of a value is
+/// `1 + floor(bins * worse / N)` (reversed for recency, where smaller is better); edge `i`
+/// is the largest value whose level is at most `i` (-inf when none is).
+fn rank_edges(
+    customers: &DataFrame,
+    value: &str,
+    bins: u32,
+    recency: bool,
+    group_by: &[String],
+) -> PolarsResult<DataFrame> {
+    const V: &str = "__v";
+    const N: &str = "__n";
+    const NEW: &str = "__new_group";
+    let mut by = keys(group_by);
+    by.push(col(V));
+    let new_group = group_by
+        .iter()
+        .map(|g| col(g.as_str()).neq_missing(col(g.as_str()).shift(lit(1))))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let counts = customers
+        .clone()
+        .lazy()
+        .with_column(col(value).cast(DataType::Float64).alias(V))
+        .group_by(by.clone())
+        .agg([len().cast(DataType::UInt64).alias(N)])
+        .sort_by_exprs(by, nulls_last())
+        .with_column(new_group.alias(NEW))
+        .collect()?;
+    let values: Vec<f64> = counts.column(V)?.f64()?.into_no_null_iter().collect();
+    let n: Vec<u64> = counts.column(N)?.u64()?.into_no_null_iter().collect();
+    let new: Vec<bool> = counts
+        .column(NEW)?
+        .bool()?
+        .iter()
+        .map(|b| b.unwrap_or(false))
+        .collect();
+    // Group segments [start, end) of the sorted value counts.
+    let mut starts: Vec<usize> = (0..values.len())
+        .filter(|&i| i == 0 || new[i])
+        .collect();
+    if !group_by.is_empty() && values.is_empty() {
+        starts.clear();
+    }
+    let edges_per_group: Vec<Vec<f64>> = starts
+        .iter()
+        .enumerate()
+        .map(|(s, &start)| {
+            let end = starts.get(s + 1).copied().unwrap_or(values.len());
+            level_edges(&values[start..end], &n[start..end], bins, recency)
+        })
+        .collect();
+    let mut table = if group_by.is_empty() {
+        DataFrame::empty_with_height(1)
+    } else {
+        let idx = IdxCa::from_vec(
+            "".into(),
+            starts.iter().map(|&s| s as IdxSize).collect(),
+        );
+        counts
+            .select(group_by.iter().map(|g| g.as_str()))?
+            .take(&idx)?
     };
-    scored.with_columns([
-        concat_str(digits, if wide { "-" } else { "" }, false).alias(RFM_CELL),
+    let groups = table.height();
+    for i in 0..bins as usize - 1 {
+        let column: Vec<f64> = (0..groups)
+            .map(|g| {
+                edges_per_group
+                    .get(g)
+                    .map_or(f64::NEG_INFINITY, |e| e[i])
+            })
+            .collect();
+        table.with_column(Column::new(edge_column(i).into(), column))?;
+    }
+    Ok(table)
+}
+
+/// The `bins - 1` rank edges of one group, from its distinct values (ascending) and their
+/// counts.
+fn level_edges(values: &[f64], counts: &[u64], bins: u32, recency: bool) -> Vec<f64> {
+    let total: u64 = counts.iter().sum();
+    let bins = u64::from(bins);
+    let mut edges = vec![f64::NEG_INFINITY; bins as usize - 1];
+    let mut below = 0u64;
+    for (v, c) in values.iter().zip(counts) {
+        // worse: customers with strictly lower goodness (for recency: a larger value).
+        let worse = if recency { total - below - c } else { below };
+        let score = 1 + (bins * worse) / total;
+        let level = if recency { bins + 1 - score } else { score };
+        // Levels never fall as the value grows, so the last value seen at a level <= i is
+        // the largest.
+        for edge in edges.iter_mut().skip(level as usize - 1) {
+            *edge = *v;
+        }
+        below += c;
+    }
+    edges
+}
+
+/// Add `r`, `f`, `m` (Int32), `rfm_cell` and `rfm_score`, scored with the edges `t` (from
+/// [`edges`] or a thresholds file), and the [`FROZEN`](super::thresholds::FROZEN) marker.
+pub fn score(customers: LazyFrame, t: &Thresholds, scoring: &Scoring, group_by: &[String]) -> LazyFrame {
+    let digits = [R, F, M].map(|c| col(c).cast(DataType::String));
+    let separator = if scoring.wide_cells() { "-" } else { "" };
+    super::thresholds::score_frozen(customers, t, group_by).with_columns([
+        concat_str(digits, separator, false).alias(RFM_CELL),
         (col(R) + col(F) + col(M)).alias(RFM_SCORE),
     ])
-}
-
-fn within(e: Expr, group_by: &[String]) -> Expr {
-    if group_by.is_empty() {
-        e
-    } else {
-        e.over(group_by.iter().map(|g| col(g.as_str())).collect::<Vec<_>>())
-            .expect("partitioning by plain columns is valid")
-    }
-}
-
-/// Customers in the partition with a strictly lower value of `e` (descending: higher).
-fn strictly_below(e: Expr, descending: bool, group_by: &[String]) -> Expr {
-    let rank = e.rank(
-        RankOptions {
-            method: RankMethod::Min,
-            descending,
-        },
-        None,
-    );
-    within(rank, group_by).cast(DataType::Int64) - lit(1i64)
-}
-
-fn metric_score(metric: Metric, ms: &MetricScoring, group_by: &[String]) -> Expr {
-    let bins = i64::from(ms.bins);
-    let one = || lit(1i32);
-    let count_true = |conds: Vec<Expr>| {
-        conds
-            .into_iter()
-            .map(|c| c.cast(DataType::Int32))
-            .reduce(|a, b| a + b)
-            .expect("bins >= 2 gives at least one edge")
-    };
-    match &ms.method {
-        Method::Rank => {
-            // goodness: -recency_days, frequency, monetary; worse = strictly lower goodness.
-            let worse = strictly_below(metric.value(), metric == Metric::Recency, group_by);
-            let n = within(len(), group_by).cast(DataType::Int64);
-            (lit(1i64) + (lit(bins) * worse).floor_div(n)).cast(DataType::Int32)
-        }
-        Method::Quantile => {
-            let value = metric.value().cast(DataType::Float64);
-            let passed = (1..bins)
-                .map(|i| {
-                    let q = i as f64 / bins as f64;
-                    let edge = within(
-                        value.clone().quantile(lit(q), QuantileMethod::Linear),
-                        group_by,
-                    );
-                    value.clone().gt(edge)
-                })
-                .collect();
-            let k = one() + count_true(passed);
-            match metric {
-                Metric::Recency => lit(bins as i32 + 1) - k,
-                _ => k,
-            }
-        }
-        Method::Fixed(thresholds) => match metric {
-            Metric::Recency => {
-                let passed = thresholds
-                    .iter()
-                    .map(|t| metric.value().cast(DataType::Float64).gt(lit(*t)))
-                    .collect();
-                lit(bins as i32) - count_true(passed)
-            }
-            _ => {
-                let passed = thresholds
-                    .iter()
-                    .map(|t| metric.value().cast(DataType::Float64).gt_eq(lit(*t)))
-                    .collect();
-                one() + count_true(passed)
-            }
-        },
-    }
 }
 
 #[cfg(test)]
@@ -132,7 +268,15 @@ mod tests {
         MetricScoring { method, bins }
     }
 
-    /// Score one metric of a tiny frame; returns the scores in row order.
+    /// Which metric a test scores.
+    #[derive(Clone, Copy)]
+    enum Metric {
+        Recency,
+        Frequency,
+        Monetary,
+    }
+
+    /// Score one metric of a tiny frame (edges, then comparisons); the scores in row order.
     fn run(metric: Metric, values: &[i64], ms: MetricScoring, groups: Option<&[&str]>) -> Vec<i32> {
         let n = values.len();
         let mut df = df!(
@@ -148,12 +292,20 @@ mod tests {
             }
             None => vec![],
         };
-        let out = df
-            .lazy()
-            .select([metric_score(metric, &ms, &group_by).alias("s")])
-            .collect()
-            .unwrap();
-        let s = out.column("s").unwrap().i32().unwrap();
+        let scoring = Scoring {
+            recency: ms.clone(),
+            frequency: ms.clone(),
+            monetary: ms,
+            frozen: None,
+        };
+        let t = edges(&df, &scoring, &group_by, None).unwrap();
+        let out = score(df.lazy(), &t, &scoring, &group_by).collect().unwrap();
+        let column = match metric {
+            Metric::Recency => R,
+            Metric::Frequency => F,
+            Metric::Monetary => M,
+        };
+        let s = out.column(column).unwrap().i32().unwrap();
         assert_eq!(s.len(), n);
         s.into_no_null_iter().collect()
     }

@@ -14,7 +14,6 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::columns::*;
-use crate::config::{Method, MetricScoring, Scoring};
 use crate::error::{Error, Result};
 
 /// The file format's name and version.
@@ -62,11 +61,7 @@ pub struct Thresholds {
     pub groups: Vec<GroupEdges>,
 }
 
-const METRICS: [(&str, &str, &str); 3] = [
-    ("recency", RECENCY_DAYS, R),
-    ("frequency", FREQUENCY, F),
-    ("monetary", MONETARY, M),
-];
+const METRICS: [&str; 3] = ["recency", "frequency", "monetary"];
 
 impl Thresholds {
     /// The scale recorded for `metric`.
@@ -86,7 +81,7 @@ impl Thresholds {
                 self.group_by, group_by
             ));
         }
-        for (name, _, _) in METRICS {
+        for name in METRICS {
             match self.metrics.get(name) {
                 None => out.push(format!("has no scale for {name}")),
                 Some(s) => {
@@ -177,16 +172,16 @@ pub const FROZEN: &str = "__frozen";
 /// Score `customers` with frozen edges: add r, f, m (Int32) and the [`FROZEN`] marker (null
 /// for customers of a group the file does not have).
 pub fn score_frozen(customers: LazyFrame, t: &Thresholds, group_by: &[String]) -> LazyFrame {
-    let score = |metric: &str, value: &str, edges: Vec<Expr>| -> Expr {
+    let score = |metric: &str, value: &str, edges: &[Expr]| -> Expr {
         let scale = t.scale(metric).expect("checked when the config was loaded");
         let v = col(value).cast(DataType::Float64);
         let passed = edges
-            .into_iter()
+            .iter()
             .map(|e| {
                 if scale.compare == ">=" {
-                    v.clone().gt_eq(e)
+                    v.clone().gt_eq(e.clone())
                 } else {
-                    v.clone().gt(e)
+                    v.clone().gt(e.clone())
                 }
                 .cast(DataType::Int32)
             })
@@ -197,15 +192,35 @@ pub fn score_frozen(customers: LazyFrame, t: &Thresholds, group_by: &[String]) -
             passed
         }
     };
-    if group_by.is_empty() {
-        let g = &t.groups[0];
-        let lits = |edges: &[f64]| edges.iter().map(|e| lit(*e)).collect::<Vec<_>>();
+    if group_by.is_empty() && t.groups.is_empty() {
+        // No customers: nothing to score.
         return customers.with_columns([
-            score("recency", RECENCY_DAYS, lits(&g.recency)).alias(R),
-            score("frequency", FREQUENCY, lits(&g.frequency)).alias(F),
-            score("monetary", MONETARY, lits(&g.monetary)).alias(M),
+            lit(NULL).cast(DataType::Int32).alias(R),
+            lit(NULL).cast(DataType::Int32).alias(F),
+            lit(NULL).cast(DataType::Int32).alias(M),
             lit(true).alias(FROZEN),
         ]);
+    }
+    let (with, [r, f, m]) = with_edges(customers, t, group_by);
+    with.with_columns([
+        score("recency", RECENCY_DAYS, &r).alias(R),
+        score("frequency", FREQUENCY, &f).alias(F),
+        score("monetary", MONETARY, &m).alias(M),
+    ])
+}
+
+/// `rows` with the edges of their group: the [`FROZEN`] marker column (null where the file
+/// has no edges for the row's group) and, per metric, the edges as expressions (literals
+/// without group_by; columns joined on the group values as text with it).
+pub fn with_edges(rows: LazyFrame, t: &Thresholds, group_by: &[String]) -> (LazyFrame, [Vec<Expr>; 3]) {
+    if group_by.is_empty() {
+        let lits = |edges: &[f64]| edges.iter().map(|e| lit(*e)).collect::<Vec<_>>();
+        let g = t.groups.first();
+        let edges = |pick: fn(&GroupEdges) -> &Vec<f64>| g.map(|g| lits(pick(g))).unwrap_or_default();
+        return (
+            rows.with_column(lit(true).alias(FROZEN)),
+            [edges(|g| &g.recency), edges(|g| &g.frequency), edges(|g| &g.monetary)],
+        );
     }
     // A frame of edges per group, joined on the group columns as text.
     let mut columns: Vec<Column> = Vec::new();
@@ -217,7 +232,7 @@ pub fn score_frozen(customers: LazyFrame, t: &Thresholds, group_by: &[String]) -
             .collect();
         columns.push(Column::new(format!("__key_{g}").into(), values));
     }
-    for (metric, _, _) in METRICS {
+    for metric in METRICS {
         let n = t.scale(metric).map_or(0, |s| s.bins as usize - 1);
         for i in 0..n {
             let values: Vec<f64> = t
@@ -250,126 +265,25 @@ pub fn score_frozen(customers: LazyFrame, t: &Thresholds, group_by: &[String]) -
             .map(|i| col(edge_column(metric, i).as_str()))
             .collect()
     };
-    customers
-        .join(
-            edges,
-            left,
-            right,
-            JoinArgs {
-                nulls_equal: true,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        )
-        .with_columns([
-            score("recency", RECENCY_DAYS, edge_cols("recency")).alias(R),
-            score("frequency", FREQUENCY, edge_cols("frequency")).alias(F),
-            score("monetary", MONETARY, edge_cols("monetary")).alias(M),
-        ])
+    let joined = rows.join(
+        edges,
+        left,
+        right,
+        JoinArgs {
+            nulls_equal: true,
+            maintain_order: MaintainOrderJoin::Left,
+            build_side: Some(JoinBuildSide::ForceRight),
+            ..JoinArgs::new(JoinType::Left)
+        },
+    );
+    (
+        joined,
+        [edge_cols("recency"), edge_cols("frequency"), edge_cols("monetary")],
+    )
 }
 
-/// The edges a scored result used (see the module docs), per group.
-pub fn edges_of(
-    result: &DataFrame,
-    scoring: &Scoring,
-    group_by: &[String],
-    as_of: Option<String>,
-) -> Result<Thresholds> {
-    let mut aggs = Vec::new();
-    let mut metrics = BTreeMap::new();
-    for ((name, value, score), ms) in
-        METRICS
-            .iter()
-            .zip([&scoring.recency, &scoring.frequency, &scoring.monetary])
-    {
-        let MetricScoring { method, bins } = ms;
-        let bins_i = *bins as i32;
-        let v = col(*value).cast(DataType::Float64);
-        // The level k of each customer: the score, reversed for recency.
-        let k = if *name == "recency" {
-            lit(bins_i + 1) - col(*score)
-        } else {
-            col(*score)
-        };
-        let compare = match method {
-            Method::Fixed(_) if *name != "recency" => ">=",
-            _ => ">",
-        };
-        metrics.insert(
-            name.to_string(),
-            MetricScale {
-                bins: *bins,
-                method: method.name().to_string(),
-                compare: compare.to_string(),
-            },
-        );
-        for i in 1..*bins {
-            let e = match method {
-                Method::Quantile => v
-                    .clone()
-                    .quantile(lit(i as f64 / *bins as f64), QuantileMethod::Linear),
-                Method::Fixed(t) => lit(t[i as usize - 1]),
-                Method::Rank => v
-                    .clone()
-                    .filter(k.clone().lt_eq(lit(i as i32)))
-                    .max()
-                    .fill_null(lit(f64::NEG_INFINITY)),
-            };
-            aggs.push(e.alias(edge_column(name, i as usize - 1)));
-        }
-    }
-    let table = if group_by.is_empty() {
-        result.clone().lazy().select(aggs)
-    } else {
-        result
-            .clone()
-            .lazy()
-            .group_by(group_by.iter().map(|g| col(g.as_str())).collect::<Vec<_>>())
-            .agg(aggs)
-            .sort_by_exprs(
-                group_by.iter().map(|g| col(g.as_str())).collect::<Vec<_>>(),
-                SortMultipleOptions::default().with_nulls_last(true),
-            )
-    }
-    .collect()
-    .map_err(Error::engine("computing the score edges"))?;
-    let mut groups = Vec::with_capacity(table.height());
-    for row in 0..table.height() {
-        let mut key = BTreeMap::new();
-        for g in group_by {
-            let v = table
-                .column(g)
-                .and_then(|c| c.get(row))
-                .map_err(Error::engine("reading group keys"))?;
-            key.insert(g.clone(), any_to_yaml(&v));
-        }
-        let edges = |metric: &str, bins: u32| -> Result<Vec<f64>> {
-            (0..bins as usize - 1)
-                .map(|i| {
-                    table
-                        .column(&edge_column(metric, i))
-                        .and_then(|c| c.get(row))
-                        .map(|v| v.extract::<f64>().unwrap_or(f64::NEG_INFINITY))
-                        .map_err(Error::engine("reading the score edges"))
-                })
-                .collect()
-        };
-        groups.push(GroupEdges {
-            key,
-            recency: edges("recency", scoring.recency.bins)?,
-            frequency: edges("frequency", scoring.frequency.bins)?,
-            monetary: edges("monetary", scoring.monetary.bins)?,
-        });
-    }
-    Ok(Thresholds {
-        format: FORMAT.to_string(),
-        as_of,
-        group_by: group_by.to_vec(),
-        metrics,
-        groups,
-    })
-}
-
-fn any_to_yaml(v: &AnyValue) -> serde_yaml::Value {
+/// A group value as YAML: strings and integers as themselves, other values as text.
+pub(crate) fn any_to_yaml(v: &AnyValue) -> serde_yaml::Value {
     use serde_yaml::Value;
     match v {
         AnyValue::Null => Value::Null,

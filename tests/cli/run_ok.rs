@@ -322,7 +322,8 @@ fn explain_prints_both_plans_and_writes_nothing() {
         .stdout(predicate::str::contains(
             "-- 1. scan and aggregate per customer",
         ))
-        .stdout(predicate::str::contains("-- 2. score and segment"));
+        .stdout(predicate::str::contains("-- 1b. line counts"))
+        .stdout(predicate::str::contains("-- 2. score with the edges"));
     assert!(!out.exists(), "--explain writes nothing");
 }
 
