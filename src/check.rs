@@ -199,11 +199,13 @@ pub fn check(settings: &Settings, with_data: bool) -> Result<CheckOutcome> {
         &settings.analysis.group_by,
     )?;
     let data = if with_data {
-        let scored = run::score_all(settings)?;
+        let scored = run::score_all(settings, &Default::default())?;
         let result = scored
             .plan(settings)
             .collect()
-            .map_err(crate::error::Error::engine("scoring and segmenting customers"))?;
+            .map_err(crate::error::Error::engine(
+                "scoring and segmenting customers",
+            ))?;
         let summary = run::summary_of(&result, settings)?;
         let any = result.height() > 0;
         let empty = if any {

@@ -113,6 +113,20 @@ pub struct Run {
     /// Also print the wall time of each stage.
     #[arg(long, short = 'v', conflicts_with = "quiet")]
     pub verbose: bool,
+
+    /// The polars engine: streaming (memory grows with customers, not lines) or in-memory
+    /// (holds every line; a cross-check that must write the same file).
+    #[arg(long, value_enum, default_value_t = EngineChoice::Streaming, value_name = "ENGINE")]
+    pub engine: EngineChoice,
+}
+
+/// `--engine`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineChoice {
+    /// polars' streaming engine (the default).
+    Streaming,
+    /// polars' in-memory engine.
+    InMemory,
 }
 
 impl Run {

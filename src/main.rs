@@ -6,6 +6,7 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
+use rfmseg::report::progress::{self, Progress};
 use rfmseg::run::{Outcome, RunOptions};
 
 fn main() -> ExitCode {
@@ -30,13 +31,22 @@ fn execute(cli: &cli::Cli) -> rfmseg::Result<()> {
     match &cli.command {
         cli::Command::Run(args) => rfmseg::config::load(&args.config, &args.overrides())
             .and_then(|settings| {
-                rfmseg::run::run(
+                let progress = Progress::new();
+                let display =
+                    (!args.quiet && !args.explain).then(|| progress::show(progress.clone()));
+                let outcome = rfmseg::run::run(
                     &settings,
                     &RunOptions {
                         explain: args.explain,
                         thresholds_out: args.thresholds_out.clone(),
+                        progress,
+                        in_memory: args.engine == cli::EngineChoice::InMemory,
                     },
-                )
+                );
+                if let Some(d) = display {
+                    d.finish();
+                }
+                outcome
             })
             .map(|outcome| match outcome {
                 Outcome::Explained(plan) => print!("{plan}"),

@@ -4,6 +4,8 @@
 //! grows with customers, not lines), then scoring and segmenting over the per-customer frame,
 //! which ranks need whole anyway.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use polars::prelude::*;
 
@@ -11,16 +13,22 @@ use crate::columns::*;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::input::{self, SourceFile, Spec};
+use crate::report::progress::Progress;
 use crate::report::{EmptyLevel, LineCounts, RunReport, SegmentRow};
 use crate::{output, rfm, segment};
 
 /// How to run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct RunOptions {
     /// Print the optimised plans instead of running.
     pub explain: bool,
     /// Also write the score edges used to this YAML file.
     pub thresholds_out: Option<std::path::PathBuf>,
+    /// Where the run reports its stage and the lines read (shown by the binary).
+    pub progress: Arc<Progress>,
+    /// Run the queries on polars' in-memory engine instead of the streaming one (a check
+    /// and debugging aid: both must write the same file; in memory holds all lines).
+    pub in_memory: bool,
 }
 
 /// What `run` produced.
@@ -90,7 +98,7 @@ impl Scored {
 }
 
 /// Resolve the inputs, the default as_of when a window needs it, and the aggregation query.
-fn prepare(settings: &Settings) -> Result<Prepared> {
+fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> Result<Prepared> {
     let analysis = &settings.analysis;
     if settings.input.paths.is_empty() {
         return Err(Error::Usage(format!(
@@ -121,6 +129,9 @@ fn prepare(settings: &Settings) -> Result<Prepared> {
         as_of,
         window_days: analysis.window_days,
     };
+    if let Some(p) = progress {
+        lines = count_lines(lines, p.clone());
+    }
     let aggregation = rfm::aggregate(lines, analysis, window);
     Ok(Prepared {
         files,
@@ -131,7 +142,7 @@ fn prepare(settings: &Settings) -> Result<Prepared> {
 
 /// The optimised plans of the two queries.
 pub fn explain(settings: &Settings) -> Result<String> {
-    let p = prepare(settings)?;
+    let p = prepare(settings, None)?;
     let customers = p
         .aggregation
         .customers
@@ -165,41 +176,65 @@ pub fn explain(settings: &Settings) -> Result<String> {
     ))
 }
 
-/// The engine that runs the queries: streaming, or in memory when `RFMSEG_ENGINE=in-memory`
-/// (a debugging aid; the tests check that both give the same file).
-pub fn engine() -> Engine {
-    match std::env::var("RFMSEG_ENGINE").as_deref() {
-        Ok("in-memory") => Engine::InMemory,
-        _ => Engine::Streaming,
+/// `lines` with every line counted into `progress` as the scan goes (per batch).
+fn count_lines(lines: LazyFrame, progress: Arc<Progress>) -> LazyFrame {
+    lines.with_column(col(CUSTOMER_ID).map(
+        move |c| {
+            progress.add_lines(c.len() as u64);
+            Ok(c)
+        },
+        |_, field| Ok(field.clone()),
+    ))
+}
+
+impl RunOptions {
+    /// The polars engine the queries run on.
+    fn engine(&self) -> Engine {
+        if self.in_memory {
+            Engine::InMemory
+        } else {
+            Engine::Streaming
+        }
     }
 }
 
 /// Read and aggregate the lines, find as_of and the score edges: everything but scoring
 /// each customer and writing.
-pub fn score_all(settings: &Settings) -> Result<Scored> {
+pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
+    let progress = &options.progress;
     let analysis = &settings.analysis;
     let mut clock = Clock::start();
+    progress.stage("reading the inputs");
     let Prepared {
         files,
         aggregation,
         as_of,
-    } = prepare(settings)?;
+    } = prepare(settings, Some(progress))?;
+    progress.stage("scanning and aggregating order lines per customer");
     clock.lap("resolve inputs, read schemas, plan");
     let spec = Spec {
         input: &settings.input,
         group_by: &analysis.group_by,
     };
     let mut out = LazyFrame::collect_all_with_engine(
-        vec![aggregation.customers.logical_plan, aggregation.totals.logical_plan],
-        engine(),
+        vec![
+            aggregation.customers.logical_plan,
+            aggregation.totals.logical_plan,
+        ],
+        options.engine(),
         OptFlags::default(),
     )
     .map_err(|e| explain_failure(&files, &spec, "aggregating the order lines", e))?;
     let (aggregated, totals) = match (out.pop(), out.pop()) {
         (Some(totals), Some(aggregated)) => (aggregated, totals),
-        _ => return Err(Error::Data("internal: the aggregation returned no frames".into())),
+        _ => {
+            return Err(Error::Data(
+                "internal: the aggregation returned no frames".into(),
+            ))
+        }
     };
     clock.lap("scan and aggregate per customer (streaming)");
+    progress.stage("sorting customers and finding the score edges");
     if cell_u64(&totals, N_BAD_AMOUNT) > 0 {
         return Err(input::diagnose(&files, &spec)?
             .unwrap_or_else(|| Error::Data("an amount is NaN or infinite".to_string())));
@@ -239,7 +274,12 @@ pub fn score_all(settings: &Settings) -> Result<Scored> {
                 ..(**frozen).clone()
             }
         }
-        None => rfm::edges(&customers, &settings.scoring, &analysis.group_by, as_of_text)?,
+        None => rfm::edges(
+            &customers,
+            &settings.scoring,
+            &analysis.group_by,
+            as_of_text,
+        )?,
     };
     clock.lap("metrics, sort and score edges");
     Ok(Scored {
@@ -344,7 +384,10 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
     if options.explain {
         return explain(settings).map(Outcome::Explained);
     }
-    let scored = score_all(settings)?;
+    let scored = score_all(settings, options)?;
+    options
+        .progress
+        .stage("scoring, segmenting and writing the Parquet file");
     let mut clock = Clock::start();
     clock.laps = scored.timings.clone();
     let rows = scored.plan(settings);
@@ -354,7 +397,7 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         &target,
         scored.customers.height() as u64,
         summary,
-        engine(),
+        options.engine(),
     )?;
     clock.lap("score, segment, write, verify and rename the Parquet file");
     let segments = segment_table(&summary, settings)?;

@@ -1,6 +1,7 @@
 //! Summaries people read: what a run read, dropped, scored and wrote, and the segment table.
 
 pub mod check;
+pub mod progress;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -83,7 +84,7 @@ pub struct RunReport {
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
-fn n(v: u64) -> String {
+pub(crate) fn n(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

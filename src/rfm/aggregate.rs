@@ -101,8 +101,7 @@ pub fn aggregate(lines: LazyFrame, analysis: &Analysis, window: Window) -> Aggre
     }
     // Distinct non-null values: n_unique counts null as a value of its own.
     let distinct = |c: &str| {
-        col(c).n_unique().cast(DataType::Int64)
-            - len().gt(col(c).count()).cast(DataType::Int64)
+        col(c).n_unique().cast(DataType::Int64) - len().gt(col(c).count()).cast(DataType::Int64)
     };
     let frequency = match analysis.frequency {
         Frequency::Orders => distinct(PURCHASE_KEY),

@@ -53,9 +53,10 @@ pub fn edges(
 ) -> Result<Thresholds> {
     let mut metrics = BTreeMap::new();
     let mut tables = Vec::new();
-    for ((name, value), ms) in METRICS
-        .iter()
-        .zip([&scoring.recency, &scoring.frequency, &scoring.monetary])
+    for ((name, value), ms) in
+        METRICS
+            .iter()
+            .zip([&scoring.recency, &scoring.frequency, &scoring.monetary])
     {
         let compare = match ms.method {
             Method::Fixed(_) if *name != "recency" => ">=",
@@ -188,9 +189,7 @@ fn rank_edges(
         .map(|b| b.unwrap_or(false))
         .collect();
     // Group segments [start, end) of the sorted value counts.
-    let mut starts: Vec<usize> = (0..values.len())
-        .filter(|&i| i == 0 || new[i])
-        .collect();
+    let mut starts: Vec<usize> = (0..values.len()).filter(|&i| i == 0 || new[i]).collect();
     if !group_by.is_empty() && values.is_empty() {
         starts.clear();
     }
@@ -205,10 +204,7 @@ fn rank_edges(
     let mut table = if group_by.is_empty() {
         DataFrame::empty_with_height(1)
     } else {
-        let idx = IdxCa::from_vec(
-            "".into(),
-            starts.iter().map(|&s| s as IdxSize).collect(),
-        );
+        let idx = IdxCa::from_vec("".into(), starts.iter().map(|&s| s as IdxSize).collect());
         counts
             .select(group_by.iter().map(|g| g.as_str()))?
             .take(&idx)?
@@ -216,11 +212,7 @@ fn rank_edges(
     let groups = table.height();
     for i in 0..bins as usize - 1 {
         let column: Vec<f64> = (0..groups)
-            .map(|g| {
-                edges_per_group
-                    .get(g)
-                    .map_or(f64::NEG_INFINITY, |e| e[i])
-            })
+            .map(|g| edges_per_group.get(g).map_or(f64::NEG_INFINITY, |e| e[i]))
             .collect();
         table.with_column(Column::new(edge_column(i).into(), column))?;
     }
@@ -251,7 +243,12 @@ fn level_edges(values: &[f64], counts: &[u64], bins: u32, recency: bool) -> Vec<
 
 /// Add `r`, `f`, `m` (Int32), `rfm_cell` and `rfm_score`, scored with the edges `t` (from
 /// [`edges`] or a thresholds file), and the [`FROZEN`](super::thresholds::FROZEN) marker.
-pub fn score(customers: LazyFrame, t: &Thresholds, scoring: &Scoring, group_by: &[String]) -> LazyFrame {
+pub fn score(
+    customers: LazyFrame,
+    t: &Thresholds,
+    scoring: &Scoring,
+    group_by: &[String],
+) -> LazyFrame {
     let digits = [R, F, M].map(|c| col(c).cast(DataType::String));
     let separator = if scoring.wide_cells() { "-" } else { "" };
     super::thresholds::score_frozen(customers, t, group_by).with_columns([

@@ -212,14 +212,23 @@ pub fn score_frozen(customers: LazyFrame, t: &Thresholds, group_by: &[String]) -
 /// `rows` with the edges of their group: the [`FROZEN`] marker column (null where the file
 /// has no edges for the row's group) and, per metric, the edges as expressions (literals
 /// without group_by; columns joined on the group values as text with it).
-pub fn with_edges(rows: LazyFrame, t: &Thresholds, group_by: &[String]) -> (LazyFrame, [Vec<Expr>; 3]) {
+pub fn with_edges(
+    rows: LazyFrame,
+    t: &Thresholds,
+    group_by: &[String],
+) -> (LazyFrame, [Vec<Expr>; 3]) {
     if group_by.is_empty() {
         let lits = |edges: &[f64]| edges.iter().map(|e| lit(*e)).collect::<Vec<_>>();
         let g = t.groups.first();
-        let edges = |pick: fn(&GroupEdges) -> &Vec<f64>| g.map(|g| lits(pick(g))).unwrap_or_default();
+        let edges =
+            |pick: fn(&GroupEdges) -> &Vec<f64>| g.map(|g| lits(pick(g))).unwrap_or_default();
         return (
             rows.with_column(lit(true).alias(FROZEN)),
-            [edges(|g| &g.recency), edges(|g| &g.frequency), edges(|g| &g.monetary)],
+            [
+                edges(|g| &g.recency),
+                edges(|g| &g.frequency),
+                edges(|g| &g.monetary),
+            ],
         );
     }
     // A frame of edges per group, joined on the group columns as text.
@@ -278,7 +287,11 @@ pub fn with_edges(rows: LazyFrame, t: &Thresholds, group_by: &[String]) -> (Lazy
     );
     (
         joined,
-        [edge_cols("recency"), edge_cols("frequency"), edge_cols("monetary")],
+        [
+            edge_cols("recency"),
+            edge_cols("frequency"),
+            edge_cols("monetary"),
+        ],
     )
 }
 

@@ -4,6 +4,7 @@
 
 mod check;
 mod failures;
+mod progress;
 mod property;
 mod readme;
 mod reference;

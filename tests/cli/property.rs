@@ -291,6 +291,13 @@ proptest! {
         for (g, e) in got.iter().zip(&expected) {
             prop_assert_eq!(g, e, "config:\n{}", yaml(&p));
         }
+        // The in-memory engine writes the same file.
+        let in_memory = s.path("in-memory.parquet");
+        let settings_im = rfmseg::config::load(&cfg, &rfmseg::config::Overrides { output: Some(in_memory.clone()), ..overrides.clone() })
+            .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        rfmseg::run::run(&settings_im, &rfmseg::run::RunOptions { in_memory: true, ..Default::default() })
+            .map_err(|e| TestCaseError::fail(format!("in memory: {e}")))?;
+        prop_assert!(read_parquet(&out).equals_missing(&read_parquet(&in_memory)), "engines differ:\n{}", yaml(&p));
         if expected.is_empty() {
             return Ok(());
         }
