@@ -114,6 +114,12 @@ pub struct Run {
     #[arg(long, short = 'v', conflicts_with = "quiet")]
     pub verbose: bool,
 
+    /// Aggregate the customers in N hash partitions, one pass over the input each, to bound
+    /// memory on very large inputs. Default: one pass per 200 million lines (Parquet row
+    /// counts; CSV estimated from the size).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub partitions: Option<u32>,
+
     /// The polars engine: streaming (memory grows with customers, not lines) or in-memory
     /// (holds every line; a cross-check that must write the same file).
     #[arg(long, value_enum, default_value_t = EngineChoice::Streaming, value_name = "ENGINE")]

@@ -41,6 +41,7 @@ fn execute(cli: &cli::Cli) -> rfmseg::Result<()> {
                         thresholds_out: args.thresholds_out.clone(),
                         progress,
                         in_memory: args.engine == cli::EngineChoice::InMemory,
+                        partitions: args.partitions,
                     },
                 );
                 if let Some(d) = display {

@@ -26,6 +26,9 @@ pub struct RunOptions {
     pub thresholds_out: Option<std::path::PathBuf>,
     /// Where the run reports its stage and the lines read (shown by the binary).
     pub progress: Arc<Progress>,
+    /// Hash partitions of the customers, one pass over the input each (None: one per
+    /// [`LINES_PER_PASS`] lines of input, estimated).
+    pub partitions: Option<u32>,
     /// Run the queries on polars' in-memory engine instead of the streaming one (a check
     /// and debugging aid: both must write the same file; in memory holds all lines).
     pub in_memory: bool,
@@ -63,12 +66,18 @@ fn explain_failure(files: &[SourceFile], spec: &Spec, context: &str, e: PolarsEr
     }
 }
 
-/// The lines read and the aggregation planned, ready to run.
+/// The lines to read and the window, ready to aggregate.
 struct Prepared {
     files: Vec<SourceFile>,
-    aggregation: rfm::Aggregation,
+    lines: LazyFrame,
+    window: rfm::Window,
     as_of: Option<i32>,
 }
+
+/// Order lines per pass over the input: more are split into hash partitions of the
+/// customers, one pass each, so that memory stays within a 24 GB machine (the distinct
+/// orders of each customer are held while its pass runs).
+pub const LINES_PER_PASS: u64 = 200_000_000;
 
 /// Customers aggregated and their score edges found, before anything is scored or written.
 pub struct Scored {
@@ -132,10 +141,10 @@ fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> Result<Prep
     if let Some(p) = progress {
         lines = count_lines(lines, p.clone());
     }
-    let aggregation = rfm::aggregate(lines, analysis, window);
     Ok(Prepared {
         files,
-        aggregation,
+        lines,
+        window,
         as_of,
     })
 }
@@ -143,19 +152,18 @@ fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> Result<Prep
 /// The optimised plans of the two queries.
 pub fn explain(settings: &Settings) -> Result<String> {
     let p = prepare(settings, None)?;
-    let customers = p
-        .aggregation
+    let aggregation = rfm::aggregate(p.lines, &settings.analysis, p.window, ONE_PASS);
+    let customers = aggregation
         .customers
         .explain(true)
         .map_err(Error::engine("explaining the aggregation"))?;
-    let totals = p
-        .aggregation
+    let totals = aggregation
         .totals
         .explain(true)
         .map_err(Error::engine("explaining the line counts"))?;
     // The second query's shape does not depend on the edges' values: plan it on a frame of
     // the aggregate's schema with placeholder edges.
-    let schema = rfm::customers(p.aggregation.customers, &settings.analysis, 0)
+    let schema = rfm::customers(aggregation.customers, &settings.analysis, 0)
         .collect_schema()
         .map_err(Error::engine("explaining the scoring"))?;
     let empty = DataFrame::empty_with_schema(&schema);
@@ -187,6 +195,8 @@ fn count_lines(lines: LazyFrame, progress: Arc<Progress>) -> LazyFrame {
     ))
 }
 
+const ONE_PASS: rfm::Partition = rfm::Partition { index: 0, of: 1 };
+
 impl RunOptions {
     /// The polars engine the queries run on.
     fn engine(&self) -> Engine {
@@ -207,32 +217,61 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
     progress.stage("reading the inputs");
     let Prepared {
         files,
-        aggregation,
+        lines,
+        window,
         as_of,
     } = prepare(settings, Some(progress))?;
-    progress.stage("scanning and aggregating order lines per customer");
     clock.lap("resolve inputs, read schemas, plan");
     let spec = Spec {
         input: &settings.input,
         group_by: &analysis.group_by,
     };
-    let mut out = LazyFrame::collect_all_with_engine(
-        vec![
-            aggregation.customers.logical_plan,
-            aggregation.totals.logical_plan,
-        ],
-        options.engine(),
-        OptFlags::default(),
-    )
-    .map_err(|e| explain_failure(&files, &spec, "aggregating the order lines", e))?;
-    let (aggregated, totals) = match (out.pop(), out.pop()) {
-        (Some(totals), Some(aggregated)) => (aggregated, totals),
-        _ => {
-            return Err(Error::Data(
-                "internal: the aggregation returned no frames".into(),
-            ))
+    let passes = options.partitions.unwrap_or_else(|| {
+        input::estimated_lines(&files)
+            .div_ceil(LINES_PER_PASS)
+            .max(1) as u32
+    });
+    let mut parts = Vec::with_capacity(passes as usize);
+    let mut totals = None;
+    for index in 0..passes {
+        progress.restart_lines();
+        progress.stage(if passes == 1 {
+            "scanning and aggregating order lines per customer".to_string()
+        } else {
+            format!(
+                "scanning and aggregating order lines per customer, pass {} of {passes}",
+                index + 1
+            )
+        });
+        let aggregation = rfm::aggregate(
+            lines.clone(),
+            analysis,
+            window,
+            rfm::Partition { index, of: passes },
+        );
+        let mut plans = vec![aggregation.customers.logical_plan];
+        if index == 0 {
+            plans.push(aggregation.totals.logical_plan);
         }
+        let mut out =
+            LazyFrame::collect_all_with_engine(plans, options.engine(), OptFlags::default())
+                .map_err(|e| explain_failure(&files, &spec, "aggregating the order lines", e))?;
+        if index == 0 {
+            totals = out.pop();
+        }
+        parts.extend(out.pop());
+    }
+    let (Some(totals), Some(mut aggregated)) = (totals, parts.first().cloned()) else {
+        return Err(Error::Data(
+            "internal: the aggregation returned no frames".into(),
+        ));
     };
+    for part in &parts[1..] {
+        aggregated
+            .vstack_mut(part)
+            .map_err(Error::engine("joining the partitions"))?;
+    }
+    drop(parts);
     clock.lap("scan and aggregate per customer (streaming)");
     progress.stage("sorting customers and finding the score edges");
     if cell_u64(&totals, N_BAD_AMOUNT) > 0 {

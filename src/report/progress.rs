@@ -27,7 +27,7 @@ const LOG_EVERY: Duration = Duration::from_secs(10);
 #[derive(Debug, Default)]
 pub struct Progress {
     lines: AtomicU64,
-    stage: Mutex<&'static str>,
+    stage: Mutex<String>,
 }
 
 impl Progress {
@@ -39,10 +39,15 @@ impl Progress {
     }
 
     /// The run entered `stage`.
-    pub fn stage(&self, stage: &'static str) {
+    pub fn stage(&self, stage: impl Into<String>) {
         if let Ok(mut s) = self.stage.lock() {
-            *s = stage;
+            *s = stage.into();
         }
+    }
+
+    /// A new pass over the input starts: lines are counted from 0 again.
+    pub fn restart_lines(&self) {
+        self.lines.store(0, Ordering::Relaxed);
     }
 
     /// `n` more input lines were read.
@@ -55,8 +60,8 @@ impl Progress {
         self.lines.load(Ordering::Relaxed)
     }
 
-    fn current(&self) -> &'static str {
-        self.stage.lock().map(|s| *s).unwrap_or("")
+    fn current(&self) -> String {
+        self.stage.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     fn message(&self) -> String {
@@ -134,17 +139,21 @@ fn live(progress: &Progress, stop: &AtomicBool) {
 fn log(progress: &Progress, stop: &AtomicBool) {
     let start = Instant::now();
     let after = quiet_for();
-    let mut last: Option<(Instant, &'static str)> = None;
+    let mut last: Option<(Instant, String)> = None;
     while !stop.load(Ordering::Relaxed) {
         let elapsed = start.elapsed();
         let stage = progress.current();
         let due = elapsed >= after
-            && match last {
+            && match &last {
                 None => true,
-                Some((at, s)) => s != stage || at.elapsed() >= LOG_EVERY,
+                Some((at, s)) => *s != stage || at.elapsed() >= LOG_EVERY,
             };
         if due {
-            eprintln!("rfmseg: [{:>6.1}s] {}", elapsed.as_secs_f64(), progress.message());
+            eprintln!(
+                "rfmseg: [{:>6.1}s] {}",
+                elapsed.as_secs_f64(),
+                progress.message()
+            );
             last = Some((Instant::now(), stage));
         }
         std::thread::sleep(TICK);

@@ -16,6 +16,16 @@ pub struct Window {
     pub window_days: Option<u32>,
 }
 
+/// One of `of` hash partitions of the customers: a run too big for memory aggregates the
+/// customers of each partition in its own pass over the lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// This partition, 0-based.
+    pub index: u32,
+    /// How many.
+    pub of: u32,
+}
+
 /// The two outputs of the line scan, planned to run together over one scan.
 pub struct Aggregation {
     /// One row per (group..., customer_id) with a line in the window: `__sum_minor`,
@@ -33,7 +43,12 @@ pub struct Aggregation {
 /// sums, so the per-customer group-by only sees the lines it uses and only carries the four
 /// reductions the metrics need; every condition is computed per line first, so that the
 /// group-by is made of plain reductions the streaming engine runs natively.
-pub fn aggregate(lines: LazyFrame, analysis: &Analysis, window: Window) -> Aggregation {
+pub fn aggregate(
+    lines: LazyFrame,
+    analysis: &Analysis,
+    window: Window,
+    partition: Partition,
+) -> Aggregation {
     let date = || col(ORDER_DATE);
     let amount = || col(AMOUNT);
     let known = || col(CUSTOMER_ID).is_not_null();
@@ -110,8 +125,13 @@ pub fn aggregate(lines: LazyFrame, analysis: &Analysis, window: Window) -> Aggre
     };
     let mut keys: Vec<Expr> = analysis.group_by.iter().map(|g| col(g.as_str())).collect();
     keys.push(col(CUSTOMER_ID));
+    let mine = if partition.of > 1 {
+        partition_of(col(CUSTOMER_ID), partition.of).eq(lit(partition.index))
+    } else {
+        lit(true)
+    };
     let customers = lines
-        .filter(known().and(observed()))
+        .filter(known().and(observed()).and(mine))
         .with_columns(helpers)
         .group_by(keys)
         .agg([
@@ -121,6 +141,42 @@ pub fn aggregate(lines: LazyFrame, analysis: &Analysis, window: Window) -> Aggre
             frequency.alias(FREQUENCY),
         ]);
     Aggregation { customers, totals }
+}
+
+/// The hash partition (0..of) of each customer id: integers by a multiplicative hash,
+/// everything else by FNV-1a of its text. Nulls go to partition 0.
+fn partition_of(id: Expr, of: u32) -> Expr {
+    id.map(
+        move |c| {
+            let of = u64::from(of);
+            let spread = |h: u64| Some((h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % of);
+            let parts: UInt64Chunked = if c.dtype().is_integer() {
+                let ints = c.cast(&DataType::Int64)?;
+                ints.i64()?
+                    .iter()
+                    .map(|v| v.map_or(Some(0), |v| spread(v as u64)))
+                    .collect()
+            } else {
+                let text = c.cast(&DataType::String)?;
+                text.str()?
+                    .iter()
+                    .map(|v| {
+                        v.map_or(Some(0), |s| {
+                            let h = s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                            });
+                            spread(h)
+                        })
+                    })
+                    .collect()
+            };
+            Ok(parts
+                .with_name(c.name().clone())
+                .cast(&DataType::UInt32)?
+                .into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::UInt32)),
+    )
 }
 
 /// From the aggregate, the scored customers with the contract's metric columns: rows with

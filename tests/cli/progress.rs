@@ -40,8 +40,14 @@ fn without_a_terminal_progress_is_plain_log_lines_before_the_summary() {
     );
     let summary = text.find("read 4,553 lines").expect("summary printed");
     let last_progress = text.rfind("rfmseg: [").unwrap();
-    assert!(last_progress < summary, "progress stops before the summary:\n{text}");
-    assert!(!text.contains('\u{1b}'), "no terminal codes in a log:\n{text}");
+    assert!(
+        last_progress < summary,
+        "progress stops before the summary:\n{text}"
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "no terminal codes in a log:\n{text}"
+    );
 }
 
 #[test]
@@ -78,11 +84,14 @@ fn on_a_terminal_progress_is_one_live_line_cleared_before_the_summary() {
     let cleared = text.rfind("\u{1b}[2K").expect("the live line is cleared");
     let summary = text.find("read 4,553 lines").expect("summary printed");
     assert!(live < cleared && cleared < summary, "{text}");
-    assert!(!text.contains("rfmseg: ["), "no log lines on a terminal:\n{text}");
+    assert!(
+        !text.contains("rfmseg: ["),
+        "no log lines on a terminal:\n{text}"
+    );
 }
 
 #[test]
-fn streaming_and_in_memory_engines_write_the_same_file() {
+fn engines_and_partitions_write_the_same_file() {
     let s = Scratch::new();
     let grouped = s.write(
         "grouped.yaml",
@@ -96,11 +105,17 @@ fn streaming_and_in_memory_engines_write_the_same_file() {
         repo("config/loyalty.yaml"),
         grouped,
     ] {
-        let files = ["streaming", "in-memory"].map(|engine| {
-            let out = s.path(&format!("{engine}.parquet"));
+        let variants: [&[&str]; 3] = [
+            &["--engine", "streaming"],
+            &["--engine", "in-memory"],
+            &["--partitions", "3"],
+        ];
+        let files = variants.map(|flags| {
+            let out = s.path(&format!("{}.parquet", flags.join("")));
             rfmseg()
-                .args(["run", "--quiet", "--engine", engine, "--config"])
+                .args(["run", "--quiet", "--config"])
                 .arg(&config)
+                .args(flags)
                 .arg("--output")
                 .arg(&out)
                 .assert()
@@ -108,10 +123,12 @@ fn streaming_and_in_memory_engines_write_the_same_file() {
             read_parquet(&out)
         });
         assert!(files[0].height() > 100);
-        assert!(
-            files[0].equals_missing(&files[1]),
-            "{}: the engines differ",
-            config.display()
-        );
+        for (flags, file) in variants.iter().zip(&files).skip(1) {
+            assert!(
+                files[0].equals_missing(file),
+                "{} with {flags:?} differs",
+                config.display()
+            );
+        }
     }
 }

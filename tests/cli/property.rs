@@ -309,7 +309,10 @@ proptest! {
         let again = s.path("again.parquet");
         let overrides = rfmseg::config::Overrides { output: Some(again.clone()), ..overrides };
         let settings = rfmseg::config::load(&frozen_cfg, &overrides).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-        rfmseg::run::run(&settings, &Default::default()).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        // ... also when the customers are aggregated in several hash partitions.
+        let partitions = Some(1 + (lines.len() % 4) as u32);
+        rfmseg::run::run(&settings, &rfmseg::run::RunOptions { partitions, ..Default::default() })
+            .map_err(|e| TestCaseError::fail(format!("{e}")))?;
         prop_assert!(read_parquet(&out).equals_missing(&read_parquet(&again)), "frozen edges differ:\n{}", std::fs::read_to_string(&edges).unwrap());
     }
 }
