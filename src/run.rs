@@ -77,7 +77,7 @@ struct Prepared {
 /// Order lines per pass over the input: more are split into hash partitions of the
 /// customers, one pass each, so that memory stays within a 24 GB machine (the distinct
 /// orders of each customer are held while its pass runs).
-pub const LINES_PER_PASS: u64 = 200_000_000;
+pub const LINES_PER_PASS: u64 = 125_000_000;
 
 /// Customers aggregated and their score edges found, before anything is scored or written.
 pub struct Scored {

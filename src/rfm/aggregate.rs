@@ -39,7 +39,7 @@ pub struct Aggregation {
 /// Fold `lines` (columns: group_by..., customer_id, order_date: Date, amount: Float64 and,
 /// when mapped, order_id) into per-customer rows and the run's line counters.
 ///
-/// The plan is the cheapest one found (see bench/README.md): the line counters are global
+/// The plan is the cheapest one found (README, Performance): the line counters are global
 /// sums, so the per-customer group-by only sees the lines it uses and only carries the four
 /// reductions the metrics need; every condition is computed per line first, so that the
 /// group-by is made of plain reductions the streaming engine runs natively.
