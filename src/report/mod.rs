@@ -199,17 +199,25 @@ impl RunReport {
             .max()
             .unwrap_or(7)
             .max(7);
+        // The customers column is as wide as its largest number (9 at least).
+        let count_width = self
+            .segments
+            .iter()
+            .map(|r| n(r.customers).len())
+            .max()
+            .unwrap_or(9)
+            .max(9);
         if !self.segments.is_empty() {
             let _ = writeln!(
                 s,
-                "  {:<width$}  {:>9}  {:>6}  {:>7}",
+                "  {:<width$}  {:>count_width$}  {:>6}  {:>7}",
                 "segment", "customers", "share", "revenue"
             );
         }
         for r in &self.segments {
             let _ = writeln!(
                 s,
-                "  {:<width$}  {:>9}  {:>5.1}%  {:>6.1}%",
+                "  {:<width$}  {:>count_width$}  {:>5.1}%  {:>6.1}%",
                 r.name,
                 n(r.customers),
                 r.share * 100.0,
