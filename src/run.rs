@@ -306,13 +306,10 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
     }
     let as_of_text = as_of.map(|d| date_of(d).to_string());
     let thresholds = match &settings.scoring.frozen {
-        Some(frozen) => {
-            check_frozen_groups(&customers, frozen, &analysis.group_by)?;
-            rfm::Thresholds {
-                as_of: as_of_text,
-                ..(**frozen).clone()
-            }
-        }
+        Some(frozen) => rfm::Thresholds {
+            as_of: as_of_text,
+            ..(**frozen).clone()
+        },
         None => rfm::edges(
             &customers,
             &settings.scoring,
@@ -320,6 +317,9 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
             as_of_text,
         )?,
     };
+    // Scores are matched to their group's edges by the group values: every group must find
+    // its edges (frozen ones may lack a group; derived ones never should).
+    check_groups_have_edges(&customers, &thresholds, settings)?;
     clock.lap("metrics, sort and score edges");
     Ok(Scored {
         customers,
@@ -355,16 +355,17 @@ fn check_average_defined(customers: &DataFrame) -> Result<()> {
     )))
 }
 
-/// Every group in the data must have frozen edges.
-fn check_frozen_groups(
+/// Every group in the data must have edges.
+fn check_groups_have_edges(
     customers: &DataFrame,
-    frozen: &rfm::Thresholds,
-    group_by: &[String],
+    thresholds: &rfm::Thresholds,
+    settings: &Settings,
 ) -> Result<()> {
+    let group_by = &settings.analysis.group_by;
     if group_by.is_empty() {
         return Ok(());
     }
-    let fail = Error::engine("scoring with frozen thresholds");
+    let fail = Error::engine("matching groups to their score edges");
     const N: &str = "__customers";
     let by: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
     let groups = customers
@@ -372,7 +373,7 @@ fn check_frozen_groups(
         .lazy()
         .group_by(by.clone())
         .agg([len().cast(DataType::UInt64).alias(N)]);
-    let missing = rfm::thresholds::with_edges(groups, frozen, group_by)
+    let missing = rfm::thresholds::with_edges(groups, thresholds, group_by)
         .0
         .filter(col(rfm::thresholds::FROZEN).is_null())
         .sort_by_exprs(by, SortMultipleOptions::default().with_nulls_last(true))
@@ -401,11 +402,15 @@ fn check_frozen_groups(
         .ok()
         .and_then(|c| c.u64().ok().map(|c| c.sum().unwrap_or(0)))
         .unwrap_or(0);
-    Err(Error::Usage(format!(
-        "scoring.thresholds_from has no edges for {} group(s) in the data ({customers} customers), e.g. {}; write the thresholds from a run that has these groups",
-        missing.height(),
-        examples.join("; ")
-    )))
+    let (n, examples) = (missing.height(), examples.join("; "));
+    Err(match settings.scoring.frozen {
+        Some(_) => Error::Usage(format!(
+            "scoring.thresholds_from has no edges for {n} group(s) in the data ({customers} customers), e.g. {examples}; write the thresholds from a run that has these groups"
+        )),
+        None => Error::Data(format!(
+            "internal: {n} group(s) ({customers} customers, e.g. {examples}) did not match their own score edges; please report it with the group_by column types"
+        )),
+    })
 }
 
 /// Run the whole job per `settings`.

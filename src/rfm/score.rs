@@ -78,21 +78,25 @@ pub fn edges(
         tables.push(table);
     }
     let groups = tables[0].height();
-    if tables.iter().any(|t| t.height() != groups) {
+    let same_groups = |t: &DataFrame| {
+        t.height() == groups
+            && group_by
+                .iter()
+                .all(|g| match (t.column(g), tables[0].column(g)) {
+                    (Ok(a), Ok(b)) => a
+                        .as_materialized_series()
+                        .equals_missing(b.as_materialized_series()),
+                    _ => false,
+                })
+    };
+    if !tables.iter().all(same_groups) {
         return Err(Error::Data(
-            "internal: the metrics' edge tables have different groups".into(),
+            "internal: the metrics' edge tables have different groups (please report it)".into(),
         ));
     }
+    let keys = group_keys(&tables[0], group_by)?;
     let mut out = Vec::with_capacity(groups);
-    for row in 0..groups {
-        let mut key = BTreeMap::new();
-        for g in group_by {
-            let v = tables[0]
-                .column(g)
-                .and_then(|c| c.get(row))
-                .map_err(Error::engine("reading group keys"))?;
-            key.insert(g.clone(), any_to_yaml(&v));
-        }
+    for (row, key) in keys.into_iter().enumerate() {
         let edges_of = |table: &DataFrame, bins: u32| -> Result<Vec<f64>> {
             (0..bins as usize - 1)
                 .map(|i| {
@@ -118,6 +122,33 @@ pub fn edges(
         metrics,
         groups: out,
     })
+}
+
+/// Each row's group values as written in a thresholds file. Frozen edges are matched to the
+/// data by the group values' text as polars casts them to String, so values with no YAML form
+/// of their own (dates, datetimes, floats) are written as that text; integers, strings and
+/// booleans stay themselves (their cast text is their YAML text).
+fn group_keys(
+    table: &DataFrame,
+    group_by: &[String],
+) -> Result<Vec<BTreeMap<String, serde_yaml::Value>>> {
+    let fail = || Error::engine("reading group keys");
+    let mut keys = vec![BTreeMap::new(); table.height()];
+    for g in group_by {
+        let column = table.column(g).map_err(fail())?;
+        let dtype = column.dtype();
+        let plain = dtype.is_integer() || matches!(dtype, DataType::String | DataType::Boolean);
+        let column = if plain {
+            column.clone()
+        } else {
+            column.cast(&DataType::String).map_err(fail())?
+        };
+        for (row, key) in keys.iter_mut().enumerate() {
+            let v = column.get(row).map_err(fail())?;
+            key.insert(g.clone(), any_to_yaml(&v));
+        }
+    }
+    Ok(keys)
 }
 
 /// Quantile and fixed edges: one aggregation per group.
