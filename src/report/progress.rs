@@ -116,7 +116,8 @@ fn live(progress: &Progress, stop: &AtomicBool) {
     let start = Instant::now();
     let after = quiet_for();
     let mut bar: Option<indicatif::ProgressBar> = None;
-    while !stop.load(Ordering::Relaxed) {
+    // Draw, then look at the stop flag: a display that is due is drawn at least once.
+    loop {
         if start.elapsed() >= after {
             let bar = bar.get_or_insert_with(|| {
                 let b = indicatif::ProgressBar::new_spinner();
@@ -129,6 +130,9 @@ fn live(progress: &Progress, stop: &AtomicBool) {
             bar.set_message(progress.message());
             bar.tick();
         }
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
         std::thread::sleep(TICK);
     }
     if let Some(b) = bar {
@@ -140,7 +144,8 @@ fn log(progress: &Progress, stop: &AtomicBool) {
     let start = Instant::now();
     let after = quiet_for();
     let mut last: Option<(Instant, String)> = None;
-    while !stop.load(Ordering::Relaxed) {
+    // Log, then look at the stop flag: a line that is due is printed at least once.
+    loop {
         let elapsed = start.elapsed();
         let stage = progress.current();
         let due = elapsed >= after
@@ -155,6 +160,9 @@ fn log(progress: &Progress, stop: &AtomicBool) {
                 progress.message()
             );
             last = Some((Instant::now(), stage));
+        }
+        if stop.load(Ordering::Relaxed) {
+            break;
         }
         std::thread::sleep(TICK);
     }
