@@ -21,10 +21,8 @@ const CONTRACT_COLUMNS: [&str; 12] = [
     "segment",
 ];
 
-#[test]
-fn small_fixture_matches_the_hand_computed_table() {
-    let s = Scratch::new();
-    let out = s.path("segments.parquet");
+/// `rfmseg run --config config/rfm.yaml --input <the small fixture> FLAGS... --output OUT`.
+fn small_run(flags: &[&str], out: &std::path::Path) -> assert_cmd::assert::Assert {
     rfmseg()
         .args([
             "run",
@@ -32,12 +30,18 @@ fn small_fixture_matches_the_hand_computed_table() {
             "config/rfm.yaml",
             "--input",
             "tests/fixtures/small/orders.csv",
-            "--as-of",
-            "2024-06-30",
-            "--output",
         ])
-        .arg(&out)
+        .args(flags)
+        .arg("--output")
+        .arg(out)
         .assert()
+}
+
+#[test]
+fn small_fixture_matches_the_hand_computed_table() {
+    let s = Scratch::new();
+    let out = s.path("segments.parquet");
+    small_run(&["--as-of", "2024-06-30"], &out)
         .success()
         .stderr(predicate::str::contains("read 10 lines"))
         .stderr(predicate::str::contains("1 without customer_id"))
@@ -287,19 +291,7 @@ fn a_new_run_replaces_the_earlier_output() {
     let s = Scratch::new();
     let out = s.path("o.parquet");
     std::fs::write(&out, b"old").unwrap();
-    rfmseg()
-        .args([
-            "run",
-            "--quiet",
-            "--config",
-            "config/rfm.yaml",
-            "--input",
-            "tests/fixtures/small/orders.csv",
-            "--output",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    small_run(&["--quiet"], &out).success();
     assert_eq!(read_parquet(&out).height(), 4);
     assert_eq!(s.files(), ["o.parquet"], "no temporary file left behind");
 }
@@ -399,19 +391,7 @@ fn bom_crlf_quotes_latin1_bytes_and_unpadded_dates_are_read() {
 fn nothing_in_the_window_writes_an_empty_file_with_the_contract_columns() {
     let s = Scratch::new();
     let out = s.path("o.parquet");
-    rfmseg()
-        .args([
-            "run",
-            "--config",
-            "config/rfm.yaml",
-            "--input",
-            "tests/fixtures/small/orders.csv",
-            "--as-of",
-            "2020-01-01",
-            "--output",
-        ])
-        .arg(&out)
-        .assert()
+    small_run(&["--as-of", "2020-01-01"], &out)
         .success()
         .stderr(predicate::str::contains("10 lines from"))
         .stderr(predicate::str::contains("9 after as_of"))
