@@ -7,6 +7,7 @@ mod failures;
 mod property;
 mod readme;
 mod reference;
+mod report;
 mod run_ok;
 mod thresholds;
 mod util;
