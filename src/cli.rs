@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
 use rfmseg::config::Overrides;
+use rfmseg::segment_report::ReportOptions;
 
 /// Per-customer RFM metrics, scores and segments from retail order lines.
 ///
@@ -56,6 +57,76 @@ pub enum Command {
     ///   rfmseg check --config config/rfm.yaml --input data-samples/orders.csv
     #[command(verbatim_doc_comment)]
     Check(Check),
+
+    /// What marketing reads: segment KPIs, an HTML report with charts, movement between runs.
+    ///
+    /// Reads the Parquet file `rfmseg run` wrote and reports, for the whole run, each segment
+    /// and each group (when the run used group_by): customers, share, revenue, revenue share,
+    /// average order value, repeat purchase rate, revenue concentration and the medians of
+    /// recency, frequency and monetary. With --previous it also reports retention and the
+    /// movement of customers between segments.
+    ///
+    /// Definitions:
+    ///   revenue                = sum of monetary (with `monetary: average` runs, a sum of averages)
+    ///   share, revenue share   = customers, revenue as a part of the run's (a group's segments:
+    ///                            of the group's)
+    ///   average order value    = revenue / purchases (purchases = sum of frequency)
+    ///   repeat purchase rate   = share of customers with frequency >= 2
+    ///   revenue concentration  = share of revenue from the top 20% of customers by monetary,
+    ///                            i.e. the ceil(N / 5) customers who spent most
+    ///   medians                = the middle value; the mean of the two middle ones for an even N
+    ///   retention              = share of the previous run's customers still in this run; a
+    ///                            customer is matched by the group columns and customer_id
+    ///
+    /// Without --html or --json it prints the report on the terminal. --json writes every number
+    /// (see the README for the fields), --html a single page with charts that opens from disk
+    /// in any browser (no network needed: xdg-open out/report.html, or double-click it). Money is rounded to the config's monetary_decimals (2 without
+    /// --config). Segments are listed in the config's rule order, or by size without --config.
+    ///
+    /// Examples:
+    ///   rfmseg report --segments out/segments.parquet
+    ///   rfmseg report -s out/segments.parquet -c config/rfm.yaml --html out/report.html
+    ///   rfmseg report -s out/june.parquet --previous out/march.parquet --json - | jq .retention_rate
+    #[command(verbatim_doc_comment)]
+    Report(Report),
+}
+
+/// `rfmseg report`
+#[derive(Debug, Args)]
+pub struct Report {
+    /// The run's output to report on: the Parquet file `rfmseg run` wrote.
+    #[arg(long, short = 's', value_name = "RUN.parquet")]
+    pub segments: PathBuf,
+
+    /// An older run's output to compare with (same group_by): retention and transitions.
+    #[arg(long, short = 'p', value_name = "OLDER.parquet")]
+    pub previous: Option<PathBuf>,
+
+    /// The config the run used: segment descriptions and rule order, money decimals.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Write the report as one self-contained HTML page with charts (written atomically); `-`
+    /// writes it to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write the report as JSON (written atomically); `-` writes it to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+}
+
+impl Report {
+    /// The library's options.
+    pub fn options(&self) -> ReportOptions {
+        ReportOptions {
+            segments: self.segments.clone(),
+            previous: self.previous.clone(),
+            config: self.config.clone(),
+            html: self.html.clone(),
+            json: self.json.clone(),
+        }
+    }
 }
 
 /// `rfmseg check`

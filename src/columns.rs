@@ -26,6 +26,22 @@ pub const RFM_SCORE: &str = "rfm_score";
 /// Output: the segment name.
 pub const SEGMENT: &str = "segment";
 
+/// The contract's output columns after the group_by columns, in their order.
+pub const OUTPUT_COLUMNS: [&str; 12] = [
+    CUSTOMER_ID,
+    RECENCY_DAYS,
+    FREQUENCY,
+    MONETARY,
+    FIRST_ORDER_DATE,
+    LAST_ORDER_DATE,
+    R,
+    F,
+    M,
+    RFM_CELL,
+    RFM_SCORE,
+    SEGMENT,
+];
+
 /// Input role / internal line column: the order date as a calendar date.
 pub const ORDER_DATE: &str = "order_date";
 /// Input role / internal line column: the line amount in currency units.
@@ -64,3 +80,36 @@ pub const SOURCE_ROW: &str = "__row";
 
 /// The metric columns a `when` rule may name besides the group_by columns.
 pub const WHEN_COLUMNS: [&str; 7] = [R, F, M, RECENCY_DAYS, FREQUENCY, MONETARY, RFM_SCORE];
+
+/// Report: customers in a set (the run, a segment, a group).
+pub const CUSTOMERS: &str = "customers";
+/// Report: sum of monetary.
+pub const REVENUE: &str = "revenue";
+/// Report: sum of frequency.
+pub const PURCHASES: &str = "purchases";
+/// Report: customers with frequency >= 2.
+pub const REPEATERS: &str = "__repeaters";
+/// Report: monetary of the top 20% of customers by monetary.
+pub const TOP_REVENUE: &str = "__top_revenue";
+/// Report: median recency_days.
+pub const MEDIAN_RECENCY: &str = "median_recency_days";
+/// Report: median frequency.
+pub const MEDIAN_FREQUENCY: &str = "median_frequency";
+/// Report: median monetary.
+pub const MEDIAN_MONETARY: &str = "median_monetary";
+/// Report: a row's place in the group table.
+pub const GROUP_INDEX: &str = "__group";
+/// Report: average monetary of an R x F cell.
+pub const AVG_MONETARY: &str = "__avg_monetary";
+/// Report: a histogram bin.
+pub const BIN: &str = "__bin";
+/// Report: the previous run's segment of a customer.
+pub const FROM: &str = "__from";
+/// Report: this run's segment of a customer.
+pub const TO: &str = "__to";
+/// Report: the customer is in the previous run.
+pub const IN_PREVIOUS: &str = "__in_previous";
+/// Report: the customer is in this run.
+pub const IN_CURRENT: &str = "__in_current";
+/// Report: rfm_score in the previous run.
+pub const PREVIOUS_SCORE: &str = "__previous_score";

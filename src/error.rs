@@ -127,6 +127,24 @@ pub enum Error {
         message: String,
     },
 
+    /// A file given to `rfmseg report` is missing, unreadable or not a run's output.
+    #[error("run file {path}: {message}")]
+    RunFile {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// A report chart could not be drawn.
+    #[error("cannot draw the chart {chart:?}: {message}")]
+    Chart {
+        /// The chart's title.
+        chart: String,
+        /// The drawing library's error.
+        message: String,
+    },
+
     /// `rfmseg check --strict` found problems.
     #[error("check --strict failed: {0}")]
     CheckFailed(String),

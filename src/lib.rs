@@ -5,7 +5,9 @@
 //! [`config`] (YAML -> checked settings) -> [`input`] (files -> one LazyFrame of lines) ->
 //! [`rfm`] (lines -> customers -> scores) -> [`segment`] (rules -> segment names) ->
 //! [`output`] (atomic Parquet) -> [`report`] (the summary people read). [`run`] drives it;
-//! [`check`] evaluates the rules on the score grid and, optionally, on data.
+//! [`check`] evaluates the rules on the score grid and, optionally, on data;
+//! [`segment_report`] reads a run's output back (and an older run's) for the KPIs, movement
+//! and charts marketing reads.
 
 pub mod check;
 pub mod columns;
@@ -17,5 +19,6 @@ pub mod report;
 pub mod rfm;
 pub mod run;
 pub mod segment;
+pub mod segment_report;
 
 pub use error::{Error, Result};

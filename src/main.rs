@@ -79,5 +79,13 @@ fn execute(cli: &cli::Cli) -> rfmseg::Result<()> {
             }
             Ok(())
         }
+        cli::Command::Report(args) => {
+            let outcome = rfmseg::segment_report::report(&args.options())?;
+            print!("{}", outcome.stdout);
+            for path in outcome.written {
+                eprintln!("wrote {}", path.display());
+            }
+            Ok(())
+        }
     }
 }

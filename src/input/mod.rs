@@ -5,6 +5,7 @@
 
 mod csv_rows;
 mod paths;
+pub mod run_file;
 
 use std::path::Path;
 

@@ -1,7 +1,19 @@
-//! Summaries people read: what a run read, dropped, scored and wrote, and the segment table.
+//! Summaries people read: what a run read, dropped, scored and wrote, and the segment table;
+//! and the segment report of `rfmseg report` (KPIs, movement between runs, terminal, JSON and
+//! HTML forms).
 
+pub mod charts;
 pub mod check;
 pub mod progress;
+pub mod distribution;
+pub mod format;
+mod frame;
+pub mod html;
+pub mod json;
+pub mod kpi;
+pub mod movement;
+pub mod segments;
+pub mod text;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -84,6 +96,7 @@ pub struct RunReport {
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
+/// `v` with thousands separators: 1234567 -> "1,234,567".
 pub(crate) fn n(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::new();

@@ -1,0 +1,215 @@
+//! The Parquet file an `rfmseg run` wrote, read back for `rfmseg report`: the contract's
+//! columns checked up front (a file that is not a run's output is refused with the columns it
+//! lacks), the group columns found (the columns before `customer_id`), and the columns the
+//! report needs read once into memory (one row per customer).
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::columns::*;
+use crate::error::{Error, Result};
+
+/// A run's output, read.
+#[derive(Debug, Clone)]
+pub struct RunFile {
+    /// The file as given.
+    pub path: PathBuf,
+    /// The group_by columns of the run (the columns before `customer_id`), in order.
+    pub group_columns: Vec<String>,
+    /// Group columns, customer_id, recency_days, frequency (Int64), monetary (Float64),
+    /// r, f, rfm_score (Int32) and segment (String).
+    pub data: DataFrame,
+}
+
+impl RunFile {
+    /// The key of a customer: the group columns, then customer_id.
+    pub fn key_columns(&self) -> Vec<String> {
+        let mut keys = self.group_columns.clone();
+        keys.push(CUSTOMER_ID.to_string());
+        keys
+    }
+}
+
+/// What a column must hold to be used by the report.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Integer,
+    Number,
+    Text,
+}
+
+/// The columns the report reads and the type each is read as.
+const READ: [(&str, Expect, DataType); 7] = [
+    (RECENCY_DAYS, Expect::Integer, DataType::Int64),
+    (FREQUENCY, Expect::Integer, DataType::Int64),
+    (MONETARY, Expect::Number, DataType::Float64),
+    (R, Expect::Integer, DataType::Int32),
+    (F, Expect::Integer, DataType::Int32),
+    (RFM_SCORE, Expect::Integer, DataType::Int32),
+    (SEGMENT, Expect::Text, DataType::String),
+];
+
+const FIX: &str =
+    "give the Parquet file `rfmseg run` wrote (its --output, or output.path in its config)";
+
+/// Read the run output at `path`, refusing anything that is not one.
+pub fn read_run(path: &Path) -> Result<RunFile> {
+    let fail = |message: String| Error::RunFile {
+        path: path.to_path_buf(),
+        message,
+    };
+    if path.is_dir() {
+        return Err(fail(format!("is a folder; {FIX}")));
+    }
+    if !path.exists() {
+        return Err(fail(format!("does not exist; {FIX}")));
+    }
+    let target = PlRefPath::new(path.to_string_lossy().as_ref());
+    let args = ScanArgsParquet {
+        glob: false,
+        ..Default::default()
+    };
+    let unreadable = |e: PolarsError| {
+        let first = e.to_string().lines().next().unwrap_or_default().to_string();
+        fail(format!("cannot be read as Parquet ({first}); {FIX}"))
+    };
+    let mut lf = LazyFrame::scan_parquet(target, args).map_err(unreadable)?;
+    let schema = lf.collect_schema().map_err(unreadable)?;
+    let group_columns = check_schema(&schema).map_err(fail)?;
+    let mut select: Vec<Expr> = group_columns
+        .iter()
+        .map(|g| col(g.as_str()))
+        .chain([col(CUSTOMER_ID)])
+        .collect();
+    select.extend(READ.iter().map(|(name, _, dt)| col(*name).cast(dt.clone())));
+    let data = lf.select(select).collect().map_err(unreadable)?;
+    Ok(RunFile {
+        path: path.to_path_buf(),
+        group_columns,
+        data,
+    })
+}
+
+/// The group columns of a run output's schema, or what is wrong with it.
+fn check_schema(schema: &Schema) -> std::result::Result<Vec<String>, String> {
+    let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+    let missing: Vec<&str> = OUTPUT_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !names.contains(c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "is not an rfmseg run output: it lacks the column{} {} (it has {}); a run writes the group_by columns, then {}; {FIX}",
+            if missing.len() == 1 { "" } else { "s" },
+            quoted(&missing),
+            quoted(&names),
+            OUTPUT_COLUMNS.join(", "),
+        ));
+    }
+    let wrong: Vec<String> = READ
+        .iter()
+        .filter_map(|(name, expect, _)| {
+            let dtype = schema.get(name)?;
+            let ok = match expect {
+                Expect::Integer => dtype.is_integer(),
+                Expect::Number => dtype.is_primitive_numeric(),
+                Expect::Text => matches!(
+                    dtype,
+                    DataType::String | DataType::Categorical(..) | DataType::Enum(..)
+                ),
+            };
+            let wanted = match expect {
+                Expect::Integer => "an integer",
+                Expect::Number => "a number",
+                Expect::Text => "text",
+            };
+            (!ok).then(|| format!("{name:?} is {dtype}, not {wanted}"))
+        })
+        .collect();
+    if !wrong.is_empty() {
+        return Err(format!(
+            "is not an rfmseg run output: {}; {FIX}",
+            wrong.join(", ")
+        ));
+    }
+    let customer = names
+        .iter()
+        .position(|n| *n == CUSTOMER_ID)
+        .expect("customer_id is present: checked above");
+    Ok(names[..customer].iter().map(|n| n.to_string()).collect())
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(columns: &[(String, DataType)]) -> Schema {
+        columns
+            .iter()
+            .map(|(n, dt)| Field::new(n.as_str().into(), dt.clone()))
+            .collect()
+    }
+
+    fn contract(groups: &[&str]) -> Vec<(String, DataType)> {
+        let mut cols: Vec<(String, DataType)> = groups
+            .iter()
+            .map(|g| (g.to_string(), DataType::String))
+            .collect();
+        for c in OUTPUT_COLUMNS {
+            let dt = match c {
+                RECENCY_DAYS | FREQUENCY => DataType::Int64,
+                MONETARY => DataType::Float64,
+                FIRST_ORDER_DATE | LAST_ORDER_DATE => DataType::Date,
+                R | F | M | RFM_SCORE => DataType::Int32,
+                _ => DataType::String,
+            };
+            cols.push((c.to_string(), dt));
+        }
+        cols
+    }
+
+    #[test]
+    fn group_columns_are_the_columns_before_customer_id() {
+        assert_eq!(
+            check_schema(&schema(&contract(&["region", "store"]))).unwrap(),
+            ["region", "store"]
+        );
+        assert!(check_schema(&schema(&contract(&[]))).unwrap().is_empty());
+    }
+
+    #[test]
+    fn missing_columns_are_named() {
+        let mut cols = contract(&[]);
+        cols.retain(|(n, _)| n != SEGMENT && n != R);
+        let err = check_schema(&schema(&cols)).unwrap_err();
+        assert!(
+            err.contains("lacks the columns \"r\", \"segment\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        let mut cols = contract(&[]);
+        for (n, dt) in cols.iter_mut() {
+            if n == FREQUENCY {
+                *dt = DataType::String;
+            }
+        }
+        let err = check_schema(&schema(&cols)).unwrap_err();
+        assert!(
+            err.contains("\"frequency\" is str, not an integer"),
+            "{err}"
+        );
+    }
+}

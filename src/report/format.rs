@@ -1,0 +1,73 @@
+//! Numbers as people read them, shared by the terminal and HTML forms of the segment report.
+
+use super::n;
+
+/// A count with thousands separators: 1234567 -> "1,234,567".
+pub fn count(v: u64) -> String {
+    n(v)
+}
+
+/// An amount with `decimals` decimals and thousands separators: 12345.6 -> "12,345.60".
+pub fn money(v: f64, decimals: u32) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let text = format!("{:.*}", decimals as usize, v.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let grouped = whole
+        .parse::<u64>()
+        .map(n)
+        .unwrap_or_else(|_| whole.to_string());
+    let sign = if v < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
+    if fraction.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{fraction}")
+    }
+}
+
+/// An optional amount; "-" when undefined.
+pub fn maybe_money(v: Option<f64>, decimals: u32) -> String {
+    v.map_or_else(|| "-".to_string(), |v| money(v, decimals))
+}
+
+/// A share as a percentage with one decimal: 0.1234 -> "12.3%"; "-" when undefined.
+pub fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// A median of whole numbers (days, purchases): "12" or "12.5"; "-" when undefined.
+pub fn median(v: Option<f64>) -> String {
+    match v {
+        None => "-".to_string(),
+        Some(v) if v.fract() == 0.0 => money(v, 0),
+        Some(v) => money(v, 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_groups_thousands_and_keeps_the_sign() {
+        assert_eq!(money(1234567.891, 2), "1,234,567.89");
+        assert_eq!(money(-1234.5, 2), "-1,234.50");
+        assert_eq!(money(-0.001, 2), "0.00");
+        assert_eq!(money(999.0, 0), "999");
+        assert_eq!(money(0.5, 3), "0.500");
+    }
+
+    #[test]
+    fn percents_and_medians() {
+        assert_eq!(percent(Some(0.1234)), "12.3%");
+        assert_eq!(percent(None), "-");
+        assert_eq!(median(Some(12.0)), "12");
+        assert_eq!(median(Some(2.5)), "2.5");
+        assert_eq!(median(Some(1234.0)), "1,234");
+    }
+}
