@@ -666,3 +666,56 @@ impl Gen<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{load, Overrides};
+
+    fn query(config: &str, dialect: Dialect) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(config);
+        let settings = load(&path, &Overrides::default()).unwrap();
+        let options = SqlOptions {
+            dialect,
+            table: "sales.orders".into(),
+        };
+        generate(&settings, &options).unwrap()
+    }
+
+    /// The CTEs of a query: (name, body).
+    fn ctes(sql: &str) -> Vec<(String, String)> {
+        sql.split(" AS (\n")
+            .collect::<Vec<_>>()
+            .windows(2)
+            .map(|w| {
+                let name = w[0].rsplit(['\n', ' ']).next().unwrap().to_string();
+                (name, w[1].split("\n)").next().unwrap().to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_window_runs_over_customers_without_group_by() {
+        // Spark moves the rows of a window without PARTITION BY to one partition: only the
+        // value counts (one row per distinct value) may be windowed.
+        for config in ["config/rfm.yaml", "config/loyalty.yaml"] {
+            let sql = query(config, Dialect::Spark);
+            let windowed: Vec<(String, String)> = ctes(&sql)
+                .into_iter()
+                .filter(|(_, body)| body.contains(" OVER ("))
+                .collect();
+            assert_eq!(windowed.len(), 3, "{sql}");
+            for (name, body) in windowed {
+                assert!(name.ends_with("_levels`"), "{name}");
+                assert!(body.trim_end().ends_with("_counts`"), "{name}: {body}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_name_is_quoted_part_by_part() {
+        assert!(query("config/rfm.yaml", Dialect::Spark).contains("FROM `sales`.`orders`"));
+        assert!(query("config/rfm.yaml", Dialect::DuckDb).contains("FROM \"sales\".\"orders\""));
+        assert!(table_name("a..b", Dialect::Spark).is_err());
+    }
+}
