@@ -18,11 +18,7 @@ const CONFIG: &str = "tests/fixtures/report/config.yaml";
 /// contract's column types, into the scratch folder.
 fn run_file(s: &Scratch, name: &str) -> PathBuf {
     let csv = repo(&format!("tests/fixtures/report/{name}.csv"));
-    let mut df = LazyCsvReader::new(PlRefPath::new(csv.to_string_lossy().as_ref()))
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .finish()
-        .unwrap()
+    let mut df = scan_text_csv(&csv)
         .with_columns([
             col("recency_days").cast(DataType::Int64),
             col("frequency").cast(DataType::Int64),

@@ -38,11 +38,7 @@ fn case(name: &'static str, config: String, input: PathBuf, decimals: u32) -> Ca
 fn typed_fixture(path: &Path) {
     let csv = repo("tests/fixtures/sql/orders-dmy.csv");
     let half_past_ten = 37_800_000_000i64;
-    let mut df = LazyCsvReader::new(PlRefPath::new(csv.to_string_lossy().as_ref()))
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .finish()
-        .unwrap()
+    let mut df = scan_text_csv(&csv)
         .with_columns([
             col("customer_id")
                 .str()
@@ -182,6 +178,13 @@ fn sql_gives_the_rows_of_run_on_duckdb_and_spark() {
     }
 }
 
+/// The message of `rfmseg sql` refusing `config` text as a config or usage error (exit 2).
+fn refused(s: &Scratch, config: &str, dialect: &str) -> String {
+    let (err, code) = sql_for(s, config, dialect).unwrap_err();
+    assert_eq!(code, 2, "{err}");
+    err
+}
+
 /// The query for `config` text, or the failure's stderr and exit code.
 fn sql_for(s: &Scratch, config: &str, dialect: &str) -> Result<String, (String, i32)> {
     let path = s.write("c.yaml", config);
@@ -208,46 +211,39 @@ fn sql_refuses_what_it_cannot_write_exactly() {
         "edges.yaml",
         "format: rfmseg-thresholds/1\nas_of: null\ngroup_by: []\nmetrics:\n  recency: {bins: 2, method: rank, compare: '>'}\n  frequency: {bins: 2, method: rank, compare: '>'}\n  monetary: {bins: 2, method: rank, compare: '>'}\ngroups:\n  - {key: {}, recency: [10], frequency: [1], monetary: [5]}\n",
     );
-    let (err, code) = sql_for(
+    let err = refused(
         &s,
         &format!(
             "input:\n{COLUMNS}scoring:\n  thresholds_from: {}\n{rules}",
             frozen.display()
         ),
         "spark",
-    )
-    .unwrap_err();
-    assert_eq!(code, 2);
+    );
     assert!(
         err.starts_with("rfmseg: error: rfmseg sql: scoring.thresholds_from"),
         "{err}"
     );
-    let (err, code) = sql_for(
+    let err = refused(
         &s,
         &format!("input:\n  date_format: \"%d/%m/%y\"\n{COLUMNS}{rules}"),
         "duckdb",
-    )
-    .unwrap_err();
-    assert_eq!(code, 2);
+    );
     assert!(err.contains("%y has no exact equivalent"), "{err}");
     // A condition that smuggles SQL is a config error, placed at the rule.
-    let (err, code) = sql_for(
+    let err = refused(
         &s,
         &format!("input:\n{COLUMNS}segments:\n  rules:\n    - {{name: A, when: \"r = 1) OR (SELECT 1) = (1\"}}\n"),
         "spark",
-    )
-    .unwrap_err();
-    assert_eq!(code, 2);
+    );
     assert!(err.contains("c.yaml:5:"), "{err}");
     assert!(err.contains("segments.rules[0].when (A)"), "{err}");
-    let (err, _) = sql_for(
+    let err = refused(
         &s,
         &format!(
             "input:\n{COLUMNS}segments:\n  rules:\n    - {{name: A, when: \"lower(r) = 'x'\"}}\n"
         ),
         "spark",
-    )
-    .unwrap_err();
+    );
     assert!(err.contains("uses the function lower"), "{err}");
 }
 

@@ -99,6 +99,17 @@ def compare(engine, case, names, kinds, rows, elapsed):
     return not problems
 
 
+def run_case(engine, case, execute):
+    """Time `execute()` (-> names, kinds, rows) and compare; a failing query is a failure."""
+    start = time.perf_counter()
+    try:
+        names, kinds, rows = execute()
+    except Exception as e:  # noqa: BLE001 - report and go on
+        print(f"{engine:6} {case['name']:34} FAIL: {str(e).splitlines()[0]}", flush=True)
+        return False
+    return compare(engine, case, names, kinds, rows, time.perf_counter() - start)
+
+
 def run_duckdb(cases):
     ok = True
     for case in cases:
@@ -110,18 +121,13 @@ def run_duckdb(cases):
             source = f"read_parquet('{path}')"
         con.execute(f'CREATE VIEW "{case["table"]}" AS SELECT * FROM {source}')
         sql = open(case["duckdb"]).read()
-        start = time.perf_counter()
-        try:
+
+        def execute():
             result = con.sql(sql).to_arrow_table()
-        except Exception as e:  # noqa: BLE001 - report and go on
-            print(f"duckdb {case['name']:34} FAIL: {e}", flush=True)
-            ok = False
-            continue
-        elapsed = time.perf_counter() - start
-        names = result.column_names
-        kinds = [arrow_kind(f.type) for f in result.schema]
-        rows = [tuple(r.values()) for r in result.to_pylist()]
-        ok &= compare("duckdb", case, names, kinds, rows, elapsed)
+            kinds = [arrow_kind(f.type) for f in result.schema]
+            return result.column_names, kinds, [tuple(r.values()) for r in result.to_pylist()]
+
+        ok &= run_case("duckdb", case, execute)
     return ok
 
 
@@ -148,19 +154,14 @@ def run_spark(cases):
                 frame = spark.read.parquet(case["input"])
             frame.createOrReplaceTempView(case["table"])
             sql = open(case["spark"]).read()
-            start = time.perf_counter()
-            try:
+
+            def execute():
                 result = spark.sql(sql)
-                collected = result.collect()
-            except Exception as e:  # noqa: BLE001 - report and go on
-                print(f"spark  {case['name']:34} FAIL: {str(e).splitlines()[0]}", flush=True)
-                ok = False
-                continue
-            elapsed = time.perf_counter() - start
-            names = result.columns
-            kinds = [SPARK_KINDS.get(type(f.dataType).__name__, str(f.dataType)) for f in result.schema]
-            rows = [tuple(r) for r in collected]
-            ok &= compare("spark", case, names, kinds, rows, elapsed)
+                rows = [tuple(r) for r in result.collect()]
+                kinds = [SPARK_KINDS.get(type(f.dataType).__name__, str(f.dataType)) for f in result.schema]
+                return result.columns, kinds, rows
+
+            ok &= run_case("spark", case, execute)
     finally:
         spark.stop()
     return ok
