@@ -126,9 +126,14 @@ impl Gen<'_> {
     /// value is kept as written, in its own type.
     fn key(&self, column: &str) -> String {
         let c = self.q(column);
+        self.unless_blank(&c, &c)
+    }
+
+    /// `value`, or NULL where the column `c` as text is blank.
+    fn unless_blank(&self, c: &str, value: &str) -> String {
         format!(
-            "CASE WHEN {} THEN NULL ELSE {c} END",
-            self.d.is_blank(&self.d.as_text(&c))
+            "CASE WHEN {} THEN NULL ELSE {value} END",
+            self.d.is_blank(&self.d.as_text(c))
         )
     }
 
@@ -142,11 +147,7 @@ impl Gen<'_> {
         // lines: the roles' columns. A text column is parsed; a typed one is cast.
         let date = self.q(&cols.order_date);
         let amount = self.q(&cols.amount);
-        let date_text = format!(
-            "CASE WHEN {} THEN NULL ELSE {} END",
-            d.is_blank(&d.as_text(&date)),
-            d.as_text(&date)
-        );
+        let date_text = self.unless_blank(&date, &d.as_text(&date));
         let iso = |t: &str| -> String {
             match &self.s.input.date_format {
                 Some(_) => t.to_string(),
@@ -182,10 +183,9 @@ impl Gen<'_> {
             self.q("__date_text")
         ));
         lines.push(format!(
-            "CASE WHEN {} THEN CASE WHEN {} THEN NULL ELSE {} END END AS {}",
+            "CASE WHEN {} THEN {} END AS {}",
             d.is_text_type(&amount),
-            d.is_blank(&d.as_text(&amount)),
-            d.as_text(&amount),
+            self.unless_blank(&amount, &d.as_text(&amount)),
             self.q("__amount_text")
         ));
         lines.push(format!(
