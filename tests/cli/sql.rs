@@ -83,6 +83,17 @@ fn cases(s: &Scratch) -> Vec<Case> {
     );
     let dmy_text = "input:\n  date_format: \"%d/%m/%Y\"\n  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\nanalysis:\n  window_days: 400\n  group_by: [region]\nscoring:\n  method: quantile\n  bins: 3\nsegments:\n  rules:\n    - {name: Irish, when: \"region IN ('O''Brien''s') AND f >= 2\"}\n    - {name: No region, when: \"region IS NULL\"}\n    - {name: Best, cells: [\"333\", \"332\"]}\n".to_string();
     let dmy_typed = "input:\n  date_format: \"%d/%m/%Y\"\n  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\nanalysis:\n  as_of: 2024-06-30\nscoring:\n  method: rank\n  bins: 4\n  frequency: {method: fixed, thresholds: [2, 3, 4]}\n  monetary: {method: quantile}\nsegments:\n  rules:\n    - {name: Often, f: [3, 4]}\n    - {name: Spent, when: \"monetary >= 20 OR m = 4\"}\n".to_string();
+    // 91 customers buying 1..=91 on 91 days: with 10 bins the 0.7 edge sits at position
+    // 90 * 0.7 = 62.99999999999999 in floating point (numpy's and rfmseg's edge is just below
+    // 64.00, so 64.00 scores 8; the exact position 63 would put the edge at 64.00 and score it 7).
+    let mut lines = String::from("order_id,customer_id,order_date,amount\n");
+    for k in 1..=91u32 {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+            + chrono::Duration::days(i64::from(k));
+        lines += &format!("O{k},C{k:03},{day},{k}.00\n");
+    }
+    let edges = s.write("float-edges.csv", &lines);
+    let float_edges = "input:\n  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\nscoring:\n  method: quantile\n  bins: 10\nsegments:\n  rules:\n    - {name: Eight, when: \"m = 8\"}\n    - {name: Top, cells: [\"10-10-10\", \"1-10-10\"]}\n".to_string();
     let mut rank_table = case("rank-grouped-window-orders", rank_grouped, pq(), 2);
     rank_table.table = "order_lines";
     vec![
@@ -104,6 +115,7 @@ fn cases(s: &Scratch) -> Vec<Case> {
         rank_table,
         case("date-format-all-text-csv", dmy_text, dmy, 2),
         case("typed-ints-timestamps-parquet", dmy_typed, typed, 2),
+        case("quantile-float-edges-csv", float_edges, edges, 2),
     ]
 }
 
