@@ -160,6 +160,7 @@ fn sql_gives_the_rows_of_run_on_duckdb_and_spark() {
         }
         manifest.push(entry);
     }
+    manifest.extend(refusing_cases(&s));
     let manifest_path = s.write(
         "manifest.json",
         &serde_json::json!({ "cases": manifest }).to_string(),
@@ -188,6 +189,57 @@ fn sql_gives_the_rows_of_run_on_duckdb_and_spark() {
             .count();
         assert_eq!(ok, manifest.len(), "{engine} cases passed:\n{stdout}");
     }
+}
+
+/// Inputs `rfmseg run` refuses: the queries stop too, naming the value.
+fn refusing_cases(s: &Scratch) -> Vec<serde_json::Value> {
+    let config = repo("config/rfm.yaml");
+    let bad_date = s.write(
+        "bad-date.csv",
+        "order_id,customer_id,order_date,amount\nA,1,2024-01-02,5\nB,2,2024-02-30,5\n",
+    );
+    let cases = [
+        (
+            "bad-amount-csv",
+            repo("tests/fixtures/bad/amount.csv"),
+            "cannot read \"$12.50\" as a finite number",
+        ),
+        (
+            "bad-date-csv",
+            bad_date,
+            "cannot read \"2024-02-30\" as an ISO date",
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, input, error)| {
+            let out = rfmseg()
+                .args(["run", "--quiet", "--config"])
+                .arg(&config)
+                .arg("--input")
+                .arg(&input)
+                .arg("--output")
+                .arg(s.path(&format!("{name}.parquet")))
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{name}: run must refuse the input"
+            );
+            let mut entry = serde_json::json!({
+                "name": name, "input": input, "format": "csv", "error": error, "table": "orders",
+            });
+            for dialect in ["duckdb", "spark"] {
+                let path = s.write(
+                    &format!("{name}.{dialect}.sql"),
+                    &sql_of(&config, dialect, "orders"),
+                );
+                entry[dialect] = serde_json::json!(path);
+            }
+            entry
+        })
+        .collect()
 }
 
 /// The message of `rfmseg sql` refusing `config` text as a config or usage error (exit 2).

@@ -7,6 +7,7 @@ every row with what `rfmseg run` wrote for the same config and input.
 The manifest (written by tests/cli/sql.rs) lists the cases:
     {"cases": [{"name", "input", "format": "csv"|"parquet", "expected": run output (Parquet),
                 "decimals", "table", "duckdb": SQL file, "spark": SQL file}, ...]}
+A case with "error" (and no "expected") must stop with a message containing that text.
 CSV inputs are registered with every column as text (DuckDB all_varchar, Spark without schema
 inference), Parquet inputs as typed. Same columns (names, order, types), same rows in the same
 order: keys, dates, counts, scores and segments equal; monetary equal to the cent (the number
@@ -100,12 +101,21 @@ def compare(engine, case, names, kinds, rows, elapsed):
 
 
 def run_case(engine, case, execute):
-    """Time `execute()` (-> names, kinds, rows) and compare; a failing query is a failure."""
+    """Time `execute()` (-> names, kinds, rows) and compare; a failing query is a failure,
+    unless the case expects the query to stop with a message (`error`), as `run` does."""
     start = time.perf_counter()
+    expected_error = case.get("error")
     try:
         names, kinds, rows = execute()
     except Exception as e:  # noqa: BLE001 - report and go on
-        print(f"{engine:6} {case['name']:34} FAIL: {str(e).splitlines()[0]}", flush=True)
+        message = str(e)
+        if expected_error and expected_error in message:
+            print(f"{engine:6} {case['name']:34} ok: stopped with {expected_error!r}", flush=True)
+            return True
+        print(f"{engine:6} {case['name']:34} FAIL: {message.splitlines()[0]}", flush=True)
+        return False
+    if expected_error:
+        print(f"{engine:6} {case['name']:34} FAIL: {len(rows)} rows, expected an error {expected_error!r}", flush=True)
         return False
     return compare(engine, case, names, kinds, rows, time.perf_counter() - start)
 
