@@ -465,7 +465,12 @@ impl Gen<'_> {
             "-- rfmseg {} sql --dialect {}: config {}\n-- One SELECT over {table}, which holds the order lines with the config's column names\n-- (typed, or all text as read from CSV). Output: the contract's columns, sorted.\n",
             env!("CARGO_PKG_VERSION"),
             d.name(),
-            self.s.source.display()
+            // A comment ends at a line break: a file name must not end it.
+            self.s
+                .source
+                .display()
+                .to_string()
+                .replace(|c: char| c.is_control(), "?")
         );
         let body: Vec<String> = ctes
             .iter()
