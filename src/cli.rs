@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use rfmseg::config::Overrides;
 use rfmseg::segment_report::ReportOptions;
+use rfmseg::sql::{Dialect, SqlOptions};
 
 /// Per-customer RFM metrics, scores and segments from retail order lines.
 ///
@@ -89,6 +90,64 @@ pub enum Command {
     ///   rfmseg report -s out/june.parquet --previous out/march.parquet --json - | jq .retention_rate
     #[command(verbatim_doc_comment)]
     Report(Report),
+
+    /// Print one SQL query that computes what `run` writes, for Spark or DuckDB.
+    ///
+    /// The query is a single SELECT (no side effects) over a table of order lines whose columns
+    /// are named as the config's input.columns (and group_by) say. The columns may be typed
+    /// (Parquet, a warehouse table) or all text (CSV read without schema inference): text dates
+    /// are read as ISO or with input.date_format, text amounts as numbers. It implements the
+    /// whole config: as_of (given, or the latest order date in the table), the window, returns,
+    /// integer minor units, the frequency mode, rank / quantile / fixed scores per metric within
+    /// each group_by partition, the segment rules (ranges, cells, `when`) and the output
+    /// columns, types and order of `run`. A value that cannot be read stops the query with an
+    /// error naming it. Not supported: scoring.thresholds_from (a clear error, exit 2).
+    ///
+    /// Examples:
+    ///   rfmseg sql --config config/rfm.yaml --dialect duckdb > rfm.sql
+    ///   duckdb -c "CREATE VIEW orders AS SELECT * FROM 'data-samples/orders.parquet'; $(cat rfm.sql)"
+    ///   rfmseg sql -c config/rfm.yaml --dialect spark --table sales.order_lines > rfm.sql
+    ///   spark-sql -f rfm.sql
+    #[command(verbatim_doc_comment)]
+    Sql(Sql),
+}
+
+/// `rfmseg sql`
+#[derive(Debug, Args)]
+pub struct Sql {
+    /// The YAML config whose analysis, scoring and segments the query implements.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// The SQL dialect to write.
+    #[arg(long, short = 'd', value_enum, value_name = "DIALECT")]
+    pub dialect: DialectChoice,
+
+    /// The table (or view) of order lines, optionally qualified: orders, sales.order_lines.
+    #[arg(long, short = 't', value_name = "NAME", default_value = "orders")]
+    pub table: String,
+}
+
+/// `--dialect`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DialectChoice {
+    /// Apache Spark SQL 3.5+ (Databricks, EMR, Dataproc, spark-sql).
+    Spark,
+    /// DuckDB 1.0+.
+    Duckdb,
+}
+
+impl Sql {
+    /// The library's options.
+    pub fn options(&self) -> SqlOptions {
+        SqlOptions {
+            dialect: match self.dialect {
+                DialectChoice::Spark => Dialect::Spark,
+                DialectChoice::Duckdb => Dialect::DuckDb,
+            },
+            table: self.table.clone(),
+        }
+    }
 }
 
 /// `rfmseg report`

@@ -7,7 +7,8 @@
 //! [`output`] (atomic Parquet) -> [`report`] (the summary people read). [`run`] drives it;
 //! [`check`] evaluates the rules on the score grid and, optionally, on data;
 //! [`segment_report`] reads a run's output back (and an older run's) for the KPIs, movement
-//! and charts marketing reads.
+//! and charts marketing reads; [`sql`] writes the same computation as one SQL query for
+//! Spark or DuckDB.
 
 pub mod check;
 pub mod columns;
@@ -20,5 +21,6 @@ pub mod rfm;
 pub mod run;
 pub mod segment;
 pub mod segment_report;
+pub mod sql;
 
 pub use error::{Error, Result};

@@ -79,6 +79,11 @@ fn execute(cli: &cli::Cli) -> rfmseg::Result<()> {
             }
             Ok(())
         }
+        cli::Command::Sql(args) => {
+            let settings = rfmseg::config::load(&args.config, &Default::default())?;
+            print!("{}", rfmseg::sql::generate(&settings, &args.options())?);
+            Ok(())
+        }
         cli::Command::Report(args) => {
             let outcome = rfmseg::segment_report::report(&args.options())?;
             print!("{}", outcome.stdout);

@@ -1,6 +1,7 @@
 //! Segment rules -> one `when/then` chain: the first rule whose conditions all hold names
-//! the segment; no match gives the default. `when:` conditions are parsed by polars' SQL
-//! expression parser and may name only the score and metric columns and the group_by columns.
+//! the segment; no match gives the default. `when:` conditions are parsed into a small tree of
+//! their own ([`when`]) and may name only the score and metric columns and the group_by
+//! columns.
 
 use polars::prelude::*;
 
@@ -8,52 +9,13 @@ use crate::columns::*;
 use crate::config::{Rule, Segments};
 
 pub mod grid;
+pub mod when;
 
-/// Parse a `when:` condition and check the columns it names against `allowed`.
+/// Parse a `when:` condition (see [`when`]) and check the columns it names against
+/// `allowed`; the polars expression it stands for.
 pub fn parse_when(text: &str, allowed: &[String]) -> Result<Expr, String> {
-    if text.trim().is_empty() {
-        return Err("is empty; write a condition such as \"r <= 2 AND frequency >= 3\"".into());
-    }
-    let expr = polars::sql::sql_expr(text).map_err(|e| {
-        format!(
-            "{text:?} does not parse as a SQL condition ({}); write e.g. \"r <= 2 AND frequency >= 3\"",
-            first_line(&e.to_string())
-        )
-    })?;
-    let unknown: Vec<String> = expr
-        .clone()
-        .meta()
-        .root_names()
-        .into_iter()
-        .map(|n| n.to_string())
-        .filter(|n| !allowed.contains(n))
-        .collect();
-    if let Some(name) = unknown
-        .iter()
-        .find(|n| SQL_WORDS.contains(&n.to_ascii_uppercase().as_str()))
-    {
-        return Err(format!(
-            "{text:?} does not parse as a SQL condition: {name} stands where a value should; write e.g. \"r <= 2 AND frequency >= 3\""
-        ));
-    }
-    if let Some(name) = unknown.first() {
-        let names: Vec<&str> = allowed.iter().map(String::as_str).collect();
-        let hint = match crate::config::suggest(name, &names) {
-            Some(s) => format!(" (did you mean {s:?}?)"),
-            None => String::new(),
-        };
-        return Err(format!(
-            "{text:?} names unknown column {name:?}{hint}; a condition may use {}",
-            allowed.join(", ")
-        ));
-    }
-    Ok(expr)
+    when::parse(text, allowed).map(|w| w.to_polars())
 }
-
-/// Keywords that polars' parser accepts as bare column names in a broken condition.
-const SQL_WORDS: [&str; 10] = [
-    "AND", "OR", "NOT", "IN", "IS", "NULL", "BETWEEN", "LIKE", "THEN", "ELSE",
-];
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)

@@ -10,5 +10,6 @@ mod readme;
 mod reference;
 mod report;
 mod run_ok;
+mod sql;
 mod thresholds;
 mod util;

@@ -18,11 +18,7 @@ const CONFIG: &str = "tests/fixtures/report/config.yaml";
 /// contract's column types, into the scratch folder.
 fn run_file(s: &Scratch, name: &str) -> PathBuf {
     let csv = repo(&format!("tests/fixtures/report/{name}.csv"));
-    let mut df = LazyCsvReader::new(PlRefPath::new(csv.to_string_lossy().as_ref()))
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .finish()
-        .unwrap()
+    let mut df = scan_text_csv(&csv)
         .with_columns([
             col("recency_days").cast(DataType::Int64),
             col("frequency").cast(DataType::Int64),
@@ -702,9 +698,17 @@ fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<[u8; 3]>) {
         let (filter, line) = (line[0], &line[1..]);
         let mut current = vec![0u8; stride];
         for i in 0..stride {
-            let a = if i >= channels { current[i - channels] as i16 } else { 0 };
+            let a = if i >= channels {
+                current[i - channels] as i16
+            } else {
+                0
+            };
             let b = previous[i] as i16;
-            let c = if i >= channels { previous[i - channels] as i16 } else { 0 };
+            let c = if i >= channels {
+                previous[i - channels] as i16
+            } else {
+                0
+            };
             let predicted = match filter {
                 0 => 0,
                 1 => a,

@@ -65,6 +65,15 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     }
 }
 
+/// A CSV file scanned with every column as text (as rfmseg reads CSV).
+pub fn scan_text_csv(path: &Path) -> LazyFrame {
+    LazyCsvReader::new(PlRefPath::new(path.to_string_lossy().as_ref()))
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .finish()
+        .unwrap()
+}
+
 /// Read a Parquet file back.
 pub fn read_parquet(path: &Path) -> DataFrame {
     let file = std::fs::File::open(path).unwrap();

@@ -1,0 +1,324 @@
+//! `rfmseg sql`: the generated query, run on DuckDB and on Apache Spark (local mode) by
+//! `tests/sql/conformance.py`, gives the rows `rfmseg run` writes for the same config and
+//! input, every row and column (monetary to the cent); and what it refuses, it refuses clearly.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::util::*;
+
+const COLUMNS: &str =
+    "  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\n";
+
+/// One conformance case: a config, an input, how the engines register it.
+struct Case {
+    name: &'static str,
+    config: String,
+    input: PathBuf,
+    csv: bool,
+    table: &'static str,
+    decimals: u32,
+}
+
+fn case(name: &'static str, config: String, input: PathBuf, decimals: u32) -> Case {
+    let csv = input.extension().is_some_and(|e| e == "csv");
+    Case {
+        name,
+        config,
+        input,
+        csv,
+        table: "orders",
+        decimals,
+    }
+}
+
+/// The `%d/%m/%Y` fixture as typed Parquet: integer customer ids, timestamps at 10:30 (the
+/// date_format does not apply to typed dates), float amounts, text regions with a null.
+fn typed_fixture(path: &Path) {
+    let csv = repo("tests/fixtures/sql/orders-dmy.csv");
+    let half_past_ten = 37_800_000_000i64;
+    let mut df = scan_text_csv(&csv)
+        .with_columns([
+            col("customer_id")
+                .str()
+                .strip_chars(lit(NULL))
+                .cast(DataType::Int64),
+            (col("order_date")
+                .str()
+                .to_date(StrptimeOptions {
+                    format: Some("%d/%m/%Y".into()),
+                    strict: true,
+                    exact: true,
+                    cache: false,
+                })
+                .cast(DataType::Datetime(TimeUnit::Microseconds, None))
+                .cast(DataType::Int64)
+                + lit(half_past_ten))
+            .cast(DataType::Datetime(TimeUnit::Microseconds, None)),
+            col("amount").cast(DataType::Float64),
+        ])
+        .collect()
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
+
+fn cases(s: &Scratch) -> Vec<Case> {
+    let pq = || repo("data-samples/orders.parquet");
+    let csv = || repo("data-samples/orders.csv");
+    let dmy = repo("tests/fixtures/sql/orders-dmy.csv");
+    let typed = s.path("orders-typed.parquet");
+    typed_fixture(&typed);
+    let bundled = |name: &str| std::fs::read_to_string(repo(name)).unwrap();
+    let grouped_quantile = format!(
+        "input:\n{COLUMNS}analysis:\n  as_of: 2024-03-31\n  window_days: 365\n  returns: exclude\n  frequency: lines\n  group_by: [region]\nscoring:\n  method: quantile\n  bins: 5\nsegments:\n  default: Others\n  rules:\n    - {{name: Champions, r: [4, 5], f: [4, 5], m: [4, 5]}}\n    - {{name: Big North-East, when: \"region IN ('North', 'East') AND monetary / frequency > 50\"}}\n    - {{name: Lost cells, cells: [\"111\", \"112\", \"121\"]}}\n    - {{name: Recent, r: 5}}\n"
+    );
+    let mixed = format!(
+        "input:\n{COLUMNS}analysis:\n  frequency: days\n  monetary: average\n  monetary_decimals: 1\n  group_by: [store_id, channel]\nscoring:\n  method: rank\n  recency: {{method: fixed, thresholds: [30, 90, 180, 365]}}\n  frequency: {{method: quantile, bins: 4}}\n  monetary: {{bins: 10}}\nsegments:\n  rules:\n    - {{name: Top, r: [4, 5], f: 4, m: [8, 10]}}\n    - {{name: Cell, cells: [\"5-1-10\", \"1-1-1\"]}}\n    - {{name: Mixed, when: \"greatest(r, f) >= 4 OR abs(monetary - 20) < 5 OR (channel = 'web' AND NOT rfm_score BETWEEN 5 AND 12)\"}}\n    - {{name: Null-safe, when: \"coalesce(store_id, 'none') <> 'S01' AND recency_days IS NOT NULL AND -r < -3\"}}\n"
+    );
+    let rank_grouped = format!(
+        "input:\n{COLUMNS}analysis:\n  as_of: 2024-06-30\n  window_days: 200\n  frequency: orders\n  group_by: [region]\nscoring:\n  method: rank\n  bins: 3\nsegments:\n  default: Rest\n  rules:\n    - {{name: Spenders, when: \"frequency >= 2 AND monetary > 100.5\"}}\n    - {{name: Recent outside the South, when: \"r = 3 AND region <> 'South'\"}}\n    - {{name: Low, r: 1, f: [1, 2]}}\n"
+    );
+    let dmy_text = "input:\n  date_format: \"%d/%m/%Y\"\n  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\nanalysis:\n  window_days: 400\n  group_by: [region]\nscoring:\n  method: quantile\n  bins: 3\nsegments:\n  rules:\n    - {name: Irish, when: \"region IN ('O''Brien''s') AND f >= 2\"}\n    - {name: No region, when: \"region IS NULL\"}\n    - {name: Best, cells: [\"333\", \"332\"]}\n".to_string();
+    let dmy_typed = "input:\n  date_format: \"%d/%m/%Y\"\n  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\nanalysis:\n  as_of: 2024-06-30\nscoring:\n  method: rank\n  bins: 4\n  frequency: {method: fixed, thresholds: [2, 3, 4]}\n  monetary: {method: quantile}\nsegments:\n  rules:\n    - {name: Often, f: [3, 4]}\n    - {name: Spent, when: \"monetary >= 20 OR m = 4\"}\n".to_string();
+    // 91 customers buying 1..=91 on 91 days: with 10 bins the 0.7 edge sits at position
+    // 90 * 0.7 = 62.99999999999999 in floating point (numpy's and rfmseg's edge is just below
+    // 64.00, so 64.00 scores 8; the exact position 63 would put the edge at 64.00 and score it 7).
+    let mut lines = String::from("order_id,customer_id,order_date,amount\n");
+    for k in 1..=91u32 {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+            + chrono::Duration::days(i64::from(k));
+        lines += &format!("O{k},C{k:03},{day},{k}.00\n");
+    }
+    let edges = s.write("float-edges.csv", &lines);
+    let float_edges = "input:\n  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\nscoring:\n  method: quantile\n  bins: 10\nsegments:\n  rules:\n    - {name: Eight, when: \"m = 8\"}\n    - {name: Top, cells: [\"10-10-10\", \"1-10-10\"]}\n".to_string();
+    let mut rank_table = case("rank-grouped-window-orders", rank_grouped, pq(), 2);
+    rank_table.table = "order_lines";
+    vec![
+        case("rfm-cells-parquet", bundled("config/rfm.yaml"), pq(), 2),
+        case(
+            "rfm-cells-all-text-csv",
+            bundled("config/rfm.yaml"),
+            csv(),
+            2,
+        ),
+        case(
+            "loyalty-when-parquet",
+            bundled("config/loyalty.yaml"),
+            pq(),
+            2,
+        ),
+        case("quantile-grouped-window-csv", grouped_quantile, csv(), 2),
+        case("mixed-methods-2-groups-average", mixed, pq(), 1),
+        rank_table,
+        case("date-format-all-text-csv", dmy_text, dmy, 2),
+        case("typed-ints-timestamps-parquet", dmy_typed, typed, 2),
+        case("quantile-float-edges-csv", float_edges, edges, 2),
+    ]
+}
+
+/// `rfmseg sql` for a config, which must succeed: the query text.
+fn sql_of(config: &Path, dialect: &str, table: &str) -> String {
+    let out = rfmseg()
+        .args(["sql", "--dialect", dialect, "--table", table, "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rfmseg sql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn sql_gives_the_rows_of_run_on_duckdb_and_spark() {
+    let s = Scratch::new();
+    let mut manifest = Vec::new();
+    for c in cases(&s) {
+        let config = s.write(&format!("{}.yaml", c.name), &c.config);
+        let expected = s.path(&format!("{}.parquet", c.name));
+        let out = run_quiet(&config, &c.input, &expected);
+        assert!(out.height() > 0, "{}: the run scored nobody", c.name);
+        let mut entry = serde_json::json!({
+            "name": c.name,
+            "input": c.input,
+            "format": if c.csv { "csv" } else { "parquet" },
+            "expected": expected,
+            "decimals": c.decimals,
+            "table": c.table,
+        });
+        for dialect in ["duckdb", "spark"] {
+            let path = s.write(
+                &format!("{}.{dialect}.sql", c.name),
+                &sql_of(&config, dialect, c.table),
+            );
+            entry[dialect] = serde_json::json!(path);
+        }
+        manifest.push(entry);
+    }
+    manifest.extend(refusing_cases(&s));
+    let manifest_path = s.write(
+        "manifest.json",
+        &serde_json::json!({ "cases": manifest }).to_string(),
+    );
+    let out = std::process::Command::new("python3")
+        .arg(repo("tests/sql/conformance.py"))
+        .arg(&manifest_path)
+        .current_dir(repo(""))
+        .output()
+        .expect("python3 runs (the conformance test needs Python 3 with duckdb and pyspark)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    match out.status.code() {
+        Some(0) => {}
+        Some(3) => panic!(
+            "the SQL conformance test cannot run: {stderr}\nInstall the engines: pip install duckdb pyspark pyarrow (Java 17 for Spark); .ci/run does it"
+        ),
+        _ => panic!("the SQL differs from rfmseg run:\n{stdout}\n{stderr}"),
+    }
+    // Every case ran on both engines.
+    for engine in ["duckdb", "spark "] {
+        let ok = stdout
+            .lines()
+            .filter(|l| l.starts_with(engine) && l.contains(" ok: "))
+            .count();
+        assert_eq!(ok, manifest.len(), "{engine} cases passed:\n{stdout}");
+    }
+}
+
+/// Inputs `rfmseg run` refuses: the queries stop too, naming the value.
+fn refusing_cases(s: &Scratch) -> Vec<serde_json::Value> {
+    let config = repo("config/rfm.yaml");
+    let bad_date = s.write(
+        "bad-date.csv",
+        "order_id,customer_id,order_date,amount\nA,1,2024-01-02,5\nB,2,2024-02-30,5\n",
+    );
+    let cases = [
+        (
+            "bad-amount-csv",
+            repo("tests/fixtures/bad/amount.csv"),
+            "cannot read \"$12.50\" as a finite number",
+        ),
+        (
+            "bad-date-csv",
+            bad_date,
+            "cannot read \"2024-02-30\" as an ISO date",
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, input, error)| {
+            let out = rfmseg()
+                .args(["run", "--quiet", "--config"])
+                .arg(&config)
+                .arg("--input")
+                .arg(&input)
+                .arg("--output")
+                .arg(s.path(&format!("{name}.parquet")))
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{name}: run must refuse the input"
+            );
+            let mut entry = serde_json::json!({
+                "name": name, "input": input, "format": "csv", "error": error, "table": "orders",
+            });
+            for dialect in ["duckdb", "spark"] {
+                let path = s.write(
+                    &format!("{name}.{dialect}.sql"),
+                    &sql_of(&config, dialect, "orders"),
+                );
+                entry[dialect] = serde_json::json!(path);
+            }
+            entry
+        })
+        .collect()
+}
+
+/// The message of `rfmseg sql` refusing `config` text as a config or usage error (exit 2).
+fn refused(s: &Scratch, config: &str, dialect: &str) -> String {
+    let (err, code) = sql_for(s, config, dialect).unwrap_err();
+    assert_eq!(code, 2, "{err}");
+    err
+}
+
+/// The query for `config` text, or the failure's stderr and exit code.
+fn sql_for(s: &Scratch, config: &str, dialect: &str) -> Result<String, (String, i32)> {
+    let path = s.write("c.yaml", config);
+    let out = rfmseg()
+        .args(["sql", "--dialect", dialect, "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap())
+    } else {
+        Err((
+            String::from_utf8_lossy(&out.stderr).replace(&path.display().to_string(), "c.yaml"),
+            out.status.code().unwrap_or(-1),
+        ))
+    }
+}
+
+#[test]
+fn sql_refuses_what_it_cannot_write_exactly() {
+    let s = Scratch::new();
+    let rules = "segments:\n  rules:\n    - {name: A, r: 2}\n";
+    let frozen = s.write(
+        "edges.yaml",
+        "format: rfmseg-thresholds/1\nas_of: null\ngroup_by: []\nmetrics:\n  recency: {bins: 2, method: rank, compare: '>'}\n  frequency: {bins: 2, method: rank, compare: '>'}\n  monetary: {bins: 2, method: rank, compare: '>'}\ngroups:\n  - {key: {}, recency: [10], frequency: [1], monetary: [5]}\n",
+    );
+    let err = refused(
+        &s,
+        &format!(
+            "input:\n{COLUMNS}scoring:\n  thresholds_from: {}\n{rules}",
+            frozen.display()
+        ),
+        "spark",
+    );
+    assert!(
+        err.starts_with("rfmseg: error: rfmseg sql: scoring.thresholds_from"),
+        "{err}"
+    );
+    let err = refused(
+        &s,
+        &format!("input:\n  date_format: \"%d/%m/%y\"\n{COLUMNS}{rules}"),
+        "duckdb",
+    );
+    assert!(err.contains("%y has no exact equivalent"), "{err}");
+    // A condition that smuggles SQL is a config error, placed at the rule.
+    let err = refused(
+        &s,
+        &format!("input:\n{COLUMNS}segments:\n  rules:\n    - {{name: A, when: \"r = 1) OR (SELECT 1) = (1\"}}\n"),
+        "spark",
+    );
+    assert!(err.contains("c.yaml:5:"), "{err}");
+    assert!(err.contains("segments.rules[0].when (A)"), "{err}");
+    let err = refused(
+        &s,
+        &format!(
+            "input:\n{COLUMNS}segments:\n  rules:\n    - {{name: A, when: \"lower(r) = 'x'\"}}\n"
+        ),
+        "spark",
+    );
+    assert!(err.contains("uses the function lower"), "{err}");
+}
+
+#[test]
+fn sql_quotes_names_and_strings_per_dialect() {
+    let s = Scratch::new();
+    let config = "input:\n  columns: {customer_id: \"cust`\\\"id\", order_date: d, amount: a}\nsegments:\n  rules:\n    - {name: \"it's \\\\ odd\", when: \"f >= 1\"}\n";
+    let spark = sql_for(&s, config, "spark").unwrap();
+    assert!(spark.contains("`cust``\"id`"), "{spark}");
+    assert!(spark.contains("'it\\'s \\\\ odd'"), "{spark}");
+    let duck = sql_for(&s, config, "duckdb").unwrap();
+    assert!(duck.contains("\"cust`\"\"id\""), "{duck}");
+    assert!(duck.contains("'it''s \\ odd'"), "{duck}");
+}
