@@ -4,7 +4,6 @@
 
 pub mod charts;
 pub mod check;
-pub mod progress;
 pub mod distribution;
 pub mod format;
 mod frame;
@@ -12,6 +11,7 @@ pub mod html;
 pub mod json;
 pub mod kpi;
 pub mod movement;
+pub mod progress;
 pub mod segments;
 pub mod text;
 
