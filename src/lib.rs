@@ -7,14 +7,17 @@
 //! [`output`] (atomic Parquet) -> [`report`] (the summary people read). [`run`] drives it;
 //! [`check`] evaluates the rules on the score grid and, optionally, on data;
 //! [`segment_report`] reads a run's output back (and an older run's) for the KPIs, movement
-//! and charts marketing reads.
+//! and charts marketing reads; [`inspect`] prints the [`provenance`] a run stores in its
+//! output's footer.
 
 pub mod check;
 pub mod columns;
 pub mod config;
 pub mod error;
 pub mod input;
+pub mod inspect;
 pub mod output;
+pub mod provenance;
 pub mod report;
 pub mod rfm;
 pub mod run;

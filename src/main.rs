@@ -79,6 +79,10 @@ fn execute(cli: &cli::Cli) -> rfmseg::Result<()> {
             }
             Ok(())
         }
+        cli::Command::Inspect(args) => {
+            print!("{}", rfmseg::inspect::inspect(&args.file, args.json)?);
+            Ok(())
+        }
         cli::Command::Report(args) => {
             let outcome = rfmseg::segment_report::report(&args.options())?;
             print!("{}", outcome.stdout);

@@ -6,6 +6,7 @@ mod check;
 mod failures;
 mod progress;
 mod property;
+mod provenance;
 mod readme;
 mod reference;
 mod report;
