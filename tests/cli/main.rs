@@ -4,6 +4,7 @@
 
 mod check;
 mod failures;
+mod faults;
 mod progress;
 mod property;
 mod provenance;
