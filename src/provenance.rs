@@ -112,6 +112,23 @@ impl Rows {
     }
 }
 
+impl Rows {
+    /// The run summary's line counts these rows were made from.
+    pub fn counts(&self) -> LineCounts {
+        LineCounts {
+            read: self.read,
+            null_customer: self.dropped_no_customer_id,
+            null_date: self.dropped_no_order_date,
+            null_amount: self.dropped_no_amount,
+            after_as_of: self.ignored_after_as_of,
+            outside_window: self.ignored_outside_window,
+            returns_excluded: self.ignored_returns_excluded,
+            purchases: self.purchase_lines,
+            returns: self.return_lines,
+        }
+    }
+}
+
 /// SHA-256 of `text`, lowercase hex.
 pub fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
@@ -283,19 +300,7 @@ impl Provenance {
             n(r.dropped_no_amount),
             n(r.rejected)
         );
-        let _ = writeln!(
-            s,
-            "  ignored: {} after as_of, {} outside the window, {} returns excluded",
-            n(r.ignored_after_as_of),
-            n(r.ignored_outside_window),
-            n(r.ignored_returns_excluded)
-        );
-        let _ = writeln!(
-            s,
-            "  used: {} purchase lines, {} return lines",
-            n(r.purchase_lines),
-            n(r.return_lines)
-        );
+        s.push_str(&r.counts().render_ignored_and_used());
         let _ = writeln!(
             s,
             "customers: {} scored, {} not scored",
@@ -391,6 +396,7 @@ mod tests {
         let kv = p.to_key_values();
         assert_eq!(kv[0], ("rfmseg.format".into(), FORMAT.into()));
         assert_eq!(p.rows.dropped, 3);
+        assert_eq!(Rows::from_counts(&p.rows.counts(), 0), p.rows);
         let mut pairs: Vec<(&str, Option<&str>)> = kv
             .iter()
             .map(|(k, v)| (k.as_str(), Some(v.as_str())))
