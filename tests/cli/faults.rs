@@ -55,6 +55,37 @@ fn run_command(config: &Path, input: &Path, out: &Path) -> Command {
     cmd
 }
 
+/// A scratch folder with `lines` order lines (`orders.parquet`), 300 more (`small.parquet`),
+/// the test config, and the output path `out/segments.parquet` (folder created).
+struct Setup {
+    s: Scratch,
+    input: PathBuf,
+    small: PathBuf,
+    cfg: PathBuf,
+    dir: PathBuf,
+    out: PathBuf,
+}
+
+fn setup(lines: usize) -> Setup {
+    let s = Scratch::new();
+    let input = s.path("orders.parquet");
+    write_orders(&input, lines);
+    let small = s.path("small.parquet");
+    write_orders(&small, 300);
+    let cfg = s.write("config.yaml", &config(""));
+    let dir = s.path("out");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("segments.parquet");
+    Setup {
+        s,
+        input,
+        small,
+        cfg,
+        dir,
+        out,
+    }
+}
+
 /// A small deterministic generator (xorshift64*), so a failing kill schedule can be replayed.
 struct Rng(u64);
 
@@ -96,17 +127,16 @@ struct Outcomes {
 
 #[test]
 fn a_run_killed_at_random_moments_leaves_the_earlier_file_or_a_whole_new_one() {
-    let s = Scratch::new();
-    let input = s.path("orders.parquet");
-    write_orders(&input, 1_500_000);
-    let cfg = s.write("config.yaml", &config(""));
-    let dir = s.path("out");
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join("segments.parquet");
+    let Setup {
+        s,
+        input,
+        small,
+        cfg,
+        dir,
+        out,
+    } = setup(1_500_000);
 
     // The earlier file: a valid output of another input.
-    let small = s.path("small.parquet");
-    write_orders(&small, 300);
     assert!(run_command(&cfg, &small, &out).status().unwrap().success());
     let earlier = std::fs::read(&out).unwrap();
 
@@ -184,42 +214,66 @@ fn a_run_killed_at_random_moments_leaves_the_earlier_file_or_a_whole_new_one() {
     assert!(read_parquet(&out).equals_missing(&new_data));
 }
 
-#[test]
-fn a_concurrent_run_keeps_the_temporary_file_of_the_other() {
-    let s = Scratch::new();
-    let input = s.path("orders.parquet");
-    write_orders(&input, 600_000);
-    let small = s.path("small.parquet");
-    write_orders(&small, 300);
-    let cfg = s.write("config.yaml", &config(""));
-    let dir = s.path("out");
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join("segments.parquet");
-    // A leftover of a killed run (no process has this PID: it is above the kernel's limit).
-    let stale = dir.join(".segments.parquet.rfmseg-tmp-4194305-12345");
-    std::fs::write(&stale, "partial").unwrap();
+/// The start time of process `pid`, as rfmseg puts it in its temporary names.
+fn start_time(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 1..];
+    rest.split_whitespace().nth(19).unwrap().parse().unwrap()
+}
 
-    // Run A writes the large result; while its temporary file exists, run B writes the
-    // small one to the same path.
-    let mut a = run_command(&cfg, &input, &out).spawn().unwrap();
-    let a_temp = |files: Vec<String>| {
-        files
-            .into_iter()
-            .filter(|f| !f.ends_with("-4194305-12345"))
-            .collect::<Vec<_>>()
-    };
+#[test]
+fn leftovers_of_gone_writers_are_removed_and_a_live_writers_file_is_kept() {
+    let t = setup(600_000);
+    // A live writer (a process that stays up) and a gone one (no process has this PID: it
+    // is above the kernel's limit).
+    let mut live = Command::new("sleep").arg("60").spawn().unwrap();
+    let live_temp = t.dir.join(format!(
+        ".segments.parquet.rfmseg-tmp-{}-{}",
+        live.id(),
+        start_time(live.id())
+    ));
+    let gone_temp = t.dir.join(".segments.parquet.rfmseg-tmp-4194305-12345");
+    for p in [&live_temp, &gone_temp] {
+        std::fs::write(p, "partial").unwrap();
+    }
+    assert!(run_command(&t.cfg, &t.small, &t.out)
+        .status()
+        .unwrap()
+        .success());
     assert!(
-        wait_for(&mut a, || !a_temp(temp_files(&dir)).is_empty()),
+        !gone_temp.exists(),
+        "the gone writer's leftover was not removed"
+    );
+    assert!(live_temp.exists(), "the live writer's file was removed");
+    live.kill().unwrap();
+    live.wait().unwrap();
+    assert!(run_command(&t.cfg, &t.small, &t.out)
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(temp_files(&t.dir), Vec::<String>::new());
+
+    // Two real runs on one target: B starts while A writes; both succeed, and the target
+    // is a whole file of one of them (the last rename wins).
+    let mut a = run_command(&t.cfg, &t.input, &t.out).spawn().unwrap();
+    assert!(
+        wait_for(&mut a, || !temp_files(&t.dir).is_empty()),
         "run A finished before its write could be caught"
     );
-    let b = run_command(&cfg, &small, &out).output().unwrap();
-    assert!(b.status.success());
-    assert!(!stale.exists(), "the killed run's leftover was not removed");
+    assert!(run_command(&t.cfg, &t.small, &t.out)
+        .status()
+        .unwrap()
+        .success());
     assert!(a.wait().unwrap().success(), "run B broke run A's write");
-    // Both renamed a whole file into place; A's came last.
-    let f = footer(&out).unwrap();
-    assert!(f.rows > 100_000, "{}", f.rows);
-    assert_eq!(temp_files(&dir), Vec::<String>::new());
+    let f = footer(&t.out).unwrap();
+    let inputs = &f.key_values["rfmseg.inputs"];
+    let rows = read_parquet(&t.out).height() as i64;
+    assert_eq!(f.rows, rows);
+    assert!(
+        inputs.contains("orders.parquet") || inputs.contains("small.parquet"),
+        "{inputs}"
+    );
+    assert_eq!(temp_files(&t.dir), Vec::<String>::new());
 }
 
 /// A tmpfs mounted for one test, unmounted when dropped.

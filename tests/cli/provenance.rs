@@ -1,7 +1,7 @@
 //! Provenance in the output's Parquet footer, read back with the parquet crate (arrow-rs),
 //! and `rfmseg inspect`.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use polars::prelude::*;
 use predicates::prelude::*;
@@ -18,21 +18,14 @@ fn sha256(text: &str) -> String {
         .collect()
 }
 
-/// `rfmseg run --quiet --config config/rfm.yaml --input SMALL --as-of 2024-06-30 --output OUT`.
-fn small_run(out: &Path) {
-    rfmseg()
-        .args([
-            "run",
-            "--quiet",
-            "--config",
-            "config/rfm.yaml",
-            "--input",
-            SMALL,
-        ])
-        .args(["--as-of", "2024-06-30", "--output"])
-        .arg(out)
-        .assert()
-        .success();
+/// The small fixture run into `segments.parquet` of a new scratch folder (as of 2024-06-30):
+/// the folder, the output path and its footer.
+fn small_run() -> (Scratch, PathBuf, TestFooter) {
+    let s = Scratch::new();
+    let out = s.path("segments.parquet");
+    crate::run_ok::small_run(&["--quiet", "--as-of", "2024-06-30"], &out).success();
+    let f = footer(&out).unwrap();
+    (s, out, f)
 }
 
 fn json(text: &str) -> serde_json::Value {
@@ -41,10 +34,7 @@ fn json(text: &str) -> serde_json::Value {
 
 #[test]
 fn the_footer_records_version_config_as_of_inputs_rows_and_customers() {
-    let s = Scratch::new();
-    let out = s.path("segments.parquet");
-    small_run(&out);
-    let f = footer(&out).unwrap();
+    let (_s, out, f) = small_run();
     assert_eq!(f.rows, 3);
     assert_eq!(f.columns, contract_arrow_columns());
     let kv = &f.key_values;
@@ -139,10 +129,7 @@ fn the_same_config_written_differently_has_the_same_hash() {
 
 #[test]
 fn the_stored_config_reruns_the_same_run() {
-    let s = Scratch::new();
-    let out = s.path("segments.parquet");
-    small_run(&out);
-    let first = footer(&out).unwrap();
+    let (s, out, first) = small_run();
     let data = read_parquet(&out);
     let stored = s.write("stored.yaml", &first.key_values["rfmseg.config"]);
     std::fs::remove_file(&out).unwrap();
@@ -166,10 +153,8 @@ fn the_stored_config_reruns_the_same_run() {
 
 #[test]
 fn inspect_prints_the_provenance() {
-    let s = Scratch::new();
-    let out = s.path("segments.parquet");
-    small_run(&out);
-    let hash = footer(&out).unwrap().key_values["rfmseg.config_sha256"].clone();
+    let (_s, out, f) = small_run();
+    let hash = f.key_values["rfmseg.config_sha256"].clone();
     let size = std::fs::metadata(repo(SMALL)).unwrap().len();
     let assert = rfmseg().arg("inspect").arg(&out).assert().success();
     let text = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
