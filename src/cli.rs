@@ -188,8 +188,9 @@ pub struct Run {
     #[arg(long, short = 'i', value_name = "PATH", num_args = 1..)]
     pub input: Vec<String>,
 
-    /// Parquet file to write; replaces output.path. Written atomically: a failed run leaves
-    /// an earlier file untouched.
+    /// Parquet file to write; replaces output.path. Written atomically: a failed or killed
+    /// run leaves an earlier file untouched. Its footer records what made it (`rfmseg
+    /// inspect FILE` shows it).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
