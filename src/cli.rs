@@ -110,6 +110,23 @@ pub enum Command {
     ///   spark-sql -f rfm.sql
     #[command(verbatim_doc_comment)]
     Sql(Sql),
+
+    /// Show what made an output file: the provenance `rfmseg run` stores in its Parquet footer.
+    ///
+    /// Every file `rfmseg run` writes records, as key-value metadata in its Parquet footer
+    /// (keys `rfmseg.*`, readable by any Parquet tool): the rfmseg version, when it was written,
+    /// the as_of used, the config the run resolved (its canonical text and SHA-256), each input
+    /// file with its size, where the input rows went (read, dropped, rejected, ignored, used)
+    /// and the customers scored. The footer is read with the parquet crate (arrow-rs), not the
+    /// engine that wrote it; the data pages are not read.
+    ///
+    /// A file without rfmseg provenance (not written by `rfmseg run`) is an error (exit 1).
+    ///
+    /// Examples:
+    ///   rfmseg inspect out/segments.parquet
+    ///   rfmseg inspect out/segments.parquet --json | jq -r .config_sha256
+    #[command(verbatim_doc_comment)]
+    Inspect(Inspect),
 }
 
 /// `rfmseg sql`
@@ -148,6 +165,19 @@ impl Sql {
             table: self.table.clone(),
         }
     }
+}
+
+/// `rfmseg inspect`
+#[derive(Debug, Args)]
+pub struct Inspect {
+    /// The Parquet file `rfmseg run` wrote.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Print JSON instead of text: `file`, `file_rows` (from the footer), the provenance
+    /// fields, and `config_sha256_matches` (false when the stored hash is not the config's).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `rfmseg report`
@@ -217,8 +247,9 @@ pub struct Run {
     #[arg(long, short = 'i', value_name = "PATH", num_args = 1..)]
     pub input: Vec<String>,
 
-    /// Parquet file to write; replaces output.path. Written atomically: a failed run leaves
-    /// an earlier file untouched.
+    /// Parquet file to write; replaces output.path. Written atomically: a failed or killed
+    /// run leaves an earlier file untouched. Its footer records what made it (`rfmseg
+    /// inspect FILE` shows it).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 

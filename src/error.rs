@@ -136,6 +136,15 @@ pub enum Error {
         message: String,
     },
 
+    /// A file given to `rfmseg inspect` is unreadable or holds no rfmseg provenance.
+    #[error("{path}: {message}")]
+    Inspect {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+
     /// A report chart could not be drawn.
     #[error("cannot draw the chart {chart:?}: {message}")]
     Chart {

@@ -8,14 +8,16 @@
 //! [`check`] evaluates the rules on the score grid and, optionally, on data;
 //! [`segment_report`] reads a run's output back (and an older run's) for the KPIs, movement
 //! and charts marketing reads; [`sql`] writes the same computation as one SQL query for
-//! Spark or DuckDB.
+//! Spark or DuckDB; [`inspect`] prints the [`provenance`] a run stores in its output's footer.
 
 pub mod check;
 pub mod columns;
 pub mod config;
 pub mod error;
 pub mod input;
+pub mod inspect;
 pub mod output;
+pub mod provenance;
 pub mod report;
 pub mod rfm;
 pub mod run;

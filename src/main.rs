@@ -84,6 +84,10 @@ fn execute(cli: &cli::Cli) -> rfmseg::Result<()> {
             print!("{}", rfmseg::sql::generate(&settings, &args.options())?);
             Ok(())
         }
+        cli::Command::Inspect(args) => {
+            print!("{}", rfmseg::inspect::inspect(&args.file, args.json)?);
+            Ok(())
+        }
         cli::Command::Report(args) => {
             let outcome = rfmseg::segment_report::report(&args.options())?;
             print!("{}", outcome.stdout);

@@ -13,6 +13,7 @@ use crate::columns::*;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::input::{self, SourceFile, Spec};
+use crate::provenance::{self, Provenance};
 use crate::report::progress::Progress;
 use crate::report::{EmptyLevel, LineCounts, RunReport, SegmentRow};
 use crate::{output, rfm, segment};
@@ -103,6 +104,22 @@ impl Scored {
     /// The output rows, in contract order, plus `__sum_minor` for the summary.
     pub fn plan(&self, settings: &Settings) -> LazyFrame {
         finish(self.customers.clone().lazy(), &self.thresholds, settings)
+    }
+
+    /// What the output's footer records about this run. Rows are never set aside yet (a bad
+    /// value stops the run), so `rejected` is 0.
+    pub fn provenance(&self, settings: &Settings) -> Provenance {
+        Provenance::new(
+            crate::config::canonical_text(settings),
+            &self.files,
+            self.as_of.map(|d| date_of(d).to_string()),
+            settings.analysis.as_of.is_none(),
+            provenance::Rows::from_counts(&self.lines, 0),
+            provenance::Customers {
+                scored: self.customers.height() as u64,
+                not_scored: self.unscored,
+            },
+        )
     }
 }
 
@@ -440,6 +457,7 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         rows.drop(cols([SUM_MINOR, rfm::thresholds::FROZEN])),
         &target,
         scored.customers.height() as u64,
+        &scored.provenance(settings),
         summary,
         options.engine(),
     )?;

@@ -2,7 +2,9 @@
 //! column) -> resolved [`Settings`] the pipeline runs on. Command-line overrides are applied
 //! before the check, so a missing `input.paths` is fine when `--input` is given.
 
+mod canonical;
 mod keys;
+pub use canonical::canonical_text;
 pub(crate) use keys::suggest;
 pub mod locate;
 mod raw;
@@ -187,6 +189,8 @@ pub struct Scoring {
     pub monetary: MetricScoring,
     /// Frozen edges from `scoring.thresholds_from`: when set, they score all three metrics.
     pub frozen: Option<std::sync::Arc<crate::rfm::Thresholds>>,
+    /// `scoring.thresholds_from` as written, when the edges are frozen.
+    pub thresholds_from: Option<String>,
 }
 
 impl Scoring {

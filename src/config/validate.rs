@@ -506,6 +506,7 @@ fn check_scoring(raw: &RawConfig, group_by: &[String], ck: &mut Checker) -> Scor
         frequency: metric("frequency", &s.frequency),
         monetary: metric("monetary", &s.monetary),
         frozen: None,
+        thresholds_from: None,
     };
     if let Some(path) = &s.thresholds_from {
         let place = "scoring.thresholds_from";
@@ -531,6 +532,7 @@ fn check_scoring(raw: &RawConfig, group_by: &[String], ck: &mut Checker) -> Scor
                         }
                     }
                     scoring.frozen = Some(std::sync::Arc::new(t));
+                    scoring.thresholds_from = Some(path.clone());
                 } else {
                     for p in problems {
                         ck.add(place, None, format!("{path}: {p}"));

@@ -1,13 +1,20 @@
-//! The result -> Parquet, atomically: written to a temporary file beside the target, read
-//! back and checked, then renamed into place. A failed run leaves no new file and leaves an
-//! earlier output untouched.
+//! The result -> Parquet, atomically: written to a temporary file beside the target (with
+//! the run's provenance in its footer), flushed to disk, its footer checked with the
+//! `parquet` crate, then renamed into place. A failed run leaves no new file and leaves an
+//! earlier output untouched; a killed run leaves at most a temporary file, which the next
+//! write of the same target removes ([`temp`]).
+
+pub mod footer;
+pub mod temp;
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use polars::io::parquet::write::KeyValueMetadata;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::provenance::Provenance;
 
 /// Refuse an output path that cannot be written, before any work is done.
 pub fn check_target(target: &Path) -> Result<()> {
@@ -42,14 +49,6 @@ pub fn check_target(target: &Path) -> Result<()> {
     Ok(())
 }
 
-fn temp_path(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    target.with_file_name(format!(".{name}.rfmseg-{}.tmp", std::process::id()))
-}
-
 /// Refuse a Parquet output path that is unusable or named like another format.
 pub fn check_parquet_target(target: &Path) -> Result<()> {
     check_target(target)?;
@@ -68,22 +67,28 @@ pub fn check_parquet_target(target: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Run `rows` on `engine` into `target` as Parquet, atomically (temporary file, read back
-/// and checked to hold `expected` rows, then renamed), together with `side`, a small query
+/// Run `rows` on `engine` into `target` as Parquet with `provenance` in the footer,
+/// atomically (temporary file, flushed, its footer checked to hold `expected` rows, the
+/// contract's columns and the provenance, then renamed), together with `side`, a small query
 /// over the same rows that is collected in the same pass (the run summary). Returns `side`'s
 /// result.
 pub fn sink_parquet(
-    rows: LazyFrame,
+    mut rows: LazyFrame,
     target: &Path,
     expected: u64,
+    provenance: &Provenance,
     side: LazyFrame,
     engine: Engine,
 ) -> Result<DataFrame> {
     check_parquet_target(target)?;
+    let schema = rows
+        .collect_schema()
+        .map_err(Error::engine("planning the output"))?;
     let mut collected = None;
     atomically(target, |temp| {
         let options = ParquetWriteOptions {
             compression: ParquetCompression::Zstd(None),
+            key_value_metadata: Some(KeyValueMetadata::from_static(provenance.to_key_values())),
             ..Default::default()
         };
         let sink = rows
@@ -108,7 +113,7 @@ pub fn sink_parquet(
         File::open(temp)
             .and_then(|f| f.sync_all())
             .map_err(|e| format!("cannot flush {}: {e}", temp.display()))?;
-        verify_rows(temp, expected)
+        footer::verify(temp, &schema, expected, provenance)
     })?;
     collected.ok_or_else(|| Error::Output {
         path: target.to_path_buf(),
@@ -125,9 +130,9 @@ pub fn write_text(text: &str, target: &Path) -> Result<()> {
     })
 }
 
-/// Create the target's folder, let `write` fill a temporary file beside the target, and
-/// rename it into place; on any failure the temporary file is removed and the target is
-/// left as it was.
+/// Create the target's folder, remove temporary files of the target that killed runs left,
+/// let `write` fill a temporary file beside the target, and rename it into place; on any
+/// failure (or a panic) the temporary file is removed and the target is left as it was.
 fn atomically(
     target: &Path,
     write: impl FnOnce(&Path) -> std::result::Result<(), String>,
@@ -135,40 +140,33 @@ fn atomically(
     check_target(target)?;
     let fail = |message: String| Error::Output {
         path: target.to_path_buf(),
-        message,
+        message: explain_no_space(message),
     };
-    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+    let parent = target.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent {
         std::fs::create_dir_all(parent)
             .map_err(|e| fail(format!("cannot create folder {}: {e}", parent.display())))?;
     }
-    let temp = temp_path(target);
-    if let Err(message) = write(&temp) {
-        let _ = std::fs::remove_file(&temp);
-        return Err(fail(message));
-    }
-    std::fs::rename(&temp, target).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        fail(format!("cannot move the finished file into place: {e}"))
-    })
-}
-
-/// The written file reads back with `expected` rows.
-fn verify_rows(temp: &Path, expected: u64) -> std::result::Result<(), String> {
-    let rows = LazyFrame::scan_parquet(
-        PlRefPath::new(temp.to_string_lossy().as_ref()),
-        ScanArgsParquet::default(),
-    )
-    .and_then(|lf| lf.select([len()]).collect())
-    .map_err(|e| format!("the written file does not read back: {e}"))?;
-    let count = rows
-        .columns()
-        .first()
-        .and_then(|c| c.get(0).ok())
-        .and_then(|v| v.extract::<u64>());
-    if count != Some(expected) {
-        return Err(format!(
-            "the written file reads back {count:?} rows, expected {expected}"
-        ));
+    temp::clean_stale(target);
+    let mut guard = temp::Guard::new(temp::path_for(target));
+    write(guard.path()).map_err(fail)?;
+    std::fs::rename(guard.path(), target)
+        .map_err(|e| fail(format!("cannot move the finished file into place: {e}")))?;
+    guard.disarm();
+    // Make the rename itself durable (a crash after it keeps the new file); a file system
+    // that cannot sync a folder still has the file in place.
+    if let Ok(dir) = File::open(parent.unwrap_or(Path::new("."))) {
+        let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// A full disk gets a message that says so first (the engine's message is kept after it).
+fn explain_no_space(message: String) -> String {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("no space left") || lower.contains("os error 28") {
+        format!("no space left on the device: the disk is full; free space or write elsewhere with --output (nothing was written, an earlier file is untouched). {message}")
+    } else {
+        message
+    }
 }

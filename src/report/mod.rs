@@ -43,6 +43,20 @@ pub struct LineCounts {
     pub returns: u64,
 }
 
+impl LineCounts {
+    /// The summary's lines on the lines ignored and used (`rfmseg inspect` prints them too).
+    pub(crate) fn render_ignored_and_used(&self) -> String {
+        format!(
+            "  ignored: {} after as_of, {} outside the window, {} returns excluded\n  used: {} purchase lines, {} return lines\n",
+            n(self.after_as_of),
+            n(self.outside_window),
+            n(self.returns_excluded),
+            n(self.purchases),
+            n(self.returns)
+        )
+    }
+}
+
 /// One line of the segment table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentRow {
@@ -160,19 +174,7 @@ impl RunReport {
                 );
             }
         }
-        let _ = writeln!(
-            s,
-            "  ignored: {} after as_of, {} outside the window, {} returns excluded",
-            n(l.after_as_of),
-            n(l.outside_window),
-            n(l.returns_excluded)
-        );
-        let _ = writeln!(
-            s,
-            "  used: {} purchase lines, {} return lines",
-            n(l.purchases),
-            n(l.returns)
-        );
+        s.push_str(&l.render_ignored_and_used());
         let _ = writeln!(
             s,
             "scored {} customers; {} not scored (returns only, no purchase in the window)",

@@ -78,6 +78,7 @@ mod tests {
             frequency: ms(bins[1]),
             monetary: ms(bins[2]),
             frozen: None,
+            thresholds_from: None,
         }
     }
 

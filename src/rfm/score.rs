@@ -325,6 +325,7 @@ mod tests {
             frequency: ms.clone(),
             monetary: ms,
             frozen: None,
+            thresholds_from: None,
         };
         let t = edges(&df, &scoring, &group_by, None).unwrap();
         let out = score(df.lazy(), &t, &scoring, &group_by).collect().unwrap();

@@ -4,8 +4,10 @@
 
 mod check;
 mod failures;
+mod faults;
 mod progress;
 mod property;
+mod provenance;
 mod readme;
 mod reference;
 mod report;

@@ -22,7 +22,7 @@ const CONTRACT_COLUMNS: [&str; 12] = [
 ];
 
 /// `rfmseg run --config config/rfm.yaml --input <the small fixture> FLAGS... --output OUT`.
-fn small_run(flags: &[&str], out: &std::path::Path) -> assert_cmd::assert::Assert {
+pub(crate) fn small_run(flags: &[&str], out: &std::path::Path) -> assert_cmd::assert::Assert {
     rfmseg()
         .args([
             "run",

@@ -138,3 +138,71 @@ pub fn ints(df: &DataFrame, name: &str) -> Vec<i64> {
         .into_no_null_iter()
         .collect()
 }
+
+/// A Parquet footer read with the parquet crate (arrow-rs), independently of polars and of
+/// rfmseg's own footer code.
+pub struct TestFooter {
+    pub rows: i64,
+    /// (name, arrow type) of each column, from the Parquet schema alone.
+    pub columns: Vec<(String, arrow_schema::DataType)>,
+    pub key_values: std::collections::BTreeMap<String, String>,
+}
+
+/// Read the footer of `path`; Err when it is not a readable Parquet file.
+pub fn footer(path: &Path) -> Result<TestFooter, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let meta = parquet::file::metadata::ParquetMetaDataReader::new()
+        .parse_and_finish(&file)
+        .map_err(|e| e.to_string())?;
+    let fm = meta.file_metadata();
+    let schema = parquet::arrow::parquet_to_arrow_schema(fm.schema_descr(), None)
+        .map_err(|e| e.to_string())?;
+    Ok(TestFooter {
+        rows: fm.num_rows(),
+        columns: schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+            .collect(),
+        key_values: fm
+            .key_value_metadata()
+            .into_iter()
+            .flatten()
+            .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
+            .collect(),
+    })
+}
+
+/// The contract's columns after the group columns, with their types as arrow-rs reads them
+/// from the Parquet schema (customer_id as read from CSV: text).
+pub fn contract_arrow_columns() -> Vec<(String, arrow_schema::DataType)> {
+    use arrow_schema::DataType::*;
+    [
+        ("customer_id", Utf8),
+        ("recency_days", Int64),
+        ("frequency", Int64),
+        ("monetary", Float64),
+        ("first_order_date", Date32),
+        ("last_order_date", Date32),
+        ("r", Int32),
+        ("f", Int32),
+        ("m", Int32),
+        ("rfm_cell", Utf8),
+        ("rfm_score", Int32),
+        ("segment", Utf8),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n.to_string(), t))
+    .collect()
+}
+
+/// The temporary files rfmseg leaves beside its targets in `dir` (`.NAME.rfmseg-tmp-*`).
+pub fn temp_files(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".rfmseg-tmp-"))
+        .collect();
+    out.sort();
+    out
+}

@@ -1,0 +1,179 @@
+//! The canonical text of a resolved config: what a run actually used, written the same way
+//! every time, so that two runs with the same meaning have the same text (and hash).
+//!
+//! Canonical means: the resolved [`Settings`] (command-line overrides applied, defaults
+//! filled in, per-metric scoring expanded, `r: 5` written as `r: [5, 5]`), written as YAML
+//! with every section and key in the contract's order, one fixed layout, strings as
+//! double-quoted (JSON-escaped) scalars, numbers in their shortest round-trip form, no
+//! comments. Optional keys that are not set (`as_of`, `window_days`, `date_format`,
+//! `order_id`, a rule's conditions and description, `thresholds_from`) are left out. The
+//! text is itself a valid config: loaded again, it gives the same canonical text.
+
+use std::fmt::Write;
+
+use super::{Frequency, Method, MetricScoring, Monetary, Returns, Settings};
+
+/// The canonical YAML text of `settings` (see the module docs).
+pub fn canonical_text(settings: &Settings) -> String {
+    let mut out = String::new();
+    let input = &settings.input;
+    out.push_str("input:\n");
+    let _ = writeln!(out, "  paths: {}", list(&input.paths));
+    if let Some(f) = &input.date_format {
+        let _ = writeln!(out, "  date_format: {}", quote(f));
+    }
+    out.push_str("  columns:\n");
+    let c = &input.columns;
+    let _ = writeln!(out, "    customer_id: {}", quote(&c.customer_id));
+    let _ = writeln!(out, "    order_date: {}", quote(&c.order_date));
+    let _ = writeln!(out, "    amount: {}", quote(&c.amount));
+    if let Some(o) = &c.order_id {
+        let _ = writeln!(out, "    order_id: {}", quote(o));
+    }
+    let a = &settings.analysis;
+    out.push_str("analysis:\n");
+    if let Some(d) = a.as_of {
+        let _ = writeln!(out, "  as_of: {}", d.format("%Y-%m-%d"));
+    }
+    if let Some(w) = a.window_days {
+        let _ = writeln!(out, "  window_days: {w}");
+    }
+    let returns = match a.returns {
+        Returns::Net => "net",
+        Returns::Exclude => "exclude",
+    };
+    let monetary = match a.monetary {
+        Monetary::Total => "total",
+        Monetary::Average => "average",
+    };
+    let frequency = match a.frequency {
+        Frequency::Orders => "orders",
+        Frequency::Lines => "lines",
+        Frequency::Days => "days",
+    };
+    let _ = writeln!(out, "  returns: {returns}");
+    let _ = writeln!(out, "  monetary: {monetary}");
+    let _ = writeln!(out, "  monetary_decimals: {}", a.monetary_decimals);
+    let _ = writeln!(out, "  frequency: {frequency}");
+    let _ = writeln!(out, "  group_by: {}", list(&a.group_by));
+    let s = &settings.scoring;
+    out.push_str("scoring:\n");
+    for (name, metric) in [
+        ("recency", &s.recency),
+        ("frequency", &s.frequency),
+        ("monetary", &s.monetary),
+    ] {
+        let _ = writeln!(out, "  {name}: {}", metric_text(metric));
+    }
+    if let Some(path) = &s.thresholds_from {
+        let _ = writeln!(out, "  thresholds_from: {}", quote(path));
+    }
+    let g = &settings.segments;
+    out.push_str("segments:\n");
+    let _ = writeln!(out, "  default: {}", quote(&g.default));
+    if g.rules.is_empty() {
+        out.push_str("  rules: []\n");
+    } else {
+        out.push_str("  rules:\n");
+    }
+    for rule in &g.rules {
+        let _ = writeln!(out, "    - name: {}", quote(&rule.name));
+        if let Some(d) = &rule.description {
+            let _ = writeln!(out, "      description: {}", quote(d));
+        }
+        for (key, range) in [("r", rule.r), ("f", rule.f), ("m", rule.m)] {
+            if let Some((lo, hi)) = range {
+                let _ = writeln!(out, "      {key}: [{lo}, {hi}]");
+            }
+        }
+        if let Some(cells) = &rule.cells {
+            let _ = writeln!(out, "      cells: {}", list(cells));
+        }
+        if let Some(w) = &rule.when {
+            let _ = writeln!(out, "      when: {}", quote(w));
+        }
+    }
+    if let Some(path) = &settings.output {
+        out.push_str("output:\n");
+        let _ = writeln!(out, "  path: {}", quote(&path.to_string_lossy()));
+    }
+    out
+}
+
+fn metric_text(m: &MetricScoring) -> String {
+    match &m.method {
+        Method::Fixed(t) => format!(
+            "{{method: fixed, bins: {}, thresholds: [{}]}}",
+            m.bins,
+            t.iter().map(|v| number(*v)).collect::<Vec<_>>().join(", ")
+        ),
+        other => format!("{{method: {}, bins: {}}}", other.name(), m.bins),
+    }
+}
+
+/// A double-quoted scalar: JSON string escapes are valid YAML double-quoted escapes.
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).expect("a string always serialises")
+}
+
+fn list(items: &[String]) -> String {
+    format!(
+        "[{}]",
+        items
+            .iter()
+            .map(|s| quote(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The shortest text that reads back as the same f64 (`30.0`, `0.1`, `1e-7`).
+fn number(v: f64) -> String {
+    serde_json::to_string(&v).expect("config thresholds are finite")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{validate, Overrides};
+
+    fn canonical(text: &str) -> String {
+        let Ok(s) = validate::resolve(text, &Overrides::default()) else {
+            panic!("config does not load:\n{text}");
+        };
+        canonical_text(&s)
+    }
+
+    #[test]
+    fn defaults_are_written_out_and_layout_does_not_matter() {
+        let a = canonical(
+            "input: {paths: a.csv}\nsegments: {rules: [{name: Top, r: 5}]}\noutput: {path: o.parquet}\n",
+        );
+        let b = canonical(
+            "# a comment\noutput:\n  path: o.parquet\nsegments:\n  rules:\n    - name: Top\n      r: [5, 5]\ninput:\n  paths: [a.csv]\nscoring: {method: rank, bins: 5}\n",
+        );
+        assert_eq!(a, b);
+        assert_eq!(
+            a,
+            "input:\n  paths: [\"a.csv\"]\n  columns:\n    customer_id: \"customer_id\"\n    order_date: \"order_date\"\n    amount: \"amount\"\nanalysis:\n  returns: net\n  monetary: total\n  monetary_decimals: 2\n  frequency: lines\n  group_by: []\nscoring:\n  recency: {method: rank, bins: 5}\n  frequency: {method: rank, bins: 5}\n  monetary: {method: rank, bins: 5}\nsegments:\n  default: \"Other\"\n  rules:\n    - name: \"Top\"\n      r: [5, 5]\noutput:\n  path: \"o.parquet\"\n"
+        );
+    }
+
+    #[test]
+    fn the_canonical_text_is_a_config_that_gives_itself_back() {
+        let text = "input:\n  paths: [a.csv, 'b: \"x\".parquet']\n  date_format: '%d/%m/%Y'\n  columns: {customer_id: cust, order_id: oid}\nanalysis:\n  as_of: 2024-06-30\n  window_days: 365\n  returns: exclude\n  monetary: average\n  monetary_decimals: 3\n  group_by: [region]\nscoring:\n  method: quantile\n  bins: 4\n  recency: {method: fixed, thresholds: [30, 90.5, 1e3]}\nsegments:\n  default: Rest\n  rules:\n    - {name: \"Can't Lose\", description: \"big \\u00e9t\\u00e9\", cells: [\"444\", 443], f: [2, 4]}\n    - {name: B, when: \"r <= 2 AND region = 'N\\\\'\"}\n";
+        let once = canonical(text);
+        assert_eq!(canonical(&once), once);
+        assert!(
+            once.contains(
+                "  recency: {method: fixed, bins: 4, thresholds: [30.0, 90.5, 1000.0]}\n"
+            ),
+            "{once}"
+        );
+        assert!(
+            once.contains("  as_of: 2024-06-30\n  window_days: 365\n"),
+            "{once}"
+        );
+        assert!(once.contains("description: \"big été\""), "{once}");
+    }
+}

@@ -1,0 +1,421 @@
+//! Provenance: what made an output file, stored in its Parquet footer as key-value metadata
+//! (keys `rfmseg.*`) and read back by `rfmseg inspect`. This module owns the fields, their
+//! footer encoding, and the readable and JSON forms; the footer itself is written and read
+//! in [`crate::output`].
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::input::SourceFile;
+use crate::report::{n, LineCounts};
+
+/// The value of `rfmseg.format`; the number changes when a key changes meaning or goes away.
+pub const FORMAT: &str = "rfmseg-provenance/1";
+
+/// Every footer key rfmseg writes starts with this.
+pub const PREFIX: &str = "rfmseg.";
+
+/// What made an output file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The rfmseg version that wrote the file.
+    pub version: String,
+    /// When the run wrote it: UTC, RFC 3339, whole seconds.
+    pub created: String,
+    /// The as_of the run used, YYYY-MM-DD (None: no line had a customer, a date and an
+    /// amount, so nothing was scored).
+    pub as_of: Option<String>,
+    /// True when as_of was the latest order date in the input, false when it was given.
+    pub as_of_from_data: bool,
+    /// SHA-256 (lowercase hex) of `config`'s UTF-8 bytes.
+    pub config_sha256: String,
+    /// The canonical text of the resolved config (see [`crate::config::canonical_text`]).
+    pub config: String,
+    /// The input files read, in reading order.
+    pub inputs: Vec<InputFile>,
+    /// Where every input row went.
+    pub rows: Rows,
+    /// Customers scored (the file's rows) and not scored.
+    pub customers: Customers,
+}
+
+/// One input file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// The path as the run found it.
+    pub path: String,
+    /// Its size in bytes when the run started.
+    pub bytes: u64,
+}
+
+/// Input row accounting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rows {
+    /// Data rows read from all files.
+    pub read: u64,
+    /// Rows dropped because customer_id, order_date or amount is null (the sum of the next
+    /// three).
+    pub dropped: u64,
+    /// Dropped: no customer_id.
+    pub dropped_no_customer_id: u64,
+    /// Dropped: no order_date.
+    pub dropped_no_order_date: u64,
+    /// Dropped: no amount.
+    pub dropped_no_amount: u64,
+    /// Rows refused because a value cannot be read as its role's type. Today such a value
+    /// stops the run (nothing is written), so a written file always says 0; a run that sets
+    /// bad rows aside fills it in.
+    pub rejected: u64,
+    /// Ignored: dated after as_of.
+    pub ignored_after_as_of: u64,
+    /// Ignored: before the window.
+    pub ignored_outside_window: u64,
+    /// Ignored: return lines with `returns: exclude`.
+    pub ignored_returns_excluded: u64,
+    /// Purchase lines used.
+    pub purchase_lines: u64,
+    /// Return lines used.
+    pub return_lines: u64,
+}
+
+/// Customer accounting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customers {
+    /// Customers scored: the file's rows.
+    pub scored: u64,
+    /// Customers with lines in the window but no purchase.
+    pub not_scored: u64,
+}
+
+impl Rows {
+    /// The accounting of a run's lines, with `rejected` rows set aside (0 while bad values
+    /// stop the run).
+    pub fn from_counts(l: &LineCounts, rejected: u64) -> Rows {
+        Rows {
+            read: l.read,
+            dropped: l.null_customer + l.null_date + l.null_amount,
+            dropped_no_customer_id: l.null_customer,
+            dropped_no_order_date: l.null_date,
+            dropped_no_amount: l.null_amount,
+            rejected,
+            ignored_after_as_of: l.after_as_of,
+            ignored_outside_window: l.outside_window,
+            ignored_returns_excluded: l.returns_excluded,
+            purchase_lines: l.purchases,
+            return_lines: l.returns,
+        }
+    }
+}
+
+impl Rows {
+    /// The run summary's line counts these rows were made from.
+    pub fn counts(&self) -> LineCounts {
+        LineCounts {
+            read: self.read,
+            null_customer: self.dropped_no_customer_id,
+            null_date: self.dropped_no_order_date,
+            null_amount: self.dropped_no_amount,
+            after_as_of: self.ignored_after_as_of,
+            outside_window: self.ignored_outside_window,
+            returns_excluded: self.ignored_returns_excluded,
+            purchases: self.purchase_lines,
+            returns: self.return_lines,
+        }
+    }
+}
+
+/// SHA-256 of `text`, lowercase hex.
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// The current time as UTC RFC 3339, whole seconds: `2024-07-01T06:00:00Z`.
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+impl Provenance {
+    /// The provenance of a run that read `files` with the canonical `config`.
+    pub fn new(
+        config: String,
+        files: &[SourceFile],
+        as_of: Option<String>,
+        as_of_from_data: bool,
+        rows: Rows,
+        customers: Customers,
+    ) -> Provenance {
+        Provenance {
+            format: FORMAT.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            created: now_utc(),
+            as_of,
+            as_of_from_data,
+            config_sha256: sha256_hex(&config),
+            config,
+            inputs: files
+                .iter()
+                .map(|f| InputFile {
+                    path: f.path.display().to_string(),
+                    bytes: f.size,
+                })
+                .collect(),
+            rows,
+            customers,
+        }
+    }
+
+    /// The footer's key-value pairs, in this order: `rfmseg.format`, `.version`,
+    /// `.created`, `.as_of` (left out when there is none), `.as_of_from_data`,
+    /// `.config_sha256`, `.config`, `.inputs` (JSON), `.rows` (JSON), `.customers` (JSON).
+    pub fn to_key_values(&self) -> Vec<(String, String)> {
+        let mut kv = vec![
+            ("format", self.format.clone()),
+            ("version", self.version.clone()),
+            ("created", self.created.clone()),
+        ];
+        if let Some(a) = &self.as_of {
+            kv.push(("as_of", a.clone()));
+        }
+        kv.extend([
+            ("as_of_from_data", self.as_of_from_data.to_string()),
+            ("config_sha256", self.config_sha256.clone()),
+            ("config", self.config.clone()),
+            ("inputs", json(&self.inputs)),
+            ("rows", json(&self.rows)),
+            ("customers", json(&self.customers)),
+        ]);
+        kv.into_iter()
+            .map(|(k, v)| (format!("{PREFIX}{k}"), v))
+            .collect()
+    }
+
+    /// Read the `rfmseg.*` pairs of a footer back; other keys are ignored. The error says
+    /// which key is missing or unreadable.
+    pub fn from_key_values<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    ) -> std::result::Result<Provenance, String> {
+        let map: std::collections::HashMap<&str, &str> = pairs
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(PREFIX)?, v.unwrap_or(""))))
+            .collect();
+        if map.is_empty() {
+            return Err("has no rfmseg provenance (no rfmseg.* key in its Parquet footer); it was not written by rfmseg run, or written by a version before provenance".into());
+        }
+        let get = |k: &str| {
+            map.get(k)
+                .copied()
+                .ok_or_else(|| format!("provenance key {PREFIX}{k} is missing"))
+        };
+        let format = get("format")?;
+        if format != FORMAT {
+            return Err(format!(
+                "provenance format is {format:?}; this rfmseg reads {FORMAT:?}"
+            ));
+        }
+        fn parse<T: serde::de::DeserializeOwned>(
+            key: &str,
+            text: &str,
+        ) -> std::result::Result<T, String> {
+            serde_json::from_str(text)
+                .map_err(|e| format!("provenance key {PREFIX}{key} is not readable: {e}"))
+        }
+        Ok(Provenance {
+            format: format.to_string(),
+            version: get("version")?.to_string(),
+            created: get("created")?.to_string(),
+            as_of: map.get("as_of").map(|s| s.to_string()),
+            as_of_from_data: parse("as_of_from_data", get("as_of_from_data")?)?,
+            config_sha256: get("config_sha256")?.to_string(),
+            config: get("config")?.to_string(),
+            inputs: parse("inputs", get("inputs")?)?,
+            rows: parse("rows", get("rows")?)?,
+            customers: parse("customers", get("customers")?)?,
+        })
+    }
+
+    /// True when `config_sha256` is the hash of `config` (false: the footer was edited).
+    pub fn hash_matches(&self) -> bool {
+        sha256_hex(&self.config) == self.config_sha256
+    }
+
+    /// The readable form printed by `rfmseg inspect FILE`.
+    pub fn render(&self, file: &Path, file_rows: u64) -> String {
+        let mut s = String::new();
+        let r = &self.rows;
+        let c = &self.customers;
+        let _ = writeln!(
+            s,
+            "{}: {} rows, written by rfmseg {} at {}",
+            file.display(),
+            n(file_rows),
+            self.version,
+            self.created
+        );
+        let as_of = match (&self.as_of, self.as_of_from_data) {
+            (Some(d), true) => format!("{d} (latest order date in the input)"),
+            (Some(d), false) => format!("{d} (given)"),
+            (None, _) => "none (no line had a customer, a date and an amount)".to_string(),
+        };
+        let _ = writeln!(s, "as_of: {as_of}");
+        let total: u64 = self.inputs.iter().map(|i| i.bytes).sum();
+        let _ = writeln!(
+            s,
+            "inputs: {} file{}, {} bytes",
+            self.inputs.len(),
+            if self.inputs.len() == 1 { "" } else { "s" },
+            n(total)
+        );
+        let width = self
+            .inputs
+            .iter()
+            .map(|i| n(i.bytes).len())
+            .max()
+            .unwrap_or(0);
+        for i in &self.inputs {
+            let _ = writeln!(s, "  {:>width$} bytes  {}", n(i.bytes), i.path);
+        }
+        let _ = writeln!(
+            s,
+            "rows: {} read, {} dropped ({} without customer_id, {} without order_date, {} without amount), {} rejected",
+            n(r.read),
+            n(r.dropped),
+            n(r.dropped_no_customer_id),
+            n(r.dropped_no_order_date),
+            n(r.dropped_no_amount),
+            n(r.rejected)
+        );
+        s.push_str(&r.counts().render_ignored_and_used());
+        let _ = writeln!(
+            s,
+            "customers: {} scored, {} not scored",
+            n(c.scored),
+            n(c.not_scored)
+        );
+        let check = if self.hash_matches() {
+            "matches the text below"
+        } else {
+            "DOES NOT MATCH the text below: the footer was edited"
+        };
+        let _ = writeln!(s, "config sha256: {} ({check})", self.config_sha256);
+        s.push_str("config (canonical):\n");
+        for line in self.config.lines() {
+            let _ = writeln!(s, "  {line}");
+        }
+        s
+    }
+
+    /// The JSON form printed by `rfmseg inspect FILE --json`: `file` and `file_rows` (from
+    /// the footer), then the provenance fields, and `config_sha256_matches`.
+    pub fn to_json(&self, file: &Path, file_rows: u64) -> String {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            file: String,
+            file_rows: u64,
+            #[serde(flatten)]
+            provenance: &'a Provenance,
+            config_sha256_matches: bool,
+        }
+        let doc = Doc {
+            file: file.display().to_string(),
+            file_rows,
+            provenance: self,
+            config_sha256_matches: self.hash_matches(),
+        };
+        let mut text = serde_json::to_string_pretty(&doc).expect("provenance serialises");
+        text.push('\n');
+        text
+    }
+}
+
+/// Compact JSON of a structured footer value.
+fn json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("provenance values serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Provenance {
+        Provenance {
+            format: FORMAT.into(),
+            version: "0.1.0".into(),
+            created: "2024-07-01T06:00:00Z".into(),
+            as_of: Some("2024-06-30".into()),
+            as_of_from_data: true,
+            config_sha256: sha256_hex("a: 1\n"),
+            config: "a: 1\n".into(),
+            inputs: vec![InputFile {
+                path: "orders.csv".into(),
+                bytes: 1234,
+            }],
+            rows: Rows::from_counts(
+                &LineCounts {
+                    read: 10,
+                    null_customer: 2,
+                    null_date: 1,
+                    ..Default::default()
+                },
+                0,
+            ),
+            customers: Customers {
+                scored: 3,
+                not_scored: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn sha256_of_known_text() {
+        // FIPS 180-2 test vector.
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn key_values_round_trip_and_other_keys_are_ignored() {
+        let p = sample();
+        let kv = p.to_key_values();
+        assert_eq!(kv[0], ("rfmseg.format".into(), FORMAT.into()));
+        assert_eq!(p.rows.dropped, 3);
+        assert_eq!(Rows::from_counts(&p.rows.counts(), 0), p.rows);
+        let mut pairs: Vec<(&str, Option<&str>)> = kv
+            .iter()
+            .map(|(k, v)| (k.as_str(), Some(v.as_str())))
+            .collect();
+        pairs.push(("ARROW:schema", Some("xyz")));
+        assert_eq!(Provenance::from_key_values(pairs).unwrap(), p);
+        assert!(p.hash_matches());
+    }
+
+    #[test]
+    fn missing_provenance_and_missing_keys_are_named() {
+        let none = Provenance::from_key_values([("ARROW:schema", Some("x"))]).unwrap_err();
+        assert!(none.contains("no rfmseg provenance"), "{none}");
+        let kv = sample().to_key_values();
+        let pairs = kv
+            .iter()
+            .filter(|(k, _)| k != "rfmseg.rows")
+            .map(|(k, v)| (k.as_str(), Some(v.as_str())));
+        let e = Provenance::from_key_values(pairs).unwrap_err();
+        assert!(e.contains("rfmseg.rows is missing"), "{e}");
+    }
+}
