@@ -95,6 +95,8 @@ pub struct Scored {
     pub as_of: Option<i32>,
     /// Customers with lines in the window but no purchase.
     pub unscored: u64,
+    /// The values set aside (with `input.rejects_path`).
+    pub rejected: Option<input::Rejected>,
     /// Wall time per stage.
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
@@ -120,7 +122,10 @@ fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> Result<Prep
         input: &settings.input,
         group_by: &analysis.group_by,
     };
-    let mut lines = input::scan(&files, &spec)?;
+    let mut lines = match settings.input.rejects_path {
+        None => input::scan(&files, &spec)?,
+        Some(_) => input::scan_lenient(&files, &spec)?,
+    };
     let schema = lines
         .collect_schema()
         .map_err(Error::engine("reading the input schema"))?;
@@ -226,6 +231,20 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         input: &settings.input,
         group_by: &analysis.group_by,
     };
+    let rejected = match settings.input.rejects_path {
+        None => None,
+        Some(_) => {
+            progress.stage("finding the values that cannot be read");
+            let found = input::rejected(&files, &spec).map_err(|e| match e {
+                Error::Engine { context, source } => {
+                    explain_failure(&files, &spec, &context, source)
+                }
+                other => other,
+            })?;
+            clock.lap("find the values that cannot be read");
+            Some(found)
+        }
+    };
     let passes = options.partitions.unwrap_or_else(|| {
         input::estimated_lines(&files)
             .div_ceil(LINES_PER_PASS)
@@ -278,7 +297,11 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         return Err(input::diagnose(&files, &spec)?
             .unwrap_or_else(|| Error::Data("an amount is NaN or infinite".to_string())));
     }
-    let lines = line_counts(&totals);
+    let mut lines = line_counts(&totals);
+    if let Some(r) = &rejected {
+        lines.rejected = r.rows;
+        lines.read += r.rows;
+    }
     if lines.read == 0 {
         return Err(Error::NoOrderLines {
             files: file_list(&files),
@@ -328,6 +351,7 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         lines,
         as_of,
         unscored,
+        rejected,
         timings: clock.laps,
     })
 }
@@ -425,6 +449,9 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
     if let Some(path) = &options.thresholds_out {
         output::check_target(path)?;
     }
+    if let Some(path) = &settings.input.rejects_path {
+        output::check_target(path)?;
+    }
     if options.explain {
         return explain(settings).map(Outcome::Explained);
     }
@@ -453,6 +480,9 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
     if let Some(path) = &options.thresholds_out {
         output::write_text(&rfm::thresholds::to_yaml(&scored.thresholds)?, path)?;
     }
+    if let (Some(path), Some(rejected)) = (&settings.input.rejects_path, &scored.rejected) {
+        output::write_csv(&rejected.values, path)?;
+    }
     clock.lap("summaries and thresholds");
     Ok(Outcome::Done(RunReport {
         files: scored.files.iter().map(|f| f.path.clone()).collect(),
@@ -465,6 +495,7 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         segments,
         empty_levels,
         output: Some(target),
+        rejects: settings.input.rejects_path.clone(),
         timings: clock.laps,
     }))
 }
@@ -577,6 +608,7 @@ fn line_counts(totals: &DataFrame) -> LineCounts {
     let get = |name: &str| cell_u64(totals, name);
     LineCounts {
         read: get(N_LINES),
+        rejected: 0,
         null_customer: get(N_NULL_CUSTOMER),
         null_date: get(N_NULL_DATE),
         null_amount: get(N_NULL_AMOUNT),

@@ -4,7 +4,6 @@
 
 pub mod charts;
 pub mod check;
-pub mod progress;
 pub mod distribution;
 pub mod format;
 mod frame;
@@ -12,6 +11,7 @@ pub mod html;
 pub mod json;
 pub mod kpi;
 pub mod movement;
+pub mod progress;
 pub mod segments;
 pub mod text;
 
@@ -23,8 +23,10 @@ use chrono::NaiveDate;
 /// Where every input line went.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LineCounts {
-    /// Data rows read from all files.
+    /// Data rows read from all files (set-aside rows included).
     pub read: u64,
+    /// Set aside (`input.rejects_path`): rows with a value that cannot be read.
+    pub rejected: u64,
     /// Dropped: no customer_id (guest checkouts).
     pub null_customer: u64,
     /// Dropped: no order_date.
@@ -92,6 +94,8 @@ pub struct RunReport {
     pub empty_levels: Vec<EmptyLevel>,
     /// Where the result was written.
     pub output: Option<PathBuf>,
+    /// Where the rows set aside were written (`input.rejects_path`).
+    pub rejects: Option<PathBuf>,
     /// Wall time per stage.
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
@@ -137,6 +141,14 @@ impl RunReport {
             n(l.null_date),
             n(l.null_amount)
         );
+        if let Some(rejects) = &self.rejects {
+            let _ = writeln!(
+                s,
+                "  rows rejected: {} (see {})",
+                n(l.rejected),
+                rejects.display()
+            );
+        }
         let window = match self.window_days {
             Some(w) => format!("the {w} days up to it"),
             None => "all history".to_string(),
