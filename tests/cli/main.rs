@@ -8,6 +8,7 @@ mod progress;
 mod property;
 mod readme;
 mod reference;
+mod rejects;
 mod report;
 mod run_ok;
 mod thresholds;
