@@ -255,3 +255,29 @@ fn rejects_path_is_checked_with_the_config() {
             "input.rejects_path: names the output file",
         ));
 }
+
+#[test]
+fn readme_rejects_example_shows_the_file_written() {
+    let s = Scratch::new();
+    rfmseg()
+        .args([
+            "run",
+            "--quiet",
+            "--config",
+            "tests/fixtures/bad/rejects.yaml",
+            "--output",
+        ])
+        .arg(s.path("out.parquet"))
+        .assert()
+        .success();
+    // The config writes out/rejects.csv, relative to the repository root (the README
+    // example writes the same file, with the same text).
+    let written = std::fs::read_to_string(repo("out/rejects.csv")).unwrap();
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let block = readme
+        .split("```csv\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    assert_eq!(written, block);
+}

@@ -697,9 +697,17 @@ fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<[u8; 3]>) {
         let (filter, line) = (line[0], &line[1..]);
         let mut current = vec![0u8; stride];
         for i in 0..stride {
-            let a = if i >= channels { current[i - channels] as i16 } else { 0 };
+            let a = if i >= channels {
+                current[i - channels] as i16
+            } else {
+                0
+            };
             let b = previous[i] as i16;
-            let c = if i >= channels { previous[i - channels] as i16 } else { 0 };
+            let c = if i >= channels {
+                previous[i - channels] as i16
+            } else {
+                0
+            };
             let predicted = match filter {
                 0 => 0,
                 1 => a,
