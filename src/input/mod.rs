@@ -15,7 +15,7 @@ pub use paths::{format_of, resolve, Format, SourceFile};
 
 use crate::columns::*;
 use crate::config::InputSettings;
-use crate::error::{BadValue, Error, Result};
+use crate::error::{shorten, BadValue, Error, Result};
 
 /// What to read and how: the mapped columns and the group_by columns.
 #[derive(Debug, Clone)]
@@ -84,6 +84,9 @@ pub fn estimated_lines(files: &[SourceFile]) -> u64 {
         .sum()
 }
 
+/// The suffix polars gives the second column of a CSV header that repeats a name.
+const DUPLICATED: &str = "_duplicated_0";
+
 /// Open one file lazily, as written (CSV: every column as text).
 fn scan_file(file: &SourceFile) -> Result<LazyFrame> {
     let target = PlRefPath::new(file.path.to_string_lossy().as_ref());
@@ -120,7 +123,13 @@ fn read_error(path: &Path, e: &PolarsError) -> Error {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or(s).to_string()
+    let line = s.lines().next().unwrap_or(s);
+    // An engine message may quote data; keep it to a readable length.
+    if line.chars().nth(500).is_some() {
+        format!("{}...", line.chars().take(480).collect::<String>())
+    } else {
+        line.to_string()
+    }
 }
 
 /// A file's schema, read from its header or footer.
@@ -328,11 +337,22 @@ fn canonical_frames(files: &[SourceFile], spec: &Spec, strict: bool) -> Result<F
         let mut lf = scan_file(file)?;
         let schema = schema_of(file, &mut lf)?;
         for role in &roles {
+            let twice = format!("{}{DUPLICATED}", role.column);
+            if file.format == Format::Csv && schema.contains(&twice) {
+                return Err(Error::InputRead {
+                    path: file.path.clone(),
+                    message: format!(
+                        "the header names column {:?} ({}) more than once, so which one to read is unclear; rename or remove the extra column",
+                        shorten(&role.column),
+                        role.label
+                    ),
+                });
+            }
             if schema.get(role.column.as_str()).is_none() {
                 let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
                 let mut available = names
                     .iter()
-                    .map(|n| format!("{n:?}"))
+                    .map(|n| format!("{:?}", shorten(n)))
                     .collect::<Vec<_>>()
                     .join(", ");
                 if let [one] = names.as_slice() {
@@ -584,9 +604,9 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
                 continue;
             }
             let value = match cell(&raw_text(role)) {
-                Some(AnyValue::StringOwned(s)) => s.to_string(),
-                Some(AnyValue::String(s)) => s.to_string(),
-                Some(other) => other.to_string(),
+                Some(AnyValue::StringOwned(s)) => shorten(&s),
+                Some(AnyValue::String(s)) => shorten(s),
+                Some(other) => shorten(&other.to_string()),
                 None => String::new(),
             };
             let place = match file.format {

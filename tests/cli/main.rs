@@ -4,6 +4,7 @@
 
 mod check;
 mod failures;
+mod hostile;
 mod progress;
 mod property;
 mod readme;
