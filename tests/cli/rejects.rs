@@ -34,6 +34,15 @@ fn run_with_rejects(s: &Scratch, input: &Path) -> (String, String, DataFrame) {
     (stderr, text, read_parquet(&out))
 }
 
+/// The output of the same config without `rejects_path` on `clean`.
+fn plain_run(s: &Scratch, clean: &Path) -> DataFrame {
+    run_quiet(
+        &s.write("plain.yaml", &config("")),
+        clean,
+        &s.path("clean.parquet"),
+    )
+}
+
 const CLEAN: &str = "customer_id,order_date,amount,order_id
 c1,2024-01-05,10.00,o1
 c2,2024-02-01,30,o3
@@ -91,12 +100,7 @@ c1,2024-03-09,12,o9
     assert!(stderr.contains("used: 5 purchase lines"), "{stderr}");
     // The same run on the input without those rows writes the same file.
     let clean = s.write("clean.csv", CLEAN);
-    let expected = run_quiet(
-        &s.write("plain.yaml", &config("")),
-        &clean,
-        &s.path("clean.parquet"),
-    );
-    assert_eq!(out, expected);
+    assert_eq!(out, plain_run(&s, &clean));
 }
 
 #[test]
@@ -149,12 +153,7 @@ c3,2024-03-04,9,o5
 c4,2024-03-02,8.0,o6
 ",
     );
-    let expected = run_quiet(
-        &s.write("plain.yaml", &config("")),
-        &clean,
-        &s.path("clean.parquet"),
-    );
-    assert_eq!(out, expected);
+    assert_eq!(out, plain_run(&s, &clean));
 }
 
 #[test]
@@ -165,36 +164,20 @@ fn rejects_file_has_its_header_when_no_row_is_rejected() {
     assert_eq!(rejects, "file,row,line,column,value,reason\n");
     assert!(stderr.contains("  rows rejected: 0 (see "), "{stderr}");
     assert!(stderr.contains("read 5 lines from"), "{stderr}");
-    let expected = run_quiet(
-        &s.write("plain.yaml", &config("")),
-        &clean,
-        &s.path("clean.parquet"),
-    );
-    assert_eq!(out, expected);
+    assert_eq!(out, plain_run(&s, &clean));
 }
 
 #[test]
 fn without_rejects_path_a_bad_row_still_fails_the_run() {
     let s = Scratch::new();
     let input = s.write("in.csv", &format!("{CLEAN}c9,2024-02-30,1,o10\n"));
-    let cfg = s.write("plain.yaml", &config(""));
-    let assert = rfmseg()
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .arg("--input")
-        .arg(&input)
-        .arg("--output")
-        .arg(s.path("out/segments.parquet"))
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(
-        stderr.contains(
-            "row 6 (line 8), column \"order_date\" (order_date): cannot read \"2024-02-30\""
-        ),
-        "{stderr}"
+    fails(
+        &config(""),
+        &[&input.display().to_string()],
+        &[],
+        1,
+        &["row 6 (line 8), column \"order_date\" (order_date): cannot read \"2024-02-30\""],
     );
-    assert!(!s.path("out").exists());
 }
 
 #[test]
@@ -202,46 +185,33 @@ fn a_failed_run_writes_no_rejects_file() {
     let s = Scratch::new();
     let input = s.write("in.csv", "customer_id,order_date,amount\nc1,bad,1\n");
     let rejects = s.path("out/rejects.csv");
-    let cfg = s.write(
-        "c.yaml",
+    // order_id is mapped but missing: exit 1 before anything is written.
+    fails(
         &config(&format!(
             "  rejects_path: {:?}",
             rejects.display().to_string()
         )),
+        &[&input.display().to_string()],
+        &[],
+        1,
+        &["column \"order_id\" (order_id) is missing"],
     );
-    // order_id is mapped but missing: exit 1 before anything is written.
-    rfmseg()
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .arg("--input")
-        .arg(&input)
-        .arg("--output")
-        .arg(s.path("out/segments.parquet"))
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains(
-            "column \"order_id\" (order_id) is missing",
-        ));
     assert!(!s.path("out").exists());
 }
 
 #[test]
 fn rejects_path_is_checked_with_the_config() {
+    fails(
+        &config("  rejects_path: \"\""),
+        &["x.csv"],
+        &[],
+        2,
+        &["input.rejects_path: is empty; give a .csv file path"],
+    );
+    // The same file for both (--output would override output.path, so none is passed).
     let s = Scratch::new();
     let cfg = s.write(
         "c.yaml",
-        &config("  rejects_path: \"\"\noutput:\n  path: out/x.parquet\n"),
-    );
-    rfmseg()
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "input.rejects_path: is empty; give a .csv file path",
-        ));
-    let cfg = s.write(
-        "d.yaml",
         &config(
             "  paths: [x.csv]\n  rejects_path: out/x.parquet\noutput:\n  path: out/x.parquet\n",
         ),
