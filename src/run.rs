@@ -40,7 +40,7 @@ pub enum Outcome {
     /// The optimised plans (with `explain`).
     Explained(String),
     /// The run's summary.
-    Done(RunReport),
+    Done(Box<RunReport>),
 }
 
 const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
@@ -484,7 +484,7 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         output::write_csv(&rejected.values, path)?;
     }
     clock.lap("summaries and thresholds");
-    Ok(Outcome::Done(RunReport {
+    Ok(Outcome::Done(Box::new(RunReport {
         files: scored.files.iter().map(|f| f.path.clone()).collect(),
         lines: scored.lines,
         as_of: scored.as_of.map(date_of),
@@ -497,7 +497,7 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         output: Some(target),
         rejects: settings.input.rejects_path.clone(),
         timings: clock.laps,
-    }))
+    })))
 }
 
 fn file_list(files: &[SourceFile]) -> String {

@@ -177,6 +177,9 @@ fn empty_and_header_only_files_are_refused() {
     }
 }
 
+/// Writes one test input file.
+type WriteFile = fn(&Path);
+
 fn write_parquet(path: &Path, mut df: DataFrame) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     ParquetWriter::new(std::fs::File::create(path).unwrap())
@@ -198,10 +201,10 @@ fn lines_frame() -> DataFrame {
 fn a_parquet_file_of_another_schema_in_a_glob_is_named() {
     let s = Scratch::new();
     let all = lines_frame();
-    let cases: [(&str, Box<dyn Fn(&Path)>, &str); 3] = [
+    let cases: [(&str, WriteFile, &str); 3] = [
         (
             "renamed",
-            Box::new(|p: &Path| {
+            (|p: &Path| {
                 write_parquet(
                     p,
                     df!("cust" => ["c9"], "when" => ["2024-03-01"], "value" => [1.0]).unwrap(),
@@ -211,7 +214,7 @@ fn a_parquet_file_of_another_schema_in_a_glob_is_named() {
         ),
         (
             "bool_amount",
-            Box::new(|p: &Path| {
+            (|p: &Path| {
                 let mut df = lines_frame().head(Some(1));
                 df.with_column(Column::new("amount".into(), [true])).unwrap();
                 write_parquet(p, df)
@@ -220,7 +223,7 @@ fn a_parquet_file_of_another_schema_in_a_glob_is_named() {
         ),
         (
             "not_parquet",
-            Box::new(|p: &Path| std::fs::write(p, b"PAR1 and nothing else").unwrap()),
+            (|p: &Path| std::fs::write(p, b"PAR1 and nothing else").unwrap()),
             "b.parquet: parquet",
         ),
     ];
