@@ -9,10 +9,22 @@ use crate::config::{Rule, Segments};
 
 pub mod grid;
 
+/// The longest `when:` condition accepted, in characters: far above any real rule, and far
+/// below what overflows the stack (a chain of thousands of `+ r` makes an expression tree
+/// so deep that walking it crashed the process).
+pub const MAX_WHEN_CHARS: usize = 1000;
+
 /// Parse a `when:` condition and check the columns it names against `allowed`.
 pub fn parse_when(text: &str, allowed: &[String]) -> Result<Expr, String> {
     if text.trim().is_empty() {
         return Err("is empty; write a condition such as \"r <= 2 AND frequency >= 3\"".into());
+    }
+    let length = text.chars().count();
+    if length > MAX_WHEN_CHARS {
+        return Err(format!(
+            "{:?} is {length} characters long; a condition may have at most {MAX_WHEN_CHARS}: split it over several rules",
+            crate::error::shorten(text)
+        ));
     }
     let expr = polars::sql::sql_expr(text).map_err(|e| {
         format!(

@@ -263,3 +263,41 @@ fn a_csv_of_another_schema_in_a_folder_is_named() {
         &[&b.display().to_string(), "the file seems separated by ';'"],
     );
 }
+
+/// A config with one `when` rule.
+fn when_config(when: &str) -> String {
+    format!(
+        "input:\n  columns: {{order_id: order_id}}\nsegments:\n  rules:\n    - {{name: A, when: \"{when}\"}}\n"
+    )
+}
+
+#[test]
+fn a_when_of_thousands_of_terms_is_refused_not_a_stack_overflow() {
+    // Found by hand while fuzzing: 3,000 `+ r` made an expression tree so deep that the
+    // process overflowed its stack (exit 134).
+    let when = format!("r{} > 1", " + r".repeat(3000));
+    fails(
+        &when_config(&when),
+        &["tests/fixtures/small/orders.csv"],
+        &[],
+        2,
+        &[
+            "segments.rules[0].when (A)",
+            "... (12005 characters)\" is 12005 characters long; a condition may have at most 1000",
+        ],
+    );
+}
+
+#[test]
+fn a_when_at_the_length_limit_runs() {
+    let s = Scratch::new();
+    let when = format!("r{} > 1", " + r".repeat(248));
+    assert!(when.len() <= 1000 && when.len() > 990);
+    let cfg = s.write("config.yaml", &when_config(&when));
+    let out = run_quiet(
+        &cfg,
+        &repo("tests/fixtures/small/orders.csv"),
+        &s.path("out.parquet"),
+    );
+    assert_eq!(strings(&out, "segment"), ["A"; 4]);
+}
