@@ -350,11 +350,16 @@ fn canonical_frames(files: &[SourceFile], spec: &Spec, strict: bool) -> Result<F
             }
             if schema.get(role.column.as_str()).is_none() {
                 let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+                const LISTED: usize = 30;
                 let mut available = names
                     .iter()
+                    .take(LISTED)
                     .map(|n| format!("{:?}", shorten(n)))
                     .collect::<Vec<_>>()
                     .join(", ");
+                if names.len() > LISTED {
+                    available += &format!(", ... ({} columns)", names.len());
+                }
                 if let [one] = names.as_slice() {
                     if let Some(sep) = [';', '\t', '|'].into_iter().find(|c| one.contains(*c)) {
                         available += &format!(

@@ -102,6 +102,21 @@ fn a_ten_megabyte_line_without_a_header_is_refused_briefly() {
 }
 
 #[test]
+fn a_header_of_a_hundred_thousand_columns_is_listed_briefly() {
+    let s = Scratch::new();
+    let header: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+    let input = s.write("wide.csv", &(header.join(",") + "\n"));
+    let input = input.display().to_string();
+    fails(
+        &rfm_config(),
+        &[&input],
+        &[],
+        1,
+        &[&input, "\"c28\", \"c29\", ... (100000 columns)"],
+    );
+}
+
+#[test]
 fn a_huge_unreadable_value_is_named_briefly() {
     let s = Scratch::new();
     let input = s.write(
