@@ -231,9 +231,18 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         input: &settings.input,
         group_by: &analysis.group_by,
     };
-    let rejected = match settings.input.rejects_path {
+    let rejected = match &settings.input.rejects_path {
         None => None,
-        Some(_) => {
+        Some(path) => {
+            let same = |f: &SourceFile| {
+                std::fs::canonicalize(&f.path).ok() == std::fs::canonicalize(path).ok()
+            };
+            if path.exists() && files.iter().any(same) {
+                return Err(Error::Usage(format!(
+                    "input.rejects_path {} is one of the input files; give the rows set aside a file of their own",
+                    path.display()
+                )));
+            }
             progress.stage("finding the values that cannot be read");
             let found = input::rejected(&files, &spec).map_err(|e| match e {
                 Error::Engine { context, source } => {

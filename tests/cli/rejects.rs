@@ -251,3 +251,25 @@ fn readme_rejects_example_shows_the_file_written() {
         .unwrap();
     assert_eq!(written, block);
 }
+
+#[test]
+fn rejects_path_naming_an_input_file_is_refused() {
+    let s = Scratch::new();
+    let input = s.write("in.csv", CLEAN);
+    let path = input.display().to_string();
+    let cfg = s.write("c.yaml", &config(&format!("  rejects_path: {path:?}")));
+    rfmseg()
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(s.path("out.parquet"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!(
+            "input.rejects_path {path} is one of the input files"
+        )));
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), CLEAN);
+    assert_eq!(s.files(), ["c.yaml", "in.csv"]);
+}
