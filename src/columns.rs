@@ -78,6 +78,32 @@ pub const N_RETURNS: &str = "__n_returns";
 /// Internal: the source file of a line (diagnostics only).
 pub const SOURCE_ROW: &str = "__row";
 
+/// Rejects file (`input.rejects_path`): the input file holding the value.
+pub const REJECT_FILE: &str = "file";
+/// Rejects file: the data row, counted from 1 (as error messages count it).
+pub const REJECT_ROW: &str = "row";
+/// Rejects file: the line the row starts on (CSV; empty for Parquet).
+pub const REJECT_LINE: &str = "line";
+/// Rejects file: the column in the input file.
+pub const REJECT_COLUMN: &str = "column";
+/// Rejects file: the value as written.
+pub const REJECT_VALUE: &str = "value";
+/// Rejects file: why it cannot be read.
+pub const REJECT_REASON: &str = "reason";
+/// The rejects file's columns, in order.
+pub const REJECT_COLUMNS: [&str; 6] = [
+    REJECT_FILE,
+    REJECT_ROW,
+    REJECT_LINE,
+    REJECT_COLUMN,
+    REJECT_VALUE,
+    REJECT_REASON,
+];
+/// Internal: the input file's place in the list (rejects are sorted by it).
+pub const FILE_INDEX: &str = "__file";
+/// Internal: the role's place (rejects of one row are sorted by it).
+pub const ROLE_INDEX: &str = "__role";
+
 /// The metric columns a `when` rule may name besides the group_by columns.
 pub const WHEN_COLUMNS: [&str; 7] = [R, F, M, RECENCY_DAYS, FREQUENCY, MONETARY, RFM_SCORE];
 

@@ -214,3 +214,32 @@ pub struct BadValue {
     /// What would fix it.
     pub fix: String,
 }
+
+/// `text` as shown in a message: a value or name from the data longer than 120 characters
+/// (a 10 MB line read as one header name) is cut to its first 100, with its length.
+pub fn shorten(text: &str) -> String {
+    const MAX: usize = 120;
+    const KEEP: usize = 100;
+    if text.chars().nth(MAX).is_none() {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(KEEP).collect();
+    format!("{head}... ({} characters)", text.chars().count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_shortened_in_messages() {
+        assert_eq!(shorten("abc"), "abc");
+        let exact = "x".repeat(120);
+        assert_eq!(shorten(&exact), exact);
+        let long = "é".repeat(121);
+        assert_eq!(
+            shorten(&long),
+            format!("{}... (121 characters)", "é".repeat(100))
+        );
+    }
+}

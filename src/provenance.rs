@@ -93,16 +93,15 @@ pub struct Customers {
 }
 
 impl Rows {
-    /// The accounting of a run's lines, with `rejected` rows set aside (0 while bad values
-    /// stop the run).
-    pub fn from_counts(l: &LineCounts, rejected: u64) -> Rows {
+    /// The accounting of a run's lines, rows set aside by `input.rejects_path` included.
+    pub fn from_counts(l: &LineCounts) -> Rows {
         Rows {
             read: l.read,
             dropped: l.null_customer + l.null_date + l.null_amount,
             dropped_no_customer_id: l.null_customer,
             dropped_no_order_date: l.null_date,
             dropped_no_amount: l.null_amount,
-            rejected,
+            rejected: l.rejected,
             ignored_after_as_of: l.after_as_of,
             ignored_outside_window: l.outside_window,
             ignored_returns_excluded: l.returns_excluded,
@@ -117,6 +116,7 @@ impl Rows {
     pub fn counts(&self) -> LineCounts {
         LineCounts {
             read: self.read,
+            rejected: self.rejected,
             null_customer: self.dropped_no_customer_id,
             null_date: self.dropped_no_order_date,
             null_amount: self.dropped_no_amount,
@@ -365,15 +365,13 @@ mod tests {
                 path: "orders.csv".into(),
                 bytes: 1234,
             }],
-            rows: Rows::from_counts(
-                &LineCounts {
-                    read: 10,
-                    null_customer: 2,
-                    null_date: 1,
-                    ..Default::default()
-                },
-                0,
-            ),
+            rows: Rows::from_counts(&LineCounts {
+                read: 10,
+                null_customer: 2,
+                null_date: 1,
+                rejected: 3,
+                ..Default::default()
+            }),
             customers: Customers {
                 scored: 3,
                 not_scored: 1,
@@ -396,7 +394,7 @@ mod tests {
         let kv = p.to_key_values();
         assert_eq!(kv[0], ("rfmseg.format".into(), FORMAT.into()));
         assert_eq!(p.rows.dropped, 3);
-        assert_eq!(Rows::from_counts(&p.rows.counts(), 0), p.rows);
+        assert_eq!(Rows::from_counts(&p.rows.counts()), p.rows);
         let mut pairs: Vec<(&str, Option<&str>)> = kv
             .iter()
             .map(|(k, v)| (k.as_str(), Some(v.as_str())))

@@ -41,7 +41,7 @@ pub enum Outcome {
     /// The optimised plans (with `explain`).
     Explained(String),
     /// The run's summary.
-    Done(RunReport),
+    Done(Box<RunReport>),
 }
 
 const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
@@ -96,6 +96,8 @@ pub struct Scored {
     pub as_of: Option<i32>,
     /// Customers with lines in the window but no purchase.
     pub unscored: u64,
+    /// The values set aside (with `input.rejects_path`).
+    pub rejected: Option<input::Rejected>,
     /// Wall time per stage.
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
@@ -106,15 +108,14 @@ impl Scored {
         finish(self.customers.clone().lazy(), &self.thresholds, settings)
     }
 
-    /// What the output's footer records about this run. Rows are never set aside yet (a bad
-    /// value stops the run), so `rejected` is 0.
+    /// What the output's footer records about this run.
     pub fn provenance(&self, settings: &Settings) -> Provenance {
         Provenance::new(
             crate::config::canonical_text(settings),
             &self.files,
             self.as_of.map(|d| date_of(d).to_string()),
             settings.analysis.as_of.is_none(),
-            provenance::Rows::from_counts(&self.lines, 0),
+            provenance::Rows::from_counts(&self.lines),
             provenance::Customers {
                 scored: self.customers.height() as u64,
                 not_scored: self.unscored,
@@ -137,7 +138,10 @@ fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> Result<Prep
         input: &settings.input,
         group_by: &analysis.group_by,
     };
-    let mut lines = input::scan(&files, &spec)?;
+    let mut lines = match settings.input.rejects_path {
+        None => input::scan(&files, &spec)?,
+        Some(_) => input::scan_lenient(&files, &spec)?,
+    };
     let schema = lines
         .collect_schema()
         .map_err(Error::engine("reading the input schema"))?;
@@ -243,6 +247,29 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         input: &settings.input,
         group_by: &analysis.group_by,
     };
+    let rejected = match &settings.input.rejects_path {
+        None => None,
+        Some(path) => {
+            let same = |f: &SourceFile| {
+                std::fs::canonicalize(&f.path).ok() == std::fs::canonicalize(path).ok()
+            };
+            if path.exists() && files.iter().any(same) {
+                return Err(Error::Usage(format!(
+                    "input.rejects_path {} is one of the input files; give the rows set aside a file of their own",
+                    path.display()
+                )));
+            }
+            progress.stage("finding the values that cannot be read");
+            let found = input::rejected(&files, &spec).map_err(|e| match e {
+                Error::Engine { context, source } => {
+                    explain_failure(&files, &spec, &context, source)
+                }
+                other => other,
+            })?;
+            clock.lap("find the values that cannot be read");
+            Some(found)
+        }
+    };
     let passes = options.partitions.unwrap_or_else(|| {
         input::estimated_lines(&files)
             .div_ceil(LINES_PER_PASS)
@@ -295,7 +322,11 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         return Err(input::diagnose(&files, &spec)?
             .unwrap_or_else(|| Error::Data("an amount is NaN or infinite".to_string())));
     }
-    let lines = line_counts(&totals);
+    let mut lines = line_counts(&totals);
+    if let Some(r) = &rejected {
+        lines.rejected = r.rows;
+        lines.read += r.rows;
+    }
     if lines.read == 0 {
         return Err(Error::NoOrderLines {
             files: file_list(&files),
@@ -345,6 +376,7 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         lines,
         as_of,
         unscored,
+        rejected,
         timings: clock.laps,
     })
 }
@@ -442,6 +474,9 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
     if let Some(path) = &options.thresholds_out {
         output::check_target(path)?;
     }
+    if let Some(path) = &settings.input.rejects_path {
+        output::check_target(path)?;
+    }
     if options.explain {
         return explain(settings).map(Outcome::Explained);
     }
@@ -471,8 +506,11 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
     if let Some(path) = &options.thresholds_out {
         output::write_text(&rfm::thresholds::to_yaml(&scored.thresholds)?, path)?;
     }
+    if let (Some(path), Some(rejected)) = (&settings.input.rejects_path, &scored.rejected) {
+        output::write_csv(&rejected.values, path)?;
+    }
     clock.lap("summaries and thresholds");
-    Ok(Outcome::Done(RunReport {
+    Ok(Outcome::Done(Box::new(RunReport {
         files: scored.files.iter().map(|f| f.path.clone()).collect(),
         lines: scored.lines,
         as_of: scored.as_of.map(date_of),
@@ -483,8 +521,9 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         segments,
         empty_levels,
         output: Some(target),
+        rejects: settings.input.rejects_path.clone(),
         timings: clock.laps,
-    }))
+    })))
 }
 
 fn file_list(files: &[SourceFile]) -> String {
@@ -595,6 +634,7 @@ fn line_counts(totals: &DataFrame) -> LineCounts {
     let get = |name: &str| cell_u64(totals, name);
     LineCounts {
         read: get(N_LINES),
+        rejected: 0,
         null_customer: get(N_NULL_CUSTOMER),
         null_date: get(N_NULL_DATE),
         null_amount: get(N_NULL_AMOUNT),

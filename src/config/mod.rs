@@ -82,6 +82,9 @@ pub struct InputSettings {
     pub paths: Vec<String>,
     /// strftime format for dates written as text.
     pub date_format: Option<String>,
+    /// Where rows with an unreadable value are set aside (CSV); None: such a row fails the
+    /// run.
+    pub rejects_path: Option<PathBuf>,
     /// Role -> column name in the files.
     pub columns: ColumnMap,
 }
@@ -236,6 +239,12 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Settings> {
         path: path.to_path_buf(),
         source,
     })?;
+    from_text(text, path, overrides)
+}
+
+/// Check and resolve config `text`, read from `path` (named in errors), with command-line
+/// `overrides`: [`load`] without the file read.
+pub fn from_text(text: String, path: &Path, overrides: &Overrides) -> Result<Settings> {
     let resolved = validate::resolve(&text, overrides).map_err(|e| match e {
         validate::Failure::Syntax {
             line,

@@ -31,6 +31,8 @@ pub struct RawInput {
     pub paths: Option<OneOrMany>,
     /// strftime format for dates written as text.
     pub date_format: Option<String>,
+    /// CSV file for rows with a value that cannot be read; the run goes on without them.
+    pub rejects_path: Option<String>,
     /// Role -> column name.
     #[serde(default)]
     pub columns: RawColumns,

@@ -147,6 +147,13 @@ fn check(raw: RawConfig, overrides: &Overrides, ck: &mut Checker) -> Settings {
     if output.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
         ck.add("output.path", None, "is empty; give a .parquet file path");
     }
+    if output.is_some() && output == input.rejects_path {
+        ck.add(
+            "input.rejects_path",
+            None,
+            "names the output file; give the rows set aside a file of their own",
+        );
+    }
     Settings {
         source: PathBuf::new(),
         text: String::new(),
@@ -177,6 +184,17 @@ fn check_input(raw: &RawConfig, overrides: &Overrides, ck: &mut Checker) -> Inpu
             ck.add("input.date_format", None, message);
         }
     }
+    let rejects_path = raw.input.rejects_path.as_ref().map(PathBuf::from);
+    if rejects_path
+        .as_ref()
+        .is_some_and(|p| p.as_os_str().to_string_lossy().trim().is_empty())
+    {
+        ck.add(
+            "input.rejects_path",
+            None,
+            "is empty; give a .csv file path for the rows set aside, or remove the key",
+        );
+    }
     let c = &raw.input.columns;
     let mut name = |role: &str, given: &Option<String>| -> String {
         match given {
@@ -204,6 +222,7 @@ fn check_input(raw: &RawConfig, overrides: &Overrides, ck: &mut Checker) -> Inpu
     InputSettings {
         paths,
         date_format,
+        rejects_path,
         columns,
     }
 }

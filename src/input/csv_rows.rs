@@ -117,6 +117,22 @@ pub fn line_of_row(path: &Path, row: u64) -> Option<u64> {
     line
 }
 
+/// The lines data rows `rows` (1-based, ascending) start on, in one pass over the file.
+pub fn lines_of_rows(path: &Path, rows: &[u64]) -> Vec<Option<u64>> {
+    let mut lines = vec![None; rows.len()];
+    let mut next = 0;
+    let _ = walk(path, |at, _, _| {
+        while next < rows.len() && rows[next] <= at.row {
+            if rows[next] == at.row {
+                lines[next] = Some(at.line);
+            }
+            next += 1;
+        }
+        next < rows.len()
+    });
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +150,10 @@ mod tests {
         assert_eq!(line_of_row(f.path(), 1), Some(2));
         assert_eq!(line_of_row(f.path(), 2), Some(4));
         assert_eq!(first_problem(f.path()), None);
+        assert_eq!(
+            lines_of_rows(f.path(), &[1, 2, 2, 3]),
+            vec![Some(2), Some(4), Some(4), None]
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub use paths::{format_of, resolve, Format, SourceFile};
 
 use crate::columns::*;
 use crate::config::InputSettings;
-use crate::error::{BadValue, Error, Result};
+use crate::error::{shorten, BadValue, Error, Result};
 
 /// What to read and how: the mapped columns and the group_by columns.
 #[derive(Debug, Clone)]
@@ -84,6 +84,9 @@ pub fn estimated_lines(files: &[SourceFile]) -> u64 {
         .sum()
 }
 
+/// The suffix polars gives the second column of a CSV header that repeats a name.
+const DUPLICATED: &str = "_duplicated_0";
+
 /// Open one file lazily, as written (CSV: every column as text).
 fn scan_file(file: &SourceFile) -> Result<LazyFrame> {
     let target = PlRefPath::new(file.path.to_string_lossy().as_ref());
@@ -120,7 +123,13 @@ fn read_error(path: &Path, e: &PolarsError) -> Error {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or(s).to_string()
+    let line = s.lines().next().unwrap_or(s);
+    // An engine message may quote data; keep it to a readable length.
+    if line.chars().nth(500).is_some() {
+        format!("{}...", line.chars().take(480).collect::<String>())
+    } else {
+        line.to_string()
+    }
 }
 
 /// A file's schema, read from its header or footer.
@@ -157,17 +166,170 @@ fn common_types(roles: &[Role], schemas: &[SchemaRef]) -> Vec<DataType> {
 
 /// The order lines of all `files` in canonical columns (see the module docs).
 pub fn scan(files: &[SourceFile], spec: &Spec) -> Result<LazyFrame> {
-    let (frames, _) = canonical_frames(files, spec, true)?;
+    let frames = canonical_frames(files, spec, true)?.frames;
     concat(frames, UnionArgs::default()).map_err(Error::engine("combining the input files"))
+}
+
+/// The order lines of all `files` in canonical columns, without the rows that hold a value
+/// that cannot be read: those are set aside ([`rejected`] lists them).
+pub fn scan_lenient(files: &[SourceFile], spec: &Spec) -> Result<LazyFrame> {
+    let Frames {
+        frames,
+        roles,
+        flagged,
+    } = canonical_frames(files, spec, false)?;
+    let canonical: Vec<Expr> = roles.iter().map(|r| col(r.canonical.as_str())).collect();
+    let frames = frames
+        .into_iter()
+        .zip(&flagged)
+        .map(|(lf, flagged)| {
+            let keep = flagged
+                .iter()
+                .map(|&i| col(bad_flag(&roles[i])).not())
+                .reduce(|a, b| a.and(b))
+                .unwrap_or(lit(true));
+            lf.filter(keep).select(canonical.clone())
+        })
+        .collect::<Vec<_>>();
+    concat(frames, UnionArgs::default()).map_err(Error::engine("combining the input files"))
+}
+
+/// The values of `files` that cannot be read as their role's type, set aside by
+/// `input.rejects_path`.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    /// One row per unreadable value, columns [`REJECT_COLUMNS`]: in file order, then row,
+    /// then role order (group_by columns, customer_id, order_date, amount, order_id). A row
+    /// with two unreadable values has two entries.
+    pub values: DataFrame,
+    /// Input rows with at least one unreadable value (each is left out of the run).
+    pub rows: u64,
+}
+
+/// Every value of `files` that cannot be read (what [`scan_lenient`] leaves out), with the
+/// file, row, CSV line, column, value as written and the reason. One scan of each file.
+pub fn rejected(files: &[SourceFile], spec: &Spec) -> Result<Rejected> {
+    let Frames {
+        frames,
+        roles,
+        flagged,
+    } = canonical_frames(files, spec, false)?;
+    let date_reason = match &spec.input.date_format {
+        Some(f) => format!("not a date in input.date_format {f:?}"),
+        None => "not an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string(),
+    };
+    let mut parts = Vec::new();
+    for (i, ((file, lf), flagged)) in files.iter().zip(frames).zip(&flagged).enumerate() {
+        let Some(any_bad) = flagged
+            .iter()
+            .map(|&r| col(bad_flag(&roles[r])))
+            .reduce(|a, b| a.or(b))
+        else {
+            continue;
+        };
+        // One scan per file: its bad rows are few, each role's entries come from them.
+        let bad_rows = lf.filter(any_bad).cache();
+        for &r in flagged {
+            let role = &roles[r];
+            let reason = match role.kind {
+                Kind::Amount => when(col(role.canonical.as_str()).is_null())
+                    .then(lit(
+                        "not a plain number (e.g. 1234.50, -20; no currency sign or thousands separator)",
+                    ))
+                    .otherwise(lit("NaN or infinite")),
+                _ => lit(date_reason.as_str()),
+            };
+            parts.push(bad_rows.clone().filter(col(bad_flag(role))).select([
+                lit(i as u32).cast(DataType::UInt32).alias(FILE_INDEX),
+                lit(file.path.display().to_string()).alias(REJECT_FILE),
+                (col(SOURCE_ROW).cast(DataType::UInt64) + lit(1u64)).alias(REJECT_ROW),
+                lit(r as u32).cast(DataType::UInt32).alias(ROLE_INDEX),
+                lit(role.column.as_str()).alias(REJECT_COLUMN),
+                col(raw_text(role).as_str()).alias(REJECT_VALUE),
+                reason.alias(REJECT_REASON),
+            ]));
+        }
+    }
+    let fail = Error::engine("listing the values that cannot be read");
+    let mut found = if parts.is_empty() {
+        DataFrame::empty_with_schema(&Schema::from_iter([
+            Field::new(FILE_INDEX.into(), DataType::UInt32),
+            Field::new(REJECT_FILE.into(), DataType::String),
+            Field::new(REJECT_ROW.into(), DataType::UInt64),
+            Field::new(ROLE_INDEX.into(), DataType::UInt32),
+            Field::new(REJECT_COLUMN.into(), DataType::String),
+            Field::new(REJECT_VALUE.into(), DataType::String),
+            Field::new(REJECT_REASON.into(), DataType::String),
+        ]))
+    } else {
+        concat(parts, UnionArgs::default())
+            .map_err(fail)?
+            .sort(
+                [FILE_INDEX, REJECT_ROW, ROLE_INDEX],
+                SortMultipleOptions::default(),
+            )
+            .collect_with_engine(Engine::Streaming)
+            .map_err(Error::engine("listing the values that cannot be read"))?
+            .unwrap_single()
+    };
+    let rows = found
+        .clone()
+        .lazy()
+        .group_by([col(FILE_INDEX), col(REJECT_ROW)])
+        .agg([len()])
+        .collect()
+        .map_err(Error::engine("counting the rows set aside"))?
+        .height() as u64;
+    let lines = csv_lines(files, &found).map_err(Error::engine("numbering the rows set aside"))?;
+    found
+        .with_column(Column::new(REJECT_LINE.into(), lines))
+        .map_err(Error::engine("numbering the rows set aside"))?;
+    let values = found
+        .select(REJECT_COLUMNS)
+        .map_err(Error::engine("listing the values that cannot be read"))?;
+    Ok(Rejected { values, rows })
+}
+
+/// The CSV line each rejected row starts on (null for Parquet), one pass over each CSV file
+/// that has a rejected row: quoted fields may span lines.
+fn csv_lines(files: &[SourceFile], found: &DataFrame) -> PolarsResult<Vec<Option<u64>>> {
+    let index: Vec<u32> = found
+        .column(FILE_INDEX)?
+        .u32()?
+        .into_no_null_iter()
+        .collect();
+    let rows: Vec<u64> = found
+        .column(REJECT_ROW)?
+        .u64()?
+        .into_no_null_iter()
+        .collect();
+    let mut lines = Vec::with_capacity(rows.len());
+    let mut start = 0;
+    while start < rows.len() {
+        let file = index[start];
+        let end = start + index[start..].iter().take_while(|&&f| f == file).count();
+        match files.get(file as usize) {
+            Some(f) if f.format == Format::Csv => {
+                lines.extend(csv_rows::lines_of_rows(&f.path, &rows[start..end]))
+            }
+            _ => lines.extend(std::iter::repeat_n(None, end - start)),
+        }
+        start = end;
+    }
+    Ok(lines)
+}
+
+/// The per-file canonical frames (see [`canonical_frames`]).
+struct Frames {
+    frames: Vec<LazyFrame>,
+    roles: Vec<Role>,
+    /// Per file, the roles (indices into `roles`) that carry a `__bad_<role>` flag.
+    flagged: Vec<Vec<usize>>,
 }
 
 /// Per file: the canonical frame (`strict` parsing raises on a bad value; otherwise bad
 /// values become null and `__bad_<role>` flags mark them) and the roles.
-fn canonical_frames(
-    files: &[SourceFile],
-    spec: &Spec,
-    strict: bool,
-) -> Result<(Vec<LazyFrame>, Vec<Role>)> {
+fn canonical_frames(files: &[SourceFile], spec: &Spec, strict: bool) -> Result<Frames> {
     let roles = spec.roles();
     let mut scans = Vec::with_capacity(files.len());
     let mut schemas = Vec::with_capacity(files.len());
@@ -175,13 +337,29 @@ fn canonical_frames(
         let mut lf = scan_file(file)?;
         let schema = schema_of(file, &mut lf)?;
         for role in &roles {
+            let twice = format!("{}{DUPLICATED}", role.column);
+            if file.format == Format::Csv && schema.contains(&twice) {
+                return Err(Error::InputRead {
+                    path: file.path.clone(),
+                    message: format!(
+                        "the header names column {:?} ({}) more than once, so which one to read is unclear; rename or remove the extra column",
+                        shorten(&role.column),
+                        role.label
+                    ),
+                });
+            }
             if schema.get(role.column.as_str()).is_none() {
                 let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+                const LISTED: usize = 30;
                 let mut available = names
                     .iter()
-                    .map(|n| format!("{n:?}"))
+                    .take(LISTED)
+                    .map(|n| format!("{:?}", shorten(n)))
                     .collect::<Vec<_>>()
                     .join(", ");
+                if names.len() > LISTED {
+                    available += &format!(", ... ({} columns)", names.len());
+                }
                 if let [one] = names.as_slice() {
                     if let Some(sep) = [';', '\t', '|'].into_iter().find(|c| one.contains(*c)) {
                         available += &format!(
@@ -207,9 +385,11 @@ fn canonical_frames(
     }
     let types = common_types(&roles, &schemas);
     let mut frames = Vec::with_capacity(files.len());
+    let mut flagged = Vec::with_capacity(files.len());
     for ((file, lf), schema) in files.iter().zip(scans).zip(&schemas) {
         let mut exprs = Vec::new();
-        for (role, common) in roles.iter().zip(&types) {
+        let mut file_flagged = Vec::new();
+        for (index, (role, common)) in roles.iter().zip(&types).enumerate() {
             let dtype = schema
                 .get(role.column.as_str())
                 .cloned()
@@ -224,6 +404,7 @@ fn canonical_frames(
             )?;
             exprs.push(value.alias(role.canonical.as_str()));
             if let Some(bad) = bad {
+                file_flagged.push(index);
                 exprs.push(bad.alias(bad_flag(role)));
                 exprs.push(
                     col(role.column.as_str())
@@ -241,8 +422,13 @@ fn canonical_frames(
             lf.with_row_index(SOURCE_ROW, None)
         };
         frames.push(lf.select(exprs));
+        flagged.push(file_flagged);
     }
-    Ok((frames, roles))
+    Ok(Frames {
+        frames,
+        roles,
+        flagged,
+    })
 }
 
 /// The canonical expression of one role in one file and, when not strict, a flag that is
@@ -384,7 +570,7 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
             }));
         }
     }
-    let (frames, roles) = canonical_frames(files, spec, false)?;
+    let Frames { frames, roles, .. } = canonical_frames(files, spec, false)?;
     for (file, mut lf) in files.iter().zip(frames) {
         let schema = lf
             .collect_schema()
@@ -423,9 +609,9 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
                 continue;
             }
             let value = match cell(&raw_text(role)) {
-                Some(AnyValue::StringOwned(s)) => s.to_string(),
-                Some(AnyValue::String(s)) => s.to_string(),
-                Some(other) => other.to_string(),
+                Some(AnyValue::StringOwned(s)) => shorten(&s),
+                Some(AnyValue::String(s)) => shorten(s),
+                Some(other) => shorten(&other.to_string()),
                 None => String::new(),
             };
             let place = match file.format {

@@ -196,7 +196,7 @@ mod tests {
             &[],
             Some("2024-06-30".into()),
             false,
-            Rows::from_counts(&LineCounts::default(), 0),
+            Rows::from_counts(&LineCounts::default()),
             Customers {
                 scored: 2,
                 not_scored: 0,

@@ -121,6 +121,20 @@ pub fn sink_parquet(
     })
 }
 
+/// Write `frame` to `target` as CSV with a header row, atomically (also when it has no rows:
+/// the header says the file is complete).
+pub fn write_csv(frame: &DataFrame, target: &Path) -> Result<()> {
+    let mut frame = frame.clone();
+    atomically(target, |temp| {
+        let file = File::create(temp).map_err(|e| format!("cannot create: {e}"))?;
+        CsvWriter::new(&file)
+            .include_header(true)
+            .finish(&mut frame)
+            .map_err(|e| format!("cannot write CSV: {e}"))?;
+        file.sync_all().map_err(|e| format!("cannot flush: {e}"))
+    })
+}
+
 /// Write `text` to `target` atomically.
 pub fn write_text(text: &str, target: &Path) -> Result<()> {
     atomically(target, |temp| {

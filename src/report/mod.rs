@@ -23,8 +23,10 @@ use chrono::NaiveDate;
 /// Where every input line went.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LineCounts {
-    /// Data rows read from all files.
+    /// Data rows read from all files (set-aside rows included).
     pub read: u64,
+    /// Set aside (`input.rejects_path`): rows with a value that cannot be read.
+    pub rejected: u64,
     /// Dropped: no customer_id (guest checkouts).
     pub null_customer: u64,
     /// Dropped: no order_date.
@@ -106,6 +108,8 @@ pub struct RunReport {
     pub empty_levels: Vec<EmptyLevel>,
     /// Where the result was written.
     pub output: Option<PathBuf>,
+    /// Where the rows set aside were written (`input.rejects_path`).
+    pub rejects: Option<PathBuf>,
     /// Wall time per stage.
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
@@ -151,6 +155,14 @@ impl RunReport {
             n(l.null_date),
             n(l.null_amount)
         );
+        if let Some(rejects) = &self.rejects {
+            let _ = writeln!(
+                s,
+                "  rows rejected: {} (see {})",
+                n(l.rejected),
+                rejects.display()
+            );
+        }
         let window = match self.window_days {
             Some(w) => format!("the {w} days up to it"),
             None => "all history".to_string(),

@@ -145,10 +145,22 @@ pub trait Quoting {
 
 const EXAMPLE: &str = "write e.g. \"r <= 2 AND frequency >= 3\"";
 
+/// The longest `when:` condition accepted, in characters: far above any real rule, and far
+/// below what overflows the stack (a chain of thousands of `+ r` makes an expression tree so
+/// deep that walking it crashed the process).
+pub const MAX_WHEN_CHARS: usize = 1000;
+
 /// Parse `text` and check the columns it names against `allowed`.
 pub fn parse(text: &str, allowed: &[String]) -> Result<When, String> {
     if text.trim().is_empty() {
         return Err("is empty; write a condition such as \"r <= 2 AND frequency >= 3\"".into());
+    }
+    let length = text.chars().count();
+    if length > MAX_WHEN_CHARS {
+        return Err(format!(
+            "{:?} is {length} characters long; a condition may have at most {MAX_WHEN_CHARS}: split it over several rules",
+            crate::error::shorten(text)
+        ));
     }
     let dialect = GenericDialect {};
     let syntax = |e: &dyn std::fmt::Display| {

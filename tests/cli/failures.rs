@@ -9,31 +9,6 @@ use crate::util::*;
 
 const SMALL: &str = "tests/fixtures/small/orders.csv";
 
-/// Run with `config` text and `input`; expect exit `code`, every `needle` on stderr, and no
-/// new file in the scratch folder.
-fn fails(config: &str, input: &[&str], extra: &[&str], code: i32, needles: &[&str]) -> String {
-    let s = Scratch::new();
-    let cfg = s.write("config.yaml", config);
-    let out = s.path("out/segments.parquet");
-    let mut cmd = rfmseg();
-    cmd.args(["run", "--config"])
-        .arg(&cfg)
-        .arg("--output")
-        .arg(&out);
-    if !input.is_empty() {
-        cmd.arg("--input").args(input);
-    }
-    cmd.args(extra);
-    let assert = cmd.assert().code(code);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    for needle in needles {
-        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
-    }
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(s.files(), ["config.yaml"], "a failed run wrote a file");
-    stderr
-}
-
 #[test]
 fn yaml_syntax_error_names_line_and_column() {
     fails(

@@ -5,11 +5,13 @@
 mod check;
 mod failures;
 mod faults;
+mod hostile;
 mod progress;
 mod property;
 mod provenance;
 mod readme;
 mod reference;
+mod rejects;
 mod report;
 mod run_ok;
 mod sql;

@@ -206,3 +206,31 @@ pub fn temp_files(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// Run with `config` text and `input`; expect exit `code`, every `needle` on stderr, a clean
+/// message (one short paragraph, no panic, no internal error), and no new file in the scratch
+/// folder. Returns stderr.
+pub fn fails(config: &str, input: &[&str], extra: &[&str], code: i32, needles: &[&str]) -> String {
+    let s = Scratch::new();
+    let cfg = s.write("config.yaml", config);
+    let out = s.path("out/segments.parquet");
+    let mut cmd = rfmseg();
+    cmd.args(["run", "--config"])
+        .arg(&cfg)
+        .arg("--output")
+        .arg(&out);
+    if !input.is_empty() {
+        cmd.arg("--input").args(input);
+    }
+    cmd.args(extra);
+    let assert = cmd.assert().code(code);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    for needle in needles {
+        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("internal"), "{stderr}");
+    assert!(stderr.len() < 4096, "a message of {} bytes", stderr.len());
+    assert_eq!(s.files(), ["config.yaml"], "a failed run wrote a file");
+    stderr
+}
