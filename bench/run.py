@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time rfmseg against the same job in DuckDB SQL and in a Python-polars script.
 
-    python3 bench/run.py --lines 10000000 [--lines 100000000] [--runs 3]
+    python3 bench/run.py --lines 10000000 [--lines 100000000] [--runs 3] [--string-ids]
 
 Installs the peers' packages with pip, generates the order lines once per size (cached in
 /tmp/rfmseg-bench), builds rfmseg in release mode, then runs each tool in turn, --runs times,
@@ -29,6 +29,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, action="append", required=True)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--string-ids", action="store_true", help="zero-padded text customer ids instead of integers")
     args = ap.parse_args()
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "duckdb", "polars", "pyyaml", "numpy", "pyarrow"], check=True)
     subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
@@ -37,9 +38,11 @@ def main():
     os.makedirs(CACHE, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores; runs per tool: {args.runs}")
     for n in args.lines:
-        data = os.path.join(CACHE, f"orders-{n}.parquet")
+        kind = "-string-ids" if args.string_ids else ""
+        data = os.path.join(CACHE, f"orders-{n}{kind}.parquet")
         if not os.path.exists(data):
-            subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_orders.py"), "--lines", str(n), "--out", data], check=True)
+            gen = [sys.executable, os.path.join(ROOT, "bench", "gen_orders.py"), "--lines", str(n), "--out", data]
+            subprocess.run(gen + (["--string-ids"] if args.string_ids else []), check=True)
         tools = {
             "rfmseg": [rfmseg, "run", "-q", "--config", CONFIG, "--input", data, "--output", os.path.join(CACHE, "rfmseg.parquet")],
             "duckdb": [sys.executable, os.path.join(ROOT, "bench", "peers", "duckdb_rfm.py"), CONFIG, data, os.path.join(CACHE, "duckdb.parquet")],
@@ -50,7 +53,7 @@ def main():
             for name, cmd in tools.items():  # in turn, so that load affects all alike
                 results[name].append(timed(cmd))
         med = {k: (statistics.median(w for w, _ in v), statistics.median(m for _, m in v)) for k, v in results.items()}
-        print(f"\n{n:,} lines")
+        print(f"\n{n:,} lines{' (text customer ids)' if args.string_ids else ''}")
         print(f"  {'tool':<8} {'wall s':>8} {'peak GB':>8}")
         for k, (w, m) in med.items():
             print(f"  {k:<8} {w:>8.2f} {m:>8.2f}")

@@ -42,7 +42,8 @@ pub struct Aggregation {
 /// The plan is the cheapest one found (README, Performance): the line counters are global
 /// sums, so the per-customer group-by only sees the lines it uses and only carries the four
 /// reductions the metrics need; every condition is computed per line first, so that the
-/// group-by is made of plain reductions the streaming engine runs natively.
+/// group-by is made of plain reductions the streaming engine runs natively. With
+/// `frequency: orders`, lines fold into orders first and orders into customers.
 pub fn aggregate(
     lines: LazyFrame,
     analysis: &Analysis,
@@ -118,11 +119,6 @@ pub fn aggregate(
     let distinct = |c: &str| {
         col(c).n_unique().cast(DataType::Int64) - len().gt(col(c).count()).cast(DataType::Int64)
     };
-    let frequency = match analysis.frequency {
-        Frequency::Orders => distinct(PURCHASE_KEY),
-        Frequency::Lines => col(PURCHASE_DATE).count().cast(DataType::Int64),
-        Frequency::Days => distinct(PURCHASE_DATE),
-    };
     let mut keys: Vec<Expr> = analysis.group_by.iter().map(|g| col(g.as_str())).collect();
     keys.push(col(CUSTOMER_ID));
     let mine = if partition.of > 1 {
@@ -130,16 +126,48 @@ pub fn aggregate(
     } else {
         lit(true)
     };
-    let customers = lines
+    let lines = lines
         .filter(known().and(observed()).and(mine))
-        .with_columns(helpers)
-        .group_by(keys)
-        .agg([
+        .with_columns(helpers);
+    // Lines -> customers in one group-by, `frequency` being one of its reductions.
+    let by_customer = |lines: LazyFrame, frequency: Expr| {
+        lines.group_by(keys.clone()).agg([
             col(KEPT_MINOR).sum().alias(SUM_MINOR),
             col(PURCHASE_DATE).min().alias(FIRST_ORDER_DATE),
             col(PURCHASE_DATE).max().alias(LAST_ORDER_DATE),
             frequency.alias(FREQUENCY),
-        ]);
+        ])
+    };
+    let customers = match analysis.frequency {
+        Frequency::Lines => by_customer(lines, col(PURCHASE_DATE).count().cast(DataType::Int64)),
+        Frequency::Days => by_customer(lines, distinct(PURCHASE_DATE)),
+        Frequency::Orders => {
+            // Lines -> orders -> customers: two plain group-bys. The first folds each customer's
+            // purchase lines into one row per order (returns, whose key is null, into one row);
+            // the second counts the non-null order keys. polars would otherwise lower the
+            // distinct count to a (customer, order) group-by beside the customer group-by, and
+            // join the two.
+            let mut order_keys = keys.clone();
+            order_keys.push(col(PURCHASE_KEY));
+            lines
+                .group_by(order_keys)
+                .agg([
+                    col(KEPT_MINOR).sum(),
+                    col(PURCHASE_DATE).min().alias(FIRST_ORDER_DATE),
+                    col(PURCHASE_DATE).max().alias(LAST_ORDER_DATE),
+                ])
+                .group_by(keys)
+                .agg([
+                    col(KEPT_MINOR).sum().alias(SUM_MINOR),
+                    col(FIRST_ORDER_DATE).min(),
+                    col(LAST_ORDER_DATE).max(),
+                    col(PURCHASE_KEY)
+                        .count()
+                        .cast(DataType::Int64)
+                        .alias(FREQUENCY),
+                ])
+        }
+    };
     Aggregation { customers, totals }
 }
 
