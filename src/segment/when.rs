@@ -558,6 +558,181 @@ mod tests {
         }
     }
 
+    mod random {
+        //! Random input for the parser: token soups must be refused or accepted, never panic;
+        //! conditions built from the safe set must be accepted, name exactly their columns,
+        //! and emit to polars and SQL without panicking.
+        use super::*;
+        use proptest::prelude::*;
+
+        const TOKENS: &[&str] = &[
+            "r",
+            "f",
+            "m",
+            "monetary",
+            "frequency",
+            "region",
+            "\"r\"",
+            "`r`",
+            "[r]",
+            "x",
+            "1",
+            "0",
+            "-3",
+            "2.5",
+            "1e3",
+            "'a'",
+            "'O''B'",
+            "''",
+            "NULL",
+            "TRUE",
+            "false",
+            "AND",
+            "OR",
+            "NOT",
+            "IN",
+            "BETWEEN",
+            "IS",
+            "(",
+            ")",
+            ",",
+            "+",
+            "-",
+            "*",
+            "/",
+            "%",
+            "<",
+            "<=",
+            "=",
+            "==",
+            "<>",
+            "!=",
+            ">=",
+            ">",
+            "abs",
+            "least",
+            "greatest",
+            "coalesce",
+            "LIKE",
+            "CASE",
+            "WHEN",
+            "THEN",
+            "END",
+            "CAST",
+            "AS",
+            "SELECT",
+            ";",
+            "--",
+            "/*",
+            "*/",
+            "'",
+            "\"",
+            "\\",
+            "r.f",
+            "é",
+            "\u{0}",
+        ];
+
+        fn soup() -> impl Strategy<Value = String> {
+            prop::collection::vec((0..TOKENS.len(), prop::bool::ANY), 0..24).prop_map(|v| {
+                v.into_iter()
+                    .map(|(i, space)| format!("{}{}", TOKENS[i], if space { " " } else { "" }))
+                    .collect()
+            })
+        }
+
+        /// A condition from the safe set, as text, with the columns it names.
+        fn condition() -> impl Strategy<Value = (String, Vec<String>)> {
+            let column = prop::sample::select(vec!["r", "f", "m", "monetary", "frequency"])
+                .prop_map(|c| (c.to_string(), vec![c.to_string()]));
+            let number = prop_oneof![
+                (-50i64..50).prop_map(|i| (i.to_string(), vec![])),
+                (0.0f64..1000.0).prop_map(|x| (format!("{x:.2}"), vec![])),
+            ];
+            let value = prop_oneof![column, number].prop_recursive(3, 12, 3, |inner| {
+                prop_oneof![
+                    (
+                        inner.clone(),
+                        prop::sample::select(vec!["+", "-", "*", "/"]),
+                        inner.clone()
+                    )
+                        .prop_map(|((a, ca), op, (b, cb))| {
+                            (format!("({a} {op} {b})"), [ca, cb].concat())
+                        }),
+                    (
+                        prop::sample::select(vec!["least", "greatest", "coalesce"]),
+                        inner.clone(),
+                        inner.clone()
+                    )
+                        .prop_map(|(func, (a, ca), (b, cb))| {
+                            (format!("{func}({a}, {b})"), [ca, cb].concat())
+                        }),
+                    inner.clone().prop_map(|(a, ca)| (format!("abs({a})"), ca)),
+                    inner.prop_map(|(a, ca)| (format!("-({a})"), ca)),
+                ]
+            });
+            let compare = prop_oneof![
+                (
+                    value.clone(),
+                    prop::sample::select(vec!["<", "<=", "=", "<>", ">=", ">"]),
+                    value.clone()
+                )
+                    .prop_map(|((a, ca), op, (b, cb))| (
+                        format!("{a} {op} {b}"),
+                        [ca, cb].concat()
+                    )),
+                (value.clone(), value.clone(), value.clone()).prop_map(
+                    |((a, ca), (b, cb), (c, cc))| {
+                        (format!("{a} BETWEEN {b} AND {c}"), [ca, cb, cc].concat())
+                    }
+                ),
+                value
+                    .clone()
+                    .prop_map(|(a, ca)| (format!("{a} IN (1, 2, 3)"), ca)),
+                value.prop_map(|(a, ca)| (format!("{a} IS NOT NULL"), ca)),
+            ];
+            compare.prop_recursive(3, 16, 2, |inner| {
+                prop_oneof![
+                    (
+                        inner.clone(),
+                        prop::sample::select(vec!["AND", "OR"]),
+                        inner.clone()
+                    )
+                        .prop_map(|((a, ca), op, (b, cb))| {
+                            (format!("({a}) {op} ({b})"), [ca, cb].concat())
+                        }),
+                    inner.prop_map(|(a, ca)| (format!("NOT ({a})"), ca)),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn token_soups_are_refused_or_accepted_never_a_panic(text in soup()) {
+                if let Ok(w) = parse(&text, &allowed()) {
+                    let _ = w.to_polars();
+                    let _ = w.to_sql(&Ansi);
+                }
+            }
+
+            #[test]
+            fn conditions_of_the_safe_set_are_accepted((text, columns) in condition()) {
+                let w = parse(&text, &allowed()).map_err(|e| TestCaseError::fail(e))?;
+                let mut expected: Vec<String> = Vec::new();
+                for c in columns {
+                    if !expected.contains(&c) {
+                        expected.push(c);
+                    }
+                }
+                prop_assert_eq!(w.columns(), expected);
+                let _ = w.to_polars();
+                let _ = w.to_sql(&Ansi);
+            }
+        }
+    }
+
     fn allowed() -> Vec<String> {
         ["r", "f", "m", "monetary", "frequency", "region"]
             .map(String::from)
