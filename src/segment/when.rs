@@ -719,7 +719,7 @@ mod tests {
 
             #[test]
             fn conditions_of_the_safe_set_are_accepted((text, columns) in condition()) {
-                let w = parse(&text, &allowed()).map_err(|e| TestCaseError::fail(e))?;
+                let w = parse(&text, &allowed()).map_err(TestCaseError::fail)?;
                 let mut expected: Vec<String> = Vec::new();
                 for c in columns {
                     if !expected.contains(&c) {
