@@ -162,6 +162,13 @@ pub fn parse(text: &str, allowed: &[String]) -> Result<When, String> {
             crate::error::shorten(text)
         ));
     }
+    if let Some(name) = qualified_name(text) {
+        return Err(format!(
+            "{:?} uses the qualified name {}, which a condition may not; name the column alone (e.g. \"frequency\")",
+            crate::error::shorten(text),
+            crate::error::shorten(&name)
+        ));
+    }
     let dialect = GenericDialect {};
     let syntax = |e: &dyn std::fmt::Display| {
         let why = e.to_string();
@@ -180,6 +187,44 @@ pub fn parse(text: &str, allowed: &[String]) -> Result<When, String> {
         ));
     }
     Converter { text, allowed }.expr(&expr)
+}
+
+/// The first dotted name (`a.b`) outside string literals and quoted names, if any.
+///
+/// A condition never needs one (the tree refuses qualified names), and sqlparser's parse of a
+/// long chain of them backtracks without end (cargo-fuzz found a 150-character `n.rn.a.…`
+/// that ran for minutes), so they are refused before the parser sees them. A dot that
+/// belongs to a number (`2.5`, `.5`, `5.`) is kept.
+fn qualified_name(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut quote: Option<char> = None;
+    for (i, &c) in chars.iter().enumerate() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' || c == '`' => quote = Some(c),
+            None if c == '.' => {
+                let start = (0..i).rev().take_while(|&j| word(chars[j])).last();
+                let before: String = start.map_or(String::new(), |s| chars[s..i].iter().collect());
+                let number = if before.is_empty() {
+                    chars.get(i + 1).is_some_and(char::is_ascii_digit)
+                } else {
+                    before.chars().all(|c| c.is_ascii_digit())
+                };
+                if !number {
+                    let end = (i + 1..chars.len())
+                        .take_while(|&j| word(chars[j]) || chars[j] == '.')
+                        .last()
+                        .map_or(i + 1, |e| e + 1);
+                    let from = start.unwrap_or(i);
+                    return Some(chars[from..end].iter().collect());
+                }
+            }
+            None => {}
+        }
+    }
+    None
 }
 
 struct Converter<'a> {
@@ -731,6 +776,26 @@ mod tests {
                 let _ = w.to_sql(&Ansi);
             }
         }
+    }
+
+    #[test]
+    fn a_long_chain_of_dotted_names_is_refused_before_the_parser_sees_it() {
+        // Found by cargo-fuzz: sqlparser backtracked on this for minutes.
+        let found = "n.rn.a.n.rn.a.dnc.rn.dncen.aceErn.rn.dncen.aceErn.rn.n.aNRErn.rn.dncen.adnc.rn.dncen.aceErn.rn.dncen.aceErn.rn.n.aNRErn.rn.dncen.aceErn..dncen.ac.a";
+        assert!(
+            refused(found).contains("qualified name"),
+            "{}",
+            refused(found)
+        );
+        assert!(refused("r.f > 1").contains("qualified name r.f,"));
+        assert!(refused("(.r) > 1").contains("qualified name"));
+        // Dots of numbers, strings and quoted names are not names.
+        assert_eq!(qualified_name("monetary > 2.5 AND f < .5 OR m >= 5."), None);
+        assert_eq!(
+            qualified_name("region IN ('a.b', 'c') OR \"r\" > 1e3"),
+            None
+        );
+        assert!(parse("monetary > 2.5 AND region = 'St. Ives'", &allowed()).is_ok());
     }
 
     fn allowed() -> Vec<String> {
