@@ -17,7 +17,11 @@ pub fn inspect(file: &Path, json: bool) -> Result<String> {
             "is a folder; give the Parquet file rfmseg run wrote, e.g. out/segments.parquet".into(),
         ));
     }
-    let footer = footer::read(file).map_err(fail)?;
+    let footer = footer::read(file).map_err(|e| {
+        fail(format!(
+            "{e}; give the Parquet file rfmseg run wrote, e.g. out/segments.parquet"
+        ))
+    })?;
     let provenance = footer.provenance().map_err(fail)?;
     Ok(if json {
         provenance.to_json(file, footer.rows)

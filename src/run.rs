@@ -543,23 +543,10 @@ fn finish(customers: LazyFrame, thresholds: &rfm::Thresholds, settings: &Setting
     let group_by = &settings.analysis.group_by;
     let mut columns: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
     columns.extend(
-        [
-            CUSTOMER_ID,
-            RECENCY_DAYS,
-            FREQUENCY,
-            MONETARY,
-            FIRST_ORDER_DATE,
-            LAST_ORDER_DATE,
-            R,
-            F,
-            M,
-            RFM_CELL,
-            RFM_SCORE,
-            SEGMENT,
-            SUM_MINOR,
-            rfm::thresholds::FROZEN,
-        ]
-        .map(col),
+        OUTPUT_COLUMNS
+            .into_iter()
+            .chain([SUM_MINOR, rfm::thresholds::FROZEN])
+            .map(col),
     );
     let scored = rfm::score(customers, thresholds, &settings.scoring, group_by);
     match segment::grid::lookup_table(&settings.segments, &settings.scoring, group_by) {

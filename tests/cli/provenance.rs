@@ -216,7 +216,10 @@ fn inspect_refuses_a_file_without_provenance() {
         .arg(&text)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("not a readable Parquet file"));
+        .stderr(predicate::str::contains("not a readable Parquet file"))
+        .stderr(predicate::str::contains(
+            "give the Parquet file rfmseg run wrote",
+        ));
     rfmseg()
         .arg("inspect")
         .arg(s.path("missing.parquet"))
