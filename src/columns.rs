@@ -75,6 +75,10 @@ pub const N_BAD_AMOUNT: &str = "__n_bad_amount";
 pub const N_PURCHASES: &str = "__n_purchases";
 /// Internal: return lines kept.
 pub const N_RETURNS: &str = "__n_returns";
+/// Internal: per customer, with `frequency: orders` folded by order id, true when one of the
+/// customer's order ids also holds lines of another customer (or group): the exact fold must
+/// run instead.
+pub const ORDER_SHARED: &str = "__order_shared";
 /// Internal: the source file of a line (diagnostics only).
 pub const SOURCE_ROW: &str = "__row";
 

@@ -73,6 +73,8 @@ struct Prepared {
     lines: LazyFrame,
     window: rfm::Window,
     as_of: Option<i32>,
+    /// How `frequency: orders` folds lines into orders (the cheaper fold where it applies).
+    fold: rfm::OrderFold,
 }
 
 /// Order lines per pass over the input: more are split into hash partitions of the
@@ -148,6 +150,7 @@ fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> Result<Prep
         .collect_schema()
         .map_err(Error::engine("reading the input schema"))?;
     check_when_types(settings, &schema)?;
+    let fold = rfm::OrderFold::for_schema(&schema, analysis);
     let mut as_of = analysis.as_of.map(days);
     if as_of.is_none() && analysis.window_days.is_some() {
         as_of = input::latest_date(lines.clone()).map_err(|e| match e {
@@ -169,13 +172,14 @@ fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> Result<Prep
         lines,
         window,
         as_of,
+        fold,
     })
 }
 
 /// The optimised plans of the two queries.
 pub fn explain(settings: &Settings) -> Result<String> {
     let p = prepare(settings, None)?;
-    let aggregation = rfm::aggregate(p.lines, &settings.analysis, p.window, ONE_PASS);
+    let aggregation = rfm::aggregate(p.lines, &settings.analysis, p.window, ONE_PASS, p.fold);
     let customers = aggregation
         .customers
         .explain(true)
@@ -243,6 +247,7 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         lines,
         window,
         as_of,
+        fold,
     } = prepare(settings, Some(progress))?;
     clock.lap("resolve inputs, read schemas, plan");
     let spec = Spec {
@@ -279,6 +284,7 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
     });
     let mut parts = Vec::with_capacity(passes as usize);
     let mut totals = None;
+    let mut order_ids_shared = false;
     for index in 0..passes {
         progress.restart_lines();
         progress.stage(if passes == 1 {
@@ -289,21 +295,27 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
                 index + 1
             )
         });
-        let aggregation = rfm::aggregate(
-            lines.clone(),
-            analysis,
-            window,
-            rfm::Partition { index, of: passes },
-        );
-        let mut plans = vec![aggregation.customers.logical_plan];
-        if index == 0 {
-            plans.push(aggregation.totals.logical_plan);
-        }
-        let mut out =
+        let partition = rfm::Partition { index, of: passes };
+        let collect = |fold, with_totals: bool| {
+            let aggregation = rfm::aggregate(lines.clone(), analysis, window, partition, fold);
+            let mut plans = vec![aggregation.customers.logical_plan];
+            if with_totals {
+                plans.push(aggregation.totals.logical_plan);
+            }
             LazyFrame::collect_all_with_engine(plans, options.engine(), OptFlags::default())
-                .map_err(|e| explain_failure(&files, &spec, "aggregating the order lines", e))?;
+                .map_err(|e| explain_failure(&files, &spec, "aggregating the order lines", e))
+        };
+        let mut out = collect(fold, index == 0)?;
         if index == 0 {
             totals = out.pop();
+        }
+        if fold == rfm::OrderFold::ByOrderId && shares_orders(&out[0])? {
+            // An order id holds lines of two customers (or groups): fold this pass exactly.
+            progress.stage("an order id is shared between customers: folding orders per customer");
+            out = collect(rfm::OrderFold::ByKeys, false)?;
+            order_ids_shared = true;
+        } else if fold == rfm::OrderFold::ByOrderId {
+            out[0] = out[0].drop(ORDER_SHARED).map_err(Error::engine("aggregating the order lines"))?;
         }
         parts.extend(out.pop());
     }
@@ -318,7 +330,11 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
             .map_err(Error::engine("joining the partitions"))?;
     }
     drop(parts);
-    clock.lap("scan and aggregate per customer (streaming)");
+    clock.lap(if order_ids_shared {
+        "scan and aggregate per customer (streaming; again by customer and order: an order id is shared)"
+    } else {
+        "scan and aggregate per customer (streaming)"
+    });
     progress.stage("sorting customers and finding the score edges");
     if cell_u64(&totals, N_BAD_AMOUNT) > 0 {
         return Err(input::diagnose(&files, &spec)?
@@ -381,6 +397,16 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         rejected,
         timings: clock.laps,
     })
+}
+
+/// Whether a pass folded by order id met an order id holding lines of two customers (or
+/// groups).
+fn shares_orders(customers: &DataFrame) -> Result<bool> {
+    let shared = customers
+        .column(ORDER_SHARED)
+        .and_then(|c| c.bool().map(|b| b.any()))
+        .map_err(Error::engine("aggregating the order lines"))?;
+    Ok(shared)
 }
 
 /// `monetary: average` divides by the orders: refuse customers with purchases and no order.

@@ -26,11 +26,39 @@ pub struct Partition {
     pub of: u32,
 }
 
+/// How `frequency: orders` folds lines into orders before orders into customers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderFold {
+    /// By (group..., customer_id, order_id): exact whatever the data.
+    ByKeys,
+    /// By order_id alone, carrying each key column's min and max (and null count) per order:
+    /// a one-column group-by, cheaper in time and memory. Exact when no order id holds lines
+    /// of two customers (or groups); the customers row says so in [`ORDER_SHARED`], and the
+    /// pass is then run again [`OrderFold::ByKeys`].
+    ByOrderId,
+}
+
+impl OrderFold {
+    /// The cheaper fold where it pays: integer customer ids and group columns, whose min and
+    /// max per order cost little (text ones cost more than the fold saves).
+    pub fn for_schema(schema: &Schema, analysis: &Analysis) -> OrderFold {
+        let integer = |name: &str| schema.get(name).is_some_and(|t| t.is_integer());
+        if analysis.frequency == Frequency::Orders
+            && integer(CUSTOMER_ID)
+            && analysis.group_by.iter().all(|g| integer(g))
+        {
+            OrderFold::ByOrderId
+        } else {
+            OrderFold::ByKeys
+        }
+    }
+}
+
 /// The two outputs of the line scan, planned to run together over one scan.
 pub struct Aggregation {
     /// One row per (group..., customer_id) with a line in the window: `__sum_minor`,
     /// first/last purchase dates (null when the customer only returned goods) and
-    /// `frequency` (Int64).
+    /// `frequency` (Int64); with [`OrderFold::ByOrderId`], also [`ORDER_SHARED`].
     pub customers: LazyFrame,
     /// One row: the line counters (`__n_*`) and `__max_line_date`.
     pub totals: LazyFrame,
@@ -43,12 +71,14 @@ pub struct Aggregation {
 /// sums, so the per-customer group-by only sees the lines it uses and only carries the four
 /// reductions the metrics need; every condition is computed per line first, so that the
 /// group-by is made of plain reductions the streaming engine runs natively. With
-/// `frequency: orders`, lines fold into orders first and orders into customers.
+/// `frequency: orders`, lines fold into orders first (as `fold` says) and orders into
+/// customers.
 pub fn aggregate(
     lines: LazyFrame,
     analysis: &Analysis,
     window: Window,
     partition: Partition,
+    fold: OrderFold,
 ) -> Aggregation {
     let date = || col(ORDER_DATE);
     let amount = || col(AMOUNT);
@@ -112,7 +142,7 @@ pub fn aggregate(
         .alias(KEPT_MINOR),
         only(is_return().not(), date()).alias(PURCHASE_DATE),
     ];
-    if analysis.frequency == Frequency::Orders {
+    if analysis.frequency == Frequency::Orders && fold == OrderFold::ByKeys {
         helpers.push(only(is_return().not(), col(ORDER_ID)).alias(PURCHASE_KEY));
     }
     // Distinct non-null values: n_unique counts null as a value of its own.
@@ -142,33 +172,83 @@ pub fn aggregate(
         Frequency::Lines => by_customer(lines, col(PURCHASE_DATE).count().cast(DataType::Int64)),
         Frequency::Days => by_customer(lines, distinct(PURCHASE_DATE)),
         Frequency::Orders => {
-            // Lines -> orders -> customers: two plain group-bys. The first folds each customer's
-            // purchase lines into one row per order (returns, whose key is null, into one row);
-            // the second counts the non-null order keys. polars would otherwise lower the
-            // distinct count to a (customer, order) group-by beside the customer group-by, and
-            // join the two.
-            let mut order_keys = keys.clone();
-            order_keys.push(col(PURCHASE_KEY));
-            lines
-                .group_by(order_keys)
-                .agg([
-                    col(KEPT_MINOR).sum(),
-                    col(PURCHASE_DATE).min().alias(FIRST_ORDER_DATE),
-                    col(PURCHASE_DATE).max().alias(LAST_ORDER_DATE),
-                ])
-                .group_by(keys)
-                .agg([
+            // Lines -> orders -> customers: two plain group-bys. The first folds the lines into
+            // one row per order; the second counts the orders with a purchase. polars would
+            // otherwise lower the distinct count to a (customer, order) group-by beside the
+            // customer group-by, and join the two.
+            let per_order = [
+                col(KEPT_MINOR).sum(),
+                col(PURCHASE_DATE).min().alias(FIRST_ORDER_DATE),
+                col(PURCHASE_DATE).max().alias(LAST_ORDER_DATE),
+            ];
+            let per_customer = |purchase_orders: Expr| {
+                vec![
                     col(KEPT_MINOR).sum().alias(SUM_MINOR),
                     col(FIRST_ORDER_DATE).min(),
                     col(LAST_ORDER_DATE).max(),
-                    col(PURCHASE_KEY)
-                        .count()
-                        .cast(DataType::Int64)
-                        .alias(FREQUENCY),
-                ])
+                    purchase_orders.cast(DataType::Int64).alias(FREQUENCY),
+                ]
+            };
+            match fold {
+                OrderFold::ByKeys => {
+                    // Each customer's purchase lines fold into one row per order; its return
+                    // lines, whose key is null, into one row that is not counted.
+                    let mut order_keys = keys.clone();
+                    order_keys.push(col(PURCHASE_KEY));
+                    lines
+                        .group_by(order_keys)
+                        .agg(per_order)
+                        .group_by(keys)
+                        .agg(per_customer(col(PURCHASE_KEY).count()))
+                }
+                OrderFold::ByOrderId => by_order_id(lines, per_order, per_customer, analysis),
+            }
         }
     };
     Aggregation { customers, totals }
+}
+
+/// Lines -> orders by order_id alone -> customers. Each order row carries, per key column,
+/// its min under the column's own name and its max (and, for group columns, its null count):
+/// the order belongs to one (group..., customer) exactly when they agree, and the customers
+/// row reports in [`ORDER_SHARED`] whether all of its orders did. A purchase order is one with
+/// a purchase line and a non-null id (lines without an order id fold into the null order).
+fn by_order_id(
+    lines: LazyFrame,
+    per_order: [Expr; 3],
+    per_customer: impl Fn(Expr) -> Vec<Expr>,
+    analysis: &Analysis,
+) -> LazyFrame {
+    const ORDER_LINES: &str = "__order_lines";
+    let most = |k: &str| format!("__max_{k}");
+    let nulls = |k: &str| format!("__nulls_{k}");
+    let mut names: Vec<&str> = analysis.group_by.iter().map(String::as_str).collect();
+    names.push(CUSTOMER_ID);
+    let mut order_row: Vec<Expr> = per_order.into();
+    order_row.push(len().alias(ORDER_LINES));
+    let mut shared = lit(false);
+    for &k in &names {
+        order_row.push(col(k).min().alias(k));
+        order_row.push(col(k).max().alias(most(k)));
+        shared = shared.or(col(k).neq_missing(col(most(k))));
+        if k != CUSTOMER_ID {
+            // Customers are never null here; a group value may be, beside non-null ones.
+            order_row.push(col(k).null_count().alias(nulls(k)));
+            let n = || col(nulls(k));
+            shared = shared.or(n().gt(lit(0)).and(n().lt(col(ORDER_LINES))));
+        }
+    }
+    let purchase_order = when(col(ORDER_ID).is_not_null())
+        .then(col(FIRST_ORDER_DATE))
+        .otherwise(lit(NULL))
+        .count();
+    let mut customer_row = per_customer(purchase_order);
+    customer_row.push(shared.max().alias(ORDER_SHARED));
+    lines
+        .group_by([col(ORDER_ID)])
+        .agg(order_row)
+        .group_by(names.into_iter().map(col).collect::<Vec<_>>())
+        .agg(customer_row)
 }
 
 /// The hash partition (0..of) of each customer id: integers by a multiplicative hash,

@@ -7,7 +7,7 @@ mod aggregate;
 mod score;
 pub mod thresholds;
 
-pub use aggregate::{aggregate, customers, Aggregation, Partition, Window};
+pub use aggregate::{aggregate, customers, Aggregation, OrderFold, Partition, Window};
 pub use score::{edges, score};
 pub use thresholds::Thresholds;
 

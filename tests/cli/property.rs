@@ -316,3 +316,91 @@ proptest! {
         prop_assert!(read_parquet(&out).equals_missing(&read_parquet(&again)), "frozen edges differ:\n{}", std::fs::read_to_string(&edges).unwrap());
     }
 }
+
+/// Lines with integer customer ids, group codes and order ids. With `own_orders` every order
+/// id belongs to one customer (and group), so `frequency: orders` folds lines by order id
+/// alone; otherwise the small ids are shared between customers and the run must notice and
+/// fold by (group, customer, order).
+fn integer_lines(own_orders: bool) -> impl Strategy<Value = Vec<Line>> {
+    prop::collection::vec((line(), 0..3u32, 0..9u32), 1..60).prop_map(move |lines| {
+        lines
+            .into_iter()
+            .map(|(l, g, c)| {
+                let o: u32 = l.order[1..].parse().unwrap();
+                Line {
+                    group: g.to_string(),
+                    customer: l.customer.map(|_| c.to_string()),
+                    order: if own_orders {
+                        // One group and customer per order id (a null customer's lines
+                        // share customer 0's ids: nulls are not folded).
+                        (o * 100 + g * 10 + c).to_string()
+                    } else {
+                        o.to_string()
+                    },
+                    ..l
+                }
+            })
+            .collect()
+    })
+}
+
+fn integer_parquet(lines: &[Line], path: &std::path::Path) {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let int = |s: &str| s.parse::<i64>().unwrap();
+    let mut df = df!(
+        "grp" => lines.iter().map(|l| int(&l.group) as i32).collect::<Vec<_>>(),
+        "cust" => lines.iter().map(|l| l.customer.as_deref().map(int)).collect::<Vec<_>>(),
+        "day" => lines.iter().map(|l| l.date.map(|d| (d - epoch).num_days() as i32)).collect::<Vec<_>>(),
+        "value" => lines.iter().map(|l| l.amount).collect::<Vec<_>>(),
+        "order" => lines.iter().map(|l| int(&l.order)).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    df.apply("day", |c| c.cast(&DataType::Date).unwrap())
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// `frequency: orders` on integer ids: the fold by order id alone gives the reference's
+    /// rows when every order id has one customer, and the run falls back to the exact fold
+    /// (and still gives them) when an id is shared; also in several hash partitions.
+    #[test]
+    fn order_id_fold_matches_the_naive_reference(
+        (own_orders, lines) in any::<bool>().prop_flat_map(|own| (Just(own), integer_lines(own))),
+        p in params(),
+        partitions in 1..4u32,
+    ) {
+        let p = effective(&Params { frequency: Freq::Orders, ..p });
+        let s = Scratch::new();
+        let cfg = s.write("c.yaml", &yaml(&p));
+        let input = s.path("lines.parquet");
+        integer_parquet(&lines, &input);
+        let out = s.path("out.parquet");
+        let overrides = rfmseg::config::Overrides {
+            inputs: vec![input.display().to_string()],
+            output: Some(out.clone()),
+            as_of: None,
+        };
+        let settings = rfmseg::config::load(&cfg, &overrides).map_err(|e| TestCaseError::fail(format!("{e}\n{}", yaml(&p))))?;
+        let expected = reference(&lines, &p);
+        let options = rfmseg::run::RunOptions { partitions: Some(partitions), ..Default::default() };
+        let outcome = rfmseg::run::run(&settings, &options).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let rfmseg::run::Outcome::Done(report) = outcome else {
+            return Err(TestCaseError::fail("no report"));
+        };
+        let got = rows_of(&read_parquet(&out), p.grouped);
+        prop_assert_eq!(got.len(), expected.len(), "config:\n{}", yaml(&p));
+        for (g, e) in got.iter().zip(&expected) {
+            prop_assert_eq!(g, e, "config:\n{}", yaml(&p));
+        }
+        // The fold by order id alone ran whole: no fallback to the exact fold.
+        let fell_back = report.timings.iter().any(|(stage, _)| stage.contains("an order id is shared"));
+        if own_orders {
+            prop_assert!(!fell_back, "an order id held by one customer made the run fall back");
+        }
+    }
+}

@@ -429,3 +429,67 @@ fn verbose_prints_stage_timings() {
         .assert()
         .code(2);
 }
+
+/// Integer ids fold lines by order id alone; an order id that two customers share (order ids
+/// restarting per store, say) is noticed and the lines are folded per customer and order, so
+/// each customer still counts it once.
+#[test]
+fn an_order_id_shared_by_two_customers_counts_once_for_each() {
+    let s = Scratch::new();
+    let cfg = s.write(
+        "c.yaml",
+        "input:\n  columns: {order_id: order_id}\nanalysis: {as_of: 2024-06-30}\nscoring: {method: rank, bins: 2}\nsegments: {rules: [{name: Best, r: 2, f: 2}]}\n",
+    );
+    let write = |name: &str, orders: [i64; 5]| {
+        let mut df = df!(
+            "customer_id" => [1i64, 1, 2, 2, 2],
+            "order_date" => [1, 2, 1, 1, 3].map(|d| chrono::NaiveDate::from_ymd_opt(2024, 6, d).unwrap()),
+            "amount" => [10.0, 20.0, 5.0, 5.0, 1.5],
+            "order_id" => orders,
+        )
+        .unwrap();
+        let path = s.path(name);
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        path
+    };
+    let run = |input: &std::path::Path, out: &std::path::Path| {
+        rfmseg()
+            .args(["run", "--verbose", "--config"])
+            .arg(&cfg)
+            .arg("--input")
+            .arg(input)
+            .arg("--output")
+            .arg(out)
+            .assert()
+            .success()
+    };
+    // Own ids: customer 1 has orders 11 and 12, customer 2 orders 21 (two lines) and 22.
+    let own = s.path("own.parquet");
+    let own_ids = write("own-ids.parquet", [11, 12, 21, 21, 22]);
+    run(&own_ids, &own).stderr(predicate::str::contains("an order id is shared").not());
+    // ... folded by the order id alone.
+    rfmseg()
+        .args(["run", "--explain", "--config"])
+        .arg(&cfg)
+        .arg("--input")
+        .arg(&own_ids)
+        .arg("--output")
+        .arg(s.path("unwritten.parquet"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(r#"BY [col("order_id")]"#));
+    // Shared: order 7 holds a line of customer 1 and two of customer 2.
+    let shared = s.path("shared.parquet");
+    run(&write("shared-ids.parquet", [7, 8, 7, 7, 9]), &shared)
+        .stderr(predicate::str::contains("again by customer and order: an order id is shared"));
+    for out in [&own, &shared] {
+        let df = read_parquet(out);
+        assert_eq!(strings(&df, "customer_id"), ["1", "2"]);
+        assert_eq!(strings(&df, "frequency"), ["2", "2"]);
+        assert_eq!(floats(&df, "monetary"), [30.0, 11.5]);
+        assert_eq!(strings(&df, "first_order_date"), ["2024-06-01", "2024-06-01"]);
+        assert_eq!(strings(&df, "last_order_date"), ["2024-06-02", "2024-06-03"]);
+    }
+}
