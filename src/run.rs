@@ -315,7 +315,9 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
             out = collect(rfm::OrderFold::ByKeys, false)?;
             order_ids_shared = true;
         } else if fold == rfm::OrderFold::ByOrderId {
-            out[0] = out[0].drop(ORDER_SHARED).map_err(Error::engine("aggregating the order lines"))?;
+            out[0] = out[0]
+                .drop(ORDER_SHARED)
+                .map_err(Error::engine("aggregating the order lines"))?;
         }
         parts.extend(out.pop());
     }
@@ -563,8 +565,7 @@ fn file_list(files: &[SourceFile]) -> String {
 }
 
 /// Scores and segment of the sorted customers, in the contract's column order, plus
-/// `__sum_minor` and the frozen-edges marker. Row order is kept: the joins keep the left
-/// side's order.
+/// `__sum_minor` and the frozen-edges marker, in the customers' row order.
 fn finish(customers: LazyFrame, thresholds: &rfm::Thresholds, settings: &Settings) -> LazyFrame {
     let group_by = &settings.analysis.group_by;
     let mut columns: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
@@ -575,21 +576,9 @@ fn finish(customers: LazyFrame, thresholds: &rfm::Thresholds, settings: &Setting
             .map(col),
     );
     let scored = rfm::score(customers, thresholds, &settings.scoring, group_by);
-    match segment::grid::lookup_table(&settings.segments, &settings.scoring, group_by) {
-        // Rules decided by the scores alone: one join on the (r, f, m) grid.
-        Some(table) => scored.join(
-            table,
-            [col(R), col(F), col(M)],
-            [col(R), col(F), col(M)],
-            JoinArgs {
-                maintain_order: MaintainOrderJoin::Left,
-                build_side: Some(JoinBuildSide::ForceRight),
-                ..JoinArgs::new(JoinType::Left)
-            },
-        ),
-        None => scored.with_column(segment::segment_expr(&settings.segments, group_by)),
-    }
-    .select(columns)
+    let segment = segment::grid::lookup(&settings.segments, &settings.scoring, group_by)
+        .unwrap_or_else(|| segment::segment_expr(&settings.segments, group_by));
+    scored.with_column(segment).select(columns)
 }
 
 /// Customers and revenue per (group..., r, f, m, segment): all the run summary needs.

@@ -225,7 +225,9 @@ fn by_order_id(
     let mut names: Vec<&str> = analysis.group_by.iter().map(String::as_str).collect();
     names.push(CUSTOMER_ID);
     let mut order_row: Vec<Expr> = per_order.into();
-    order_row.push(len().alias(ORDER_LINES));
+    if !analysis.group_by.is_empty() {
+        order_row.push(len().alias(ORDER_LINES));
+    }
     let mut shared = lit(false);
     for &k in &names {
         order_row.push(col(k).min().alias(k));

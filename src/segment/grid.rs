@@ -261,18 +261,14 @@ pub fn analyse(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> R
     })
 }
 
-/// When every rule is decided by the scores alone, the segment of each (r, f, m) cell as a
-/// small frame to join on: one hash lookup per customer instead of a chain of conditions.
-pub fn lookup_table(
-    segments: &Segments,
-    scoring: &Scoring,
-    group_by: &[String],
-) -> Option<LazyFrame> {
+/// When every rule is decided by the scores alone, the segment as a lookup: each customer's
+/// (r, f, m) cell number picks its name from the grid's list, with no join and no chain of
+/// conditions.
+pub fn lookup(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> Option<Expr> {
     let grid = analyse(segments, scoring, group_by).ok()?;
     if !grid.data_dependent.is_empty() {
         return None;
     }
-    let column = |i: usize| -> Vec<i32> { grid.cells.iter().map(|c| c.scores[i] as i32).collect() };
     let names: Vec<&str> = grid
         .cells
         .iter()
@@ -281,7 +277,17 @@ pub fn lookup_table(
             _ => grid.default.as_str(),
         })
         .collect();
-    df!(R => column(0), F => column(1), M => column(2), SEGMENT => names)
-        .ok()
-        .map(|df| df.lazy())
+    let names = Series::new(SEGMENT.into(), names);
+    // The cells are listed r-major, as `Grid::at` reads them.
+    let [_, bf, bm] = grid.bins.map(|b| lit(b as i32));
+    let one = || lit(1i32);
+    let cell = ((col(R) - one()) * bf + (col(F) - one())) * bm + (col(M) - one());
+    let segment = cell.map(
+        move |c| {
+            let cell = c.cast(&IDX_DTYPE)?;
+            Ok(names.take(cell.idx()?)?.into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    );
+    Some(segment.alias(SEGMENT))
 }

@@ -482,14 +482,21 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
         .stdout(predicate::str::contains(r#"BY [col("order_id")]"#));
     // Shared: order 7 holds a line of customer 1 and two of customer 2.
     let shared = s.path("shared.parquet");
-    run(&write("shared-ids.parquet", [7, 8, 7, 7, 9]), &shared)
-        .stderr(predicate::str::contains("again by customer and order: an order id is shared"));
+    run(&write("shared-ids.parquet", [7, 8, 7, 7, 9]), &shared).stderr(predicate::str::contains(
+        "again by customer and order: an order id is shared",
+    ));
     for out in [&own, &shared] {
         let df = read_parquet(out);
         assert_eq!(strings(&df, "customer_id"), ["1", "2"]);
         assert_eq!(strings(&df, "frequency"), ["2", "2"]);
         assert_eq!(floats(&df, "monetary"), [30.0, 11.5]);
-        assert_eq!(strings(&df, "first_order_date"), ["2024-06-01", "2024-06-01"]);
-        assert_eq!(strings(&df, "last_order_date"), ["2024-06-02", "2024-06-03"]);
+        assert_eq!(
+            strings(&df, "first_order_date"),
+            ["2024-06-01", "2024-06-01"]
+        );
+        assert_eq!(
+            strings(&df, "last_order_date"),
+            ["2024-06-02", "2024-06-03"]
+        );
     }
 }
