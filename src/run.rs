@@ -79,8 +79,8 @@ struct Prepared {
 
 /// Order lines per pass over the input: more are split into hash partitions of the
 /// customers, one pass each (the orders of each customer are held while its pass runs).
-/// Measured at 100M lines (README, Performance): 2 passes took 17.0 s and 4.3 GB, 1 pass
-/// 17.6 s and 6.0 GB, 4 passes 19.7 s and 2.6 GB; smaller hash tables make up for the
+/// Measured at 100M lines (README, Performance): 2 passes took 15.2 s and 3.1 GB, 1 pass
+/// 15.1 s and 4.6 GB, 3 passes 16.9 s and 2.4 GB; smaller hash tables make up for the
 /// second scan. `--help` and the README name this number.
 pub const LINES_PER_PASS: u64 = 50_000_000;
 

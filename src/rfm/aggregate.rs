@@ -343,3 +343,115 @@ fn minor_units(amount: Expr, scale: f64) -> Expr {
         .round(0, RoundMode::HalfAwayFromZero)
         .cast(DataType::Int64)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::config::{Monetary, Returns};
+
+    fn orders_analysis(group_by: Vec<String>) -> Analysis {
+        Analysis {
+            as_of: None,
+            window_days: None,
+            returns: Returns::Net,
+            monetary: Monetary::Total,
+            monetary_decimals: 2,
+            frequency: Frequency::Orders,
+            group_by,
+        }
+    }
+
+    /// Whether the fold by order id reports an order id shared between (group, customer)s,
+    /// on lines of one group column `store` (nullable) and the given customers and orders.
+    fn shared(store: &[Option<i32>], customer: &[i64], order: &[i64]) -> bool {
+        let n = customer.len();
+        let day = NaiveDate::from_ymd_opt(2024, 6, 1).unwrap();
+        let lines = df!(
+            "store" => store,
+            CUSTOMER_ID => customer,
+            ORDER_DATE => vec![day; n],
+            AMOUNT => vec![1.0; n],
+            ORDER_ID => order,
+        )
+        .unwrap()
+        .lazy();
+        let analysis = orders_analysis(vec!["store".into()]);
+        let window = Window {
+            as_of: None,
+            window_days: None,
+        };
+        let one = Partition { index: 0, of: 1 };
+        let customers = aggregate(lines, &analysis, window, one, OrderFold::ByOrderId)
+            .customers
+            .collect()
+            .unwrap();
+        customers
+            .column(ORDER_SHARED)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .any()
+    }
+
+    #[test]
+    fn the_order_id_fold_notices_an_order_that_spans_customers_or_groups() {
+        // Each order in one store and one customer.
+        assert!(!shared(
+            &[Some(1), Some(1), Some(2)],
+            &[7, 7, 8],
+            &[10, 10, 11]
+        ));
+        assert!(!shared(&[None, None, Some(2)], &[7, 7, 8], &[10, 10, 11]));
+        // Order 10 holds lines of customers 7 and 8.
+        assert!(shared(
+            &[Some(1), Some(1), Some(1)],
+            &[7, 8, 8],
+            &[10, 10, 11]
+        ));
+        // Order 10 holds lines of stores 1 and 2, or of store 1 and no store.
+        assert!(shared(
+            &[Some(1), Some(2), Some(2)],
+            &[7, 7, 8],
+            &[10, 10, 11]
+        ));
+        assert!(shared(&[Some(1), None, Some(2)], &[7, 7, 8], &[10, 10, 11]));
+        assert!(shared(&[None, Some(1), Some(2)], &[7, 7, 8], &[10, 10, 11]));
+    }
+
+    #[test]
+    fn the_order_id_fold_applies_to_integer_ids_only() {
+        let analysis = orders_analysis;
+        let schema = |customer: DataType, store: DataType| {
+            Schema::from_iter([
+                Field::new(CUSTOMER_ID.into(), customer),
+                Field::new("store".into(), store),
+            ])
+        };
+        let ints = schema(DataType::Int64, DataType::Int32);
+        assert_eq!(
+            OrderFold::for_schema(&ints, &analysis(vec![])),
+            OrderFold::ByOrderId
+        );
+        assert_eq!(
+            OrderFold::for_schema(&ints, &analysis(vec!["store".into()])),
+            OrderFold::ByOrderId
+        );
+        let text_store = schema(DataType::Int64, DataType::String);
+        assert_eq!(
+            OrderFold::for_schema(&text_store, &analysis(vec!["store".into()])),
+            OrderFold::ByKeys
+        );
+        let text_ids = schema(DataType::String, DataType::Int32);
+        assert_eq!(
+            OrderFold::for_schema(&text_ids, &analysis(vec![])),
+            OrderFold::ByKeys
+        );
+        let lines = Analysis {
+            frequency: Frequency::Lines,
+            ..analysis(vec![])
+        };
+        assert_eq!(OrderFold::for_schema(&ints, &lines), OrderFold::ByKeys);
+    }
+}
