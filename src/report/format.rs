@@ -71,3 +71,18 @@ mod tests {
         assert_eq!(median(Some(1234.0)), "1,234");
     }
 }
+
+/// A segment's numbers as the terminal and HTML tables show them, in column order: customers,
+/// share, revenue, revenue share, AOV, median recency, frequency and monetary.
+pub fn segment_stat_cells(s: &super::kpi::Stats, decimals: u32) -> [String; 8] {
+    [
+        count(s.customers),
+        percent(Some(s.share)),
+        money(s.revenue, decimals),
+        percent(s.revenue_share),
+        maybe_money(s.avg_order_value, decimals),
+        median(s.median_recency_days),
+        median(s.median_frequency),
+        maybe_money(s.median_monetary, decimals),
+    ]
+}

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::charts::{self, css, segment_color, GroupMix, Heatmap, ShareBar};
 use super::distribution::{Histogram, RfGrid};
-use super::format::{count, maybe_money, median, money, percent};
+use super::format::{count, maybe_money, money, percent, segment_stat_cells};
 use super::kpi::{GroupRow, SegmentRow};
 use super::movement::Movement;
 use super::segments::SegmentReport;
@@ -187,23 +187,18 @@ fn segment_table(s: &mut String, rows: &[SegmentRow], order: &[String], decimals
     );
     for r in rows {
         let index = color_index(order, &r.segment);
-        let st = &r.stats;
         let description = r.description.as_deref().map_or(String::new(), |d| {
             format!("<div class=\"desc\">{}</div>", escape(d))
         });
+        let numbers: String = segment_stat_cells(&r.stats, decimals)
+            .iter()
+            .map(|c| format!("<td class=\"n\">{c}</td>"))
+            .collect();
         let _ = writeln!(
             s,
-            "<tr><td><div class=\"name\">{}{}</div>{description}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td><div class=\"name\">{}{}</div>{description}</td>{numbers}</tr>",
             swatch(index),
             escape(&r.segment),
-            count(st.customers),
-            percent(Some(st.share)),
-            money(st.revenue, decimals),
-            percent(st.revenue_share),
-            maybe_money(st.avg_order_value, decimals),
-            median(st.median_recency_days),
-            median(st.median_frequency),
-            maybe_money(st.median_monetary, decimals),
         );
     }
     let _ = writeln!(s, "</table></div>");

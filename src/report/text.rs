@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::check::codes;
-use super::format::{count, maybe_money, median, money, percent};
+use super::format::{count, maybe_money, money, percent, segment_stat_cells};
 use super::kpi::SegmentRow;
 use super::movement::Movement;
 use super::segments::SegmentReport;
@@ -57,18 +57,9 @@ const SEGMENT_HEADER: [&str; 9] = [
 fn segment_cells(rows: &[SegmentRow], decimals: u32) -> Vec<Vec<String>> {
     rows.iter()
         .map(|r| {
-            let s = &r.stats;
-            vec![
-                r.segment.clone(),
-                count(s.customers),
-                percent(Some(s.share)),
-                money(s.revenue, decimals),
-                percent(s.revenue_share),
-                maybe_money(s.avg_order_value, decimals),
-                median(s.median_recency_days),
-                median(s.median_frequency),
-                maybe_money(s.median_monetary, decimals),
-            ]
+            let mut cells = vec![r.segment.clone()];
+            cells.extend(segment_stat_cells(&r.stats, decimals));
+            cells
         })
         .collect()
 }
