@@ -254,6 +254,52 @@ fn rows_of(df: &DataFrame, grouped: bool) -> Vec<Row> {
         .collect()
 }
 
+/// A run of `p`'s config (written to `c.yaml` in `s`) on `input` with `options`, whose output
+/// (`out.parquet`) must hold the naive reference's rows for `lines`.
+struct Checked {
+    cfg: std::path::PathBuf,
+    overrides: rfmseg::config::Overrides,
+    out: std::path::PathBuf,
+    expected: Vec<Row>,
+    report: Box<rfmseg::report::RunReport>,
+}
+
+fn run_against_reference(
+    s: &Scratch,
+    p: &Params,
+    lines: &[Line],
+    input: &std::path::Path,
+    options: &rfmseg::run::RunOptions,
+) -> Result<Checked, TestCaseError> {
+    let cfg = s.write("c.yaml", &yaml(p));
+    let out = s.path("out.parquet");
+    let overrides = rfmseg::config::Overrides {
+        inputs: vec![input.display().to_string()],
+        output: Some(out.clone()),
+        as_of: None,
+    };
+    let settings = rfmseg::config::load(&cfg, &overrides)
+        .map_err(|e| TestCaseError::fail(format!("{e}\n{}", yaml(p))))?;
+    let expected = reference(lines, p);
+    let outcome =
+        rfmseg::run::run(&settings, options).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+    let rfmseg::run::Outcome::Done(report) = outcome else {
+        return Err(TestCaseError::fail("the run wrote no report"));
+    };
+    let got = rows_of(&read_parquet(&out), p.grouped);
+    prop_assert_eq!(got.len(), expected.len(), "config:\n{}", yaml(p));
+    for (g, e) in got.iter().zip(&expected) {
+        prop_assert_eq!(g, e, "config:\n{}", yaml(p));
+    }
+    Ok(Checked {
+        cfg,
+        overrides,
+        out,
+        expected,
+        report,
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
@@ -265,7 +311,6 @@ proptest! {
     ) {
         let p = effective(&p);
         let s = Scratch::new();
-        let cfg = s.write("c.yaml", &yaml(&p));
         let input = if as_parquet {
             let path = s.path("lines.parquet");
             parquet(&lines, &path);
@@ -273,24 +318,9 @@ proptest! {
         } else {
             s.write("lines.csv", &csv(&lines))
         };
-        let out = s.path("out.parquet");
-        let overrides = rfmseg::config::Overrides {
-            inputs: vec![input.display().to_string()],
-            output: Some(out.clone()),
-            as_of: None,
-        };
-        let settings = rfmseg::config::load(&cfg, &overrides).map_err(|e| TestCaseError::fail(format!("{e}\n{}", yaml(&p))))?;
-        let expected = reference(&lines, &p);
         let edges = s.path("edges.yaml");
         let options = rfmseg::run::RunOptions { thresholds_out: Some(edges.clone()), ..Default::default() };
-        let result = rfmseg::run::run(&settings, &options);
-        let outcome = result.map_err(|e| TestCaseError::fail(format!("{e}")))?;
-        prop_assert!(matches!(outcome, rfmseg::run::Outcome::Done(_)));
-        let got = rows_of(&read_parquet(&out), p.grouped);
-        prop_assert_eq!(got.len(), expected.len(), "config:\n{}", yaml(&p));
-        for (g, e) in got.iter().zip(&expected) {
-            prop_assert_eq!(g, e, "config:\n{}", yaml(&p));
-        }
+        let Checked { cfg, overrides, out, expected, .. } = run_against_reference(&s, &p, &lines, &input, &options)?;
         // The in-memory engine writes the same file.
         let in_memory = s.path("in-memory.parquet");
         let settings_im = rfmseg::config::load(&cfg, &rfmseg::config::Overrides { output: Some(in_memory.clone()), ..overrides.clone() })
@@ -376,27 +406,10 @@ proptest! {
     ) {
         let p = effective(&Params { frequency: Freq::Orders, ..p });
         let s = Scratch::new();
-        let cfg = s.write("c.yaml", &yaml(&p));
         let input = s.path("lines.parquet");
         integer_parquet(&lines, &input);
-        let out = s.path("out.parquet");
-        let overrides = rfmseg::config::Overrides {
-            inputs: vec![input.display().to_string()],
-            output: Some(out.clone()),
-            as_of: None,
-        };
-        let settings = rfmseg::config::load(&cfg, &overrides).map_err(|e| TestCaseError::fail(format!("{e}\n{}", yaml(&p))))?;
-        let expected = reference(&lines, &p);
         let options = rfmseg::run::RunOptions { partitions: Some(partitions), ..Default::default() };
-        let outcome = rfmseg::run::run(&settings, &options).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-        let rfmseg::run::Outcome::Done(report) = outcome else {
-            return Err(TestCaseError::fail("no report"));
-        };
-        let got = rows_of(&read_parquet(&out), p.grouped);
-        prop_assert_eq!(got.len(), expected.len(), "config:\n{}", yaml(&p));
-        for (g, e) in got.iter().zip(&expected) {
-            prop_assert_eq!(g, e, "config:\n{}", yaml(&p));
-        }
+        let report = run_against_reference(&s, &p, &lines, &input, &options)?.report;
         // The fold by order id alone ran whole: no fallback to the exact fold.
         let fell_back = report.timings.iter().any(|(stage, _)| stage.contains("an order id is shared"));
         if own_orders {
