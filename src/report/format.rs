@@ -49,6 +49,21 @@ pub fn median(v: Option<f64>) -> String {
     }
 }
 
+/// A segment's numbers as the terminal and HTML tables show them, in column order: customers,
+/// share, revenue, revenue share, AOV, median recency, frequency and monetary.
+pub fn segment_stat_cells(s: &super::kpi::Stats, decimals: u32) -> [String; 8] {
+    [
+        count(s.customers),
+        percent(Some(s.share)),
+        money(s.revenue, decimals),
+        percent(s.revenue_share),
+        maybe_money(s.avg_order_value, decimals),
+        median(s.median_recency_days),
+        median(s.median_frequency),
+        maybe_money(s.median_monetary, decimals),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,19 +85,4 @@ mod tests {
         assert_eq!(median(Some(2.5)), "2.5");
         assert_eq!(median(Some(1234.0)), "1,234");
     }
-}
-
-/// A segment's numbers as the terminal and HTML tables show them, in column order: customers,
-/// share, revenue, revenue share, AOV, median recency, frequency and monetary.
-pub fn segment_stat_cells(s: &super::kpi::Stats, decimals: u32) -> [String; 8] {
-    [
-        count(s.customers),
-        percent(Some(s.share)),
-        money(s.revenue, decimals),
-        percent(s.revenue_share),
-        maybe_money(s.avg_order_value, decimals),
-        median(s.median_recency_days),
-        median(s.median_frequency),
-        maybe_money(s.median_monetary, decimals),
-    ]
 }
