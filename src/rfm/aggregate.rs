@@ -6,6 +6,8 @@ use polars::prelude::*;
 use crate::columns::*;
 use crate::config::{Analysis, Frequency, Monetary, Returns};
 
+use super::runs::{fold_runs, KEPT_MINOR, PURCHASE_DATE};
+
 /// The observation window, as days since 1970-01-01.
 #[derive(Debug, Clone, Copy)]
 pub struct Window {
@@ -129,8 +131,6 @@ pub fn aggregate(
 
     let scale = 10f64.powi(analysis.monetary_decimals as i32);
     let only = |cond: Expr, value: Expr| when(cond).then(value).otherwise(lit(NULL));
-    const KEPT_MINOR: &str = "__kept_minor";
-    const PURCHASE_DATE: &str = "__purchase_date";
     const PURCHASE_KEY: &str = "__purchase_key";
     let minor = minor_units(amount(), scale);
     let mut helpers = vec![
@@ -176,10 +176,12 @@ pub fn aggregate(
             // one row per order; the second counts the orders with a purchase. polars would
             // otherwise lower the distinct count to a (customer, order) group-by beside the
             // customer group-by, and join the two.
+            // Lines fold run by run first (runs.rs): the rows carry the sum and the first and
+            // last purchase dates of their lines.
             let per_order = [
                 col(KEPT_MINOR).sum(),
-                col(PURCHASE_DATE).min().alias(FIRST_ORDER_DATE),
-                col(PURCHASE_DATE).max().alias(LAST_ORDER_DATE),
+                col(FIRST_ORDER_DATE).min(),
+                col(LAST_ORDER_DATE).max(),
             ];
             let per_customer = |purchase_orders: Expr| {
                 vec![
@@ -195,7 +197,10 @@ pub fn aggregate(
                     // lines, whose key is null, into one row that is not counted.
                     let mut order_keys = keys.clone();
                     order_keys.push(col(PURCHASE_KEY));
-                    lines
+                    let mut run_keys: Vec<PlSmallStr> =
+                        analysis.group_by.iter().map(PlSmallStr::from).collect();
+                    run_keys.extend([CUSTOMER_ID, PURCHASE_KEY].map(PlSmallStr::from));
+                    fold_runs(lines, run_keys)
                         .group_by(order_keys)
                         .agg(per_order)
                         .group_by(keys)
@@ -246,7 +251,9 @@ fn by_order_id(
         .count();
     let mut customer_row = per_customer(purchase_order);
     customer_row.push(shared.max().alias(ORDER_SHARED));
-    lines
+    let mut run_keys = vec![PlSmallStr::from(ORDER_ID)];
+    run_keys.extend(names.iter().map(|&k| PlSmallStr::from(k)));
+    fold_runs(lines, run_keys)
         .group_by([col(ORDER_ID)])
         .agg(order_row)
         .group_by(names.into_iter().map(col).collect::<Vec<_>>())
