@@ -360,13 +360,14 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
     let unscored = count_where(&aggregated, col(LAST_ORDER_DATE).is_null())?;
     let mut order: Vec<Expr> = analysis.group_by.iter().map(|g| col(g.as_str())).collect();
     order.push(col(CUSTOMER_ID));
-    let customers = rfm::customers(aggregated.lazy(), analysis, as_of.unwrap_or(0))
-        .sort_by_exprs(
-            order,
-            SortMultipleOptions::default()
-                .with_nulls_last(true)
-                .with_maintain_order(false),
-        )
+    // Sorted before the metrics are derived: the sort gathers the fewest columns.
+    let sorted = aggregated.lazy().sort_by_exprs(
+        order,
+        SortMultipleOptions::default()
+            .with_nulls_last(true)
+            .with_maintain_order(false),
+    );
+    let customers = rfm::customers(sorted, analysis, as_of.unwrap_or(0))
         .collect()
         .map_err(Error::engine("sorting the customers"))?;
     if analysis.monetary == crate::config::Monetary::Average {

@@ -197,11 +197,14 @@ pub struct Scoring {
 }
 
 impl Scoring {
+    /// The levels of recency, frequency and monetary.
+    pub fn bins(&self) -> [u32; 3] {
+        [self.recency.bins, self.frequency.bins, self.monetary.bins]
+    }
+
     /// True when any metric has more than 9 levels: cells are then joined with '-'.
     pub fn wide_cells(&self) -> bool {
-        [&self.recency, &self.frequency, &self.monetary]
-            .iter()
-            .any(|s| s.bins > 9)
+        self.bins().iter().any(|&b| b > 9)
     }
 }
 

@@ -266,30 +266,23 @@ fn partition_of(id: Expr, of: u32) -> Expr {
     id.map(
         move |c| {
             let of = u64::from(of);
-            let spread = |h: u64| Some((h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % of);
-            let parts: UInt64Chunked = if c.dtype().is_integer() {
+            let spread = move |h: u64| ((h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % of) as u32;
+            let parts: UInt32Chunked = if c.dtype().is_integer() {
                 let ints = c.cast(&DataType::Int64)?;
                 ints.i64()?
-                    .iter()
-                    .map(|v| v.map_or(Some(0), |v| spread(v as u64)))
-                    .collect()
+                    .apply_nonnull_values_generic(DataType::UInt32, |v| spread(v as u64))
             } else {
                 let text = c.cast(&DataType::String)?;
                 text.str()?
-                    .iter()
-                    .map(|v| {
-                        v.map_or(Some(0), |s| {
-                            let h = s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-                            });
-                            spread(h)
-                        })
+                    .apply_nonnull_values_generic(DataType::UInt32, |s| {
+                        spread(s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                        }))
                     })
-                    .collect()
             };
             Ok(parts
+                .fill_null_with_values(0)?
                 .with_name(c.name().clone())
-                .cast(&DataType::UInt32)?
                 .into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::UInt32)),

@@ -12,6 +12,9 @@ pub use aggregate::{aggregate, customers, Aggregation, OrderFold, Partition, Win
 pub use score::{edges, score};
 pub use thresholds::Thresholds;
 
+use polars::prelude::*;
+
+use crate::columns::{F, M, R};
 use crate::config::Scoring;
 
 /// Read a cell as written in a rule ("545", "5-4-5", 545) and give it in the form the output
@@ -25,11 +28,7 @@ pub fn parse_cell(text: &str, scoring: &Scoring) -> Result<String, String> {
     } else {
         vec![]
     };
-    let bins = [
-        scoring.recency.bins,
-        scoring.frequency.bins,
-        scoring.monetary.bins,
-    ];
+    let bins = scoring.bins();
     let example = if scoring.wide_cells() {
         "\"10-3-5\""
     } else {
@@ -53,6 +52,37 @@ pub fn parse_cell(text: &str, scoring: &Scoring) -> Result<String, String> {
         }
     }
     Ok(cell_text(scores, scoring.wide_cells()))
+}
+
+/// Every (r, f, m) of the grid `scoring` defines, r-major: the order [`by_cell`] reads.
+pub fn all_cells(scoring: &Scoring) -> Vec<[u32; 3]> {
+    let [br, bf, bm] = scoring.bins();
+    let mut cells = Vec::with_capacity((br * bf * bm) as usize);
+    for r in 1..=br {
+        for f in 1..=bf {
+            for m in 1..=bm {
+                cells.push([r, f, m]);
+            }
+        }
+    }
+    cells
+}
+
+/// Per row, the entry of `table` (one per cell, in [`all_cells`] order) at the row's
+/// (`r`, `f`, `m`); null where a score is null. A gather from a table of 125 (or so) values:
+/// no string is built per row.
+pub fn by_cell(table: Series, scoring: &Scoring) -> Expr {
+    let [_, bf, bm] = scoring.bins().map(|b| lit(b as i32));
+    let one = || lit(1i32);
+    let cell = ((col(R) - one()) * bf + (col(F) - one())) * bm + (col(M) - one());
+    let dtype = table.dtype().clone();
+    cell.map(
+        move |c| {
+            let cell = c.cast(&IDX_DTYPE)?;
+            Ok(table.take(cell.idx()?)?.into_column())
+        },
+        move |_, f| Ok(Field::new(f.name().clone(), dtype.clone())),
+    )
 }
 
 /// The cell string of three scores.

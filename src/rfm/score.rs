@@ -192,6 +192,18 @@ fn rank_edges(
     recency: bool,
     group_by: &[String],
 ) -> PolarsResult<DataFrame> {
+    if group_by.is_empty() {
+        if let Some((values, counts)) = small_integer_counts(customers.column(value)?)? {
+            let mut table = DataFrame::empty_with_height(1);
+            for (i, edge) in level_edges(&values, &counts, bins, recency)
+                .into_iter()
+                .enumerate()
+            {
+                table.with_column(Column::new(edge_column(i).into(), [edge]))?;
+            }
+            return Ok(table);
+        }
+    }
     const V: &str = "__v";
     const N: &str = "__n";
     const NEW: &str = "__new_group";
@@ -250,6 +262,38 @@ fn rank_edges(
     Ok(table)
 }
 
+/// The distinct values (ascending, as f64) and their counts of an integer column without
+/// nulls whose values span a range small enough to count in an array (days, orders): one
+/// pass, where a hash group-by and a sort would cost ten times more. None otherwise.
+fn small_integer_counts(column: &Column) -> PolarsResult<Option<(Vec<f64>, Vec<u64>)>> {
+    const EXACT_IN_F64: i64 = 1 << 53;
+    if !column.dtype().is_integer() || column.null_count() > 0 || column.is_empty() {
+        return Ok(None);
+    }
+    let values = column.cast(&DataType::Int64)?;
+    let values = values.i64()?;
+    let (Some(lo), Some(hi)) = (values.min(), values.max()) else {
+        return Ok(None);
+    };
+    let span = i128::from(hi) - i128::from(lo);
+    if lo <= -EXACT_IN_F64 || hi >= EXACT_IN_F64 || span > (1 << 24).max(4 * values.len() as i128) {
+        return Ok(None);
+    }
+    let mut counts = vec![0u64; span as usize + 1];
+    for chunk in values.downcast_iter() {
+        for v in chunk.values().iter() {
+            counts[(v - lo) as usize] += 1;
+        }
+    }
+    let (values, counts) = counts
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, c)| c > 0)
+        .map(|(i, c)| ((lo + i as i64) as f64, c))
+        .unzip();
+    Ok(Some((values, counts)))
+}
+
 /// The `bins - 1` rank edges of one group, from its distinct values (ascending) and their
 /// counts.
 fn level_edges(values: &[f64], counts: &[u64], bins: u32, recency: bool) -> Vec<f64> {
@@ -280,10 +324,14 @@ pub fn score(
     scoring: &Scoring,
     group_by: &[String],
 ) -> LazyFrame {
-    let digits = [R, F, M].map(|c| col(c).cast(DataType::String));
-    let separator = if scoring.wide_cells() { "-" } else { "" };
+    let wide = scoring.wide_cells();
+    let texts: Vec<String> = super::all_cells(scoring)
+        .into_iter()
+        .map(|c| super::cell_text(c, wide))
+        .collect();
+    let cell = super::by_cell(Series::new(RFM_CELL.into(), texts), scoring);
     super::thresholds::score_frozen(customers, t, group_by).with_columns([
-        concat_str(digits, separator, false).alias(RFM_CELL),
+        cell.alias(RFM_CELL),
         (col(R) + col(F) + col(M)).alias(RFM_SCORE),
     ])
 }
@@ -337,6 +385,39 @@ mod tests {
         let s = out.column(column).unwrap().i32().unwrap();
         assert_eq!(s.len(), n);
         s.into_no_null_iter().collect()
+    }
+
+    #[test]
+    fn counting_integers_in_an_array_gives_the_edges_of_the_value_count_query() {
+        // The same values as integers (counted in an array) and as floats (value counts by
+        // group-by and sort), with ties, gaps and negative values.
+        let mut state = 0x9E37_79B9u64;
+        let values: Vec<i64> = (0..500)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 33) % 60) as i64 - 7
+            })
+            .collect();
+        let df = df!(
+            "int" => &values,
+            "float" => values.iter().map(|&v| v as f64).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert!(small_integer_counts(df.column("int").unwrap())
+            .unwrap()
+            .is_some());
+        assert!(small_integer_counts(df.column("float").unwrap())
+            .unwrap()
+            .is_none());
+        for bins in 2..=7 {
+            for recency in [false, true] {
+                let counted = rank_edges(&df, "int", bins, recency, &[]).unwrap();
+                let queried = rank_edges(&df, "float", bins, recency, &[]).unwrap();
+                assert!(counted.equals(&queried), "{counted}\n{queried}");
+            }
+        }
     }
 
     #[test]

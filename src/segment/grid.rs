@@ -102,20 +102,9 @@ impl Grid {
 
 /// Evaluate `segments` on every cell of the grid `scoring` defines.
 pub fn analyse(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> Result<Grid> {
-    let bins = [
-        scoring.recency.bins,
-        scoring.frequency.bins,
-        scoring.monetary.bins,
-    ];
+    let bins = scoring.bins();
     let wide = scoring.wide_cells();
-    let mut scores = Vec::new();
-    for r in 1..=bins[0] {
-        for f in 1..=bins[1] {
-            for m in 1..=bins[2] {
-                scores.push([r, f, m]);
-            }
-        }
-    }
+    let scores = crate::rfm::all_cells(scoring);
     let column = |i: usize| -> Vec<i32> { scores.iter().map(|s| s[i] as i32).collect() };
     let frame = df!(
         R => column(0),
@@ -278,16 +267,6 @@ pub fn lookup(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> Op
         })
         .collect();
     let names = Series::new(SEGMENT.into(), names);
-    // The cells are listed r-major, as `Grid::at` reads them.
-    let [_, bf, bm] = grid.bins.map(|b| lit(b as i32));
-    let one = || lit(1i32);
-    let cell = ((col(R) - one()) * bf + (col(F) - one())) * bm + (col(M) - one());
-    let segment = cell.map(
-        move |c| {
-            let cell = c.cast(&IDX_DTYPE)?;
-            Ok(names.take(cell.idx()?)?.into_column())
-        },
-        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
-    );
+    let segment = crate::rfm::by_cell(names, scoring);
     Some(segment.alias(SEGMENT))
 }
