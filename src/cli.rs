@@ -276,7 +276,7 @@ pub struct Run {
     pub verbose: bool,
 
     /// Aggregate the customers in N hash partitions, one pass over the input each, to bound
-    /// memory on very large inputs. Default: one pass per 50 million lines (Parquet row
+    /// memory on very large inputs. Default: one pass per 100 million lines (Parquet row
     /// counts; CSV estimated from the size).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub partitions: Option<u32>,

@@ -9,6 +9,14 @@ mod cli;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+// A background thread hands freed pages back after a second instead of ten: at 100M lines the
+// peak fell from 2.52 GB to 2.46 GB for 2% more time (README, Performance). `_RJEM_MALLOC_CONF`
+// in the environment still overrides it.
+#[cfg(not(target_env = "msvc"))]
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000\0";
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -75,14 +75,16 @@ struct Prepared {
     as_of: Option<i32>,
     /// How `frequency: orders` folds lines into orders (the cheaper fold where it applies).
     fold: rfm::OrderFold,
+    /// Which integer keys are carried in 32 bits.
+    narrow: rfm::Narrow,
 }
 
 /// Order lines per pass over the input: more are split into hash partitions of the
 /// customers, one pass each (the orders of each customer are held while its pass runs).
-/// Measured at 100M lines (README, Performance): 2 passes took 15.2 s and 3.1 GB, 1 pass
-/// 15.1 s and 4.6 GB, 3 passes 16.9 s and 2.4 GB; smaller hash tables make up for the
-/// second scan. `--help` and the README name this number.
-pub const LINES_PER_PASS: u64 = 50_000_000;
+/// Measured at 100M lines (README, Performance): 1 pass took 9.2 s and 2.5 GB, 2 passes
+/// 10.5 s and 1.9 GB; a billion lines took 3 min 51 s in 10 passes and peaked at 10.8 GB.
+/// `--help` and the README name this number.
+pub const LINES_PER_PASS: u64 = 100_000_000;
 
 /// Customers aggregated and their score edges found, before anything is scored or written.
 pub struct Scored {
@@ -151,6 +153,15 @@ fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> Result<Prep
         .map_err(Error::engine("reading the input schema"))?;
     check_when_types(settings, &schema)?;
     let fold = rfm::OrderFold::for_schema(&schema, analysis);
+    let columns = &settings.input.columns;
+    let narrow = rfm::Narrow::for_spans(
+        &schema,
+        input::integer_span(&files, &columns.customer_id),
+        columns
+            .order_id
+            .as_ref()
+            .and_then(|o| input::integer_span(&files, o)),
+    );
     let mut as_of = analysis.as_of.map(days);
     if as_of.is_none() && analysis.window_days.is_some() {
         as_of = input::latest_date(lines.clone()).map_err(|e| match e {
@@ -173,13 +184,21 @@ fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> Result<Prep
         window,
         as_of,
         fold,
+        narrow,
     })
 }
 
 /// The optimised plans of the two queries.
 pub fn explain(settings: &Settings) -> Result<String> {
     let p = prepare(settings, None)?;
-    let aggregation = rfm::aggregate(p.lines, &settings.analysis, p.window, ONE_PASS, p.fold);
+    let aggregation = rfm::aggregate(
+        p.lines,
+        &settings.analysis,
+        p.window,
+        ONE_PASS,
+        p.fold,
+        &p.narrow,
+    );
     let customers = aggregation
         .customers
         .explain(true)
@@ -248,6 +267,7 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         window,
         as_of,
         fold,
+        narrow,
     } = prepare(settings, Some(progress))?;
     clock.lap("resolve inputs, read schemas, plan");
     let spec = Spec {
@@ -297,7 +317,8 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         });
         let partition = rfm::Partition { index, of: passes };
         let collect = |fold, with_totals: bool| {
-            let aggregation = rfm::aggregate(lines.clone(), analysis, window, partition, fold);
+            let aggregation =
+                rfm::aggregate(lines.clone(), analysis, window, partition, fold, &narrow);
             let mut plans = vec![aggregation.customers.logical_plan];
             if with_totals {
                 plans.push(aggregation.totals.logical_plan);

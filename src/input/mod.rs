@@ -6,12 +6,14 @@
 mod csv_rows;
 mod paths;
 pub mod run_file;
+mod spans;
 
 use std::path::Path;
 
 use polars::prelude::*;
 
 pub use paths::{format_of, resolve, Format, SourceFile};
+pub use spans::integer_span;
 
 use crate::columns::*;
 use crate::config::InputSettings;

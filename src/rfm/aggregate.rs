@@ -56,6 +56,65 @@ impl OrderFold {
     }
 }
 
+/// 64-bit integer keys carried in 32 bits while the lines fold: a key whose values span less
+/// than 2^32 (per the Parquet files' statistics) becomes its offset from its smallest value,
+/// as UInt32, and customer_id is given back in its own type once customers are grouped.
+/// Narrower hash keys and rows: at 100M lines, a quarter less memory for the group-bys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Narrow {
+    /// customer_id's smallest value, when it is narrowed.
+    customer: Option<i64>,
+    /// order_id's smallest value, when it is narrowed.
+    order: Option<i64>,
+}
+
+impl Narrow {
+    /// Narrow the Int64 customer_id and order_id of `schema` whose span (smallest, largest)
+    /// is known and under 2^32.
+    pub fn for_spans(
+        schema: &Schema,
+        customer: Option<(i64, i64)>,
+        order: Option<(i64, i64)>,
+    ) -> Narrow {
+        let narrow = |name: &str, span: Option<(i64, i64)>| {
+            let (lo, hi) = span?;
+            let fits = i128::from(hi) - i128::from(lo) <= i128::from(u32::MAX);
+            (schema.get(name) == Some(&DataType::Int64) && fits).then_some(lo)
+        };
+        Narrow {
+            customer: narrow(CUSTOMER_ID, customer),
+            order: narrow(ORDER_ID, order),
+        }
+    }
+
+    /// The keys as offsets (a value outside the span fails the run: never a wrong key).
+    fn apply(&self, lines: LazyFrame) -> LazyFrame {
+        let offset = |name: &str, lo: i64| {
+            (col(name).cast(DataType::Int64) - lit(lo))
+                .strict_cast(DataType::UInt32)
+                .alias(name)
+        };
+        let columns: Vec<Expr> = [(CUSTOMER_ID, self.customer), (ORDER_ID, self.order)]
+            .into_iter()
+            .filter_map(|(name, lo)| lo.map(|lo| offset(name, lo)))
+            .collect();
+        if columns.is_empty() {
+            lines
+        } else {
+            lines.with_columns(columns)
+        }
+    }
+
+    /// customer_id back in its own type.
+    fn restore(&self, customers: LazyFrame) -> LazyFrame {
+        match self.customer {
+            None => customers,
+            Some(lo) => customers
+                .with_column((col(CUSTOMER_ID).cast(DataType::Int64) + lit(lo)).alias(CUSTOMER_ID)),
+        }
+    }
+}
+
 /// The two outputs of the line scan, planned to run together over one scan.
 pub struct Aggregation {
     /// One row per (group..., customer_id) with a line in the window: `__sum_minor`,
@@ -81,6 +140,7 @@ pub fn aggregate(
     window: Window,
     partition: Partition,
     fold: OrderFold,
+    narrow: &Narrow,
 ) -> Aggregation {
     let date = || col(ORDER_DATE);
     let amount = || col(AMOUNT);
@@ -156,8 +216,8 @@ pub fn aggregate(
     } else {
         lit(true)
     };
-    let lines = lines
-        .filter(known().and(observed()).and(mine))
+    let lines = narrow
+        .apply(lines.filter(known().and(observed()).and(mine)))
         .with_columns(helpers);
     // Lines -> customers in one group-by, `frequency` being one of its reductions.
     let by_customer = |lines: LazyFrame, frequency: Expr| {
@@ -210,7 +270,10 @@ pub fn aggregate(
             }
         }
     };
-    Aggregation { customers, totals }
+    Aggregation {
+        customers: narrow.restore(customers),
+        totals,
+    }
 }
 
 /// Lines -> orders by order_id alone -> customers. Each order row carries, per key column,
@@ -383,10 +446,17 @@ mod tests {
             window_days: None,
         };
         let one = Partition { index: 0, of: 1 };
-        let customers = aggregate(lines, &analysis, window, one, OrderFold::ByOrderId)
-            .customers
-            .collect()
-            .unwrap();
+        let customers = aggregate(
+            lines,
+            &analysis,
+            window,
+            one,
+            OrderFold::ByOrderId,
+            &Narrow::default(),
+        )
+        .customers
+        .collect()
+        .unwrap();
         customers
             .column(ORDER_SHARED)
             .unwrap()
@@ -418,6 +488,39 @@ mod tests {
         ));
         assert!(shared(&[Some(1), None, Some(2)], &[7, 7, 8], &[10, 10, 11]));
         assert!(shared(&[None, Some(1), Some(2)], &[7, 7, 8], &[10, 10, 11]));
+    }
+
+    #[test]
+    fn keys_are_carried_in_32_bits_only_when_int64_and_spanning_less_than_2_pow_32() {
+        let schema = Schema::from_iter([
+            Field::new(CUSTOMER_ID.into(), DataType::Int64),
+            Field::new(ORDER_ID.into(), DataType::Int32),
+        ]);
+        let top = i64::from(u32::MAX);
+        let narrow = Narrow::for_spans(&schema, Some((-5, top - 5)), Some((0, 9)));
+        // order_id is already 32 bits wide.
+        assert_eq!((narrow.customer, narrow.order), (Some(-5), None));
+        let wide = Narrow::for_spans(&schema, Some((-5, top - 4)), None);
+        assert_eq!(wide, Narrow::default());
+        // Offsets there and back, at both ends of the span.
+        let ids = [-5i64, top - 5, 12];
+        let lines = df!(CUSTOMER_ID => ids, ORDER_ID => [1i32, 2, 3])
+            .unwrap()
+            .lazy();
+        let carried = narrow.apply(lines).collect().unwrap();
+        let offsets = carried.column(CUSTOMER_ID).unwrap().u32().unwrap().clone();
+        assert_eq!(
+            offsets.into_no_null_iter().collect::<Vec<_>>(),
+            [0, u32::MAX, 17]
+        );
+        let back = narrow.restore(carried.lazy()).collect().unwrap();
+        let back = back.column(CUSTOMER_ID).unwrap().i64().unwrap().clone();
+        assert_eq!(back.into_no_null_iter().collect::<Vec<_>>(), ids);
+        // A value outside the span (statistics that lie) fails; it never becomes another key.
+        let outside = df!(CUSTOMER_ID => [-6i64], ORDER_ID => [1i32])
+            .unwrap()
+            .lazy();
+        assert!(narrow.apply(outside).collect().is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod runs;
 mod score;
 pub mod thresholds;
 
-pub use aggregate::{aggregate, customers, Aggregation, OrderFold, Partition, Window};
+pub use aggregate::{aggregate, customers, Aggregation, Narrow, OrderFold, Partition, Window};
 pub use score::{edges, score};
 pub use thresholds::Thresholds;
 

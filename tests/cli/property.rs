@@ -375,27 +375,43 @@ proptest! {
 /// id belongs to one customer (and group), so `frequency: orders` folds lines by order id
 /// alone; otherwise the small ids are shared between customers and the run must notice and
 /// fold by (group, customer, order).
+/// Integer ids as `base + k * scale`: small, past 2^32, or spread wider than 2^32 (then they
+/// cannot be carried in 32 bits). All ids of a case have as many digits, so that the
+/// reference's text order is their numeric order.
+fn id_scale() -> impl Strategy<Value = (i64, i64)> {
+    prop_oneof![
+        Just((0, 1)),
+        Just((4_000_000_000_000, 1)),
+        Just((1_000_000_000_000, 700_000_000)),
+    ]
+}
+
 fn integer_lines(own_orders: bool) -> impl Strategy<Value = Vec<Line>> {
-    prop::collection::vec((line(), 0..3u32, 0..9u32), 1..60).prop_map(move |lines| {
-        lines
-            .into_iter()
-            .map(|(l, g, c)| {
-                let o: u32 = l.order[1..].parse().unwrap();
-                Line {
-                    group: g.to_string(),
-                    customer: l.customer.map(|_| c.to_string()),
-                    order: if own_orders {
-                        // One group and customer per order id (a null customer's lines
-                        // share customer 0's ids: nulls are not folded).
-                        (o * 100 + g * 10 + c).to_string()
-                    } else {
-                        o.to_string()
-                    },
-                    ..l
-                }
-            })
-            .collect()
-    })
+    (
+        prop::collection::vec((line(), 0..3u32, 0..9u32), 1..60),
+        id_scale(),
+    )
+        .prop_map(move |(lines, (base, scale))| {
+            let id = |k: u32| (base + i64::from(k) * scale).to_string();
+            lines
+                .into_iter()
+                .map(|(l, g, c)| {
+                    let o: u32 = l.order[1..].parse().unwrap();
+                    Line {
+                        group: g.to_string(),
+                        customer: l.customer.map(|_| id(c)),
+                        order: if own_orders {
+                            // One group and customer per order id (a null customer's lines
+                            // share customer 0's ids: nulls are not folded).
+                            id(o * 100 + g * 10 + c)
+                        } else {
+                            id(o)
+                        },
+                        ..l
+                    }
+                })
+                .collect()
+        })
 }
 
 fn integer_parquet(lines: &[Line], path: &std::path::Path) {

@@ -479,7 +479,14 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
         .arg(s.path("unwritten.parquet"))
         .assert()
         .success()
-        .stdout(predicate::str::contains(r#"BY [col("order_id")]"#));
+        .stdout(predicate::str::contains(r#"BY [col("order_id")]"#))
+        // ... with both ids carried as 32-bit offsets (the footer's statistics give their span).
+        .stdout(predicate::str::contains(
+            r#"(col("customer_id").cast(Int64) - 1).strict_cast(UInt32)"#,
+        ))
+        .stdout(predicate::str::contains(
+            r#"(col("order_id").cast(Int64) - 11).strict_cast(UInt32)"#,
+        ));
     // Shared: order 7 holds a line of customer 1 and two of customer 2.
     let shared = s.path("shared.parquet");
     run(&write("shared-ids.parquet", [7, 8, 7, 7, 9]), &shared).stderr(predicate::str::contains(
