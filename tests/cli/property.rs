@@ -435,16 +435,18 @@ fn integer_parquet(lines: &[Line], path: &std::path::Path) {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
-    /// `frequency: orders` on integer ids: the fold by order id alone gives the reference's
-    /// rows when every order id has one customer, and the run falls back to the exact fold
-    /// (and still gives them) when an id is shared; also in several hash partitions.
+    /// Integer ids in Parquet (carried in 32 bits when their span allows). With `frequency:
+    /// orders` (most cases), the fold by order id alone gives the reference's rows when every
+    /// order id has one customer, and the run falls back to the exact fold (and still gives
+    /// them) when an id is shared; also in several hash partitions.
     #[test]
     fn order_id_fold_matches_the_naive_reference(
         (own_orders, lines) in any::<bool>().prop_flat_map(|own| (Just(own), in_runs(integer_lines(own)))),
         p in params(),
         partitions in 1..4u32,
+        frequency in prop_oneof![3 => Just(Freq::Orders), 1 => Just(Freq::Lines), 1 => Just(Freq::Days)],
     ) {
-        let p = effective(&Params { frequency: Freq::Orders, ..p });
+        let p = effective(&Params { frequency, ..p });
         let s = Scratch::new();
         let input = s.path("lines.parquet");
         integer_parquet(&lines, &input);
