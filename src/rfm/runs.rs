@@ -98,7 +98,7 @@ fn fold(df: &DataFrame, keys: &[PlSmallStr]) -> PolarsResult<DataFrame> {
 }
 
 /// Where each run starts: row 0, and every row whose keys differ from the row before.
-fn run_starts(df: &DataFrame, keys: &[PlSmallStr]) -> PolarsResult<Vec<IdxSize>> {
+pub(super) fn run_starts(df: &DataFrame, keys: &[PlSmallStr]) -> PolarsResult<Vec<IdxSize>> {
     if df.height() == 0 {
         return Ok(Vec::new());
     }

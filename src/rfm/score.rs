@@ -192,17 +192,20 @@ fn rank_edges(
     recency: bool,
     group_by: &[String],
 ) -> PolarsResult<DataFrame> {
-    if group_by.is_empty() {
-        if let Some((values, counts)) = small_integer_counts(customers.column(value)?)? {
-            let mut table = DataFrame::empty_with_height(1);
-            for (i, edge) in level_edges(&values, &counts, bins, recency)
-                .into_iter()
-                .enumerate()
-            {
-                table.with_column(Column::new(edge_column(i).into(), [edge]))?;
-            }
+    // The cheaper paths first: groups in contiguous slices, or one group of small integers.
+    if !group_by.is_empty() {
+        if let Some(table) = contiguous_group_edges(customers, value, bins, recency, group_by)? {
             return Ok(table);
         }
+    } else if let Some((values, counts)) = small_integer_counts(customers.column(value)?)? {
+        let mut table = DataFrame::empty_with_height(1);
+        for (i, edge) in level_edges(&values, &counts, bins, recency)
+            .into_iter()
+            .enumerate()
+        {
+            table.with_column(Column::new(edge_column(i).into(), [edge]))?;
+        }
+        return Ok(table);
     }
     const V: &str = "__v";
     const N: &str = "__n";
@@ -260,6 +263,63 @@ fn rank_edges(
         table.with_column(Column::new(edge_column(i).into(), column))?;
     }
     Ok(table)
+}
+
+/// Rank edges per group when each group's customers are contiguous (as `run` sorts them: by
+/// the group columns, then customer_id) and no value is null: each group's slice of values
+/// is sorted and counted on its own, where the value-count query would group and sort all
+/// (group, value) pairs (0.43 s of monetary edges for 1.6M customers in 500 stores). None
+/// otherwise; the table is the one [`rank_edges`]' query gives.
+fn contiguous_group_edges(
+    customers: &DataFrame,
+    value: &str,
+    bins: u32,
+    recency: bool,
+    group_by: &[String],
+) -> PolarsResult<Option<DataFrame>> {
+    let keys: Vec<PlSmallStr> = group_by.iter().map(PlSmallStr::from).collect();
+    let values = customers.column(value)?.cast(&DataType::Float64)?;
+    if customers.height() == 0 || values.null_count() > 0 {
+        return Ok(None);
+    }
+    let starts = super::runs::run_starts(customers, &keys)?;
+    let groups = customers
+        .select(keys.iter().cloned())?
+        .lazy()
+        .group_by(group_by.iter().map(|g| col(g.as_str())).collect::<Vec<_>>())
+        .agg([len()])
+        .collect()?
+        .height();
+    if starts.len() != groups {
+        return Ok(None);
+    }
+    let values = values.f64()?.rechunk();
+    let values = values.cont_slice()?;
+    let mut edges_per_group = Vec::with_capacity(groups);
+    let mut sorted = Vec::new();
+    for (g, &start) in starts.iter().enumerate() {
+        let end = starts.get(g + 1).map_or(values.len(), |&e| e as usize);
+        sorted.clear();
+        sorted.extend_from_slice(&values[start as usize..end]);
+        sorted.sort_unstable_by(f64::total_cmp);
+        let (mut distinct, mut counts) = (Vec::new(), Vec::new());
+        for &v in &sorted {
+            if distinct.last() == Some(&v) {
+                *counts.last_mut().expect("a count per value") += 1;
+            } else {
+                distinct.push(v);
+                counts.push(1u64);
+            }
+        }
+        edges_per_group.push(level_edges(&distinct, &counts, bins, recency));
+    }
+    let index = IdxCa::from_vec(PlSmallStr::EMPTY, starts);
+    let mut table = customers.select(keys)?.take(&index)?;
+    for i in 0..bins as usize - 1 {
+        let column: Vec<f64> = edges_per_group.iter().map(|e| e[i]).collect();
+        table.with_column(Column::new(edge_column(i).into(), column))?;
+    }
+    Ok(Some(table))
 }
 
 /// The distinct values (ascending, as f64) and their counts of an integer column without
@@ -416,6 +476,51 @@ mod tests {
                 let counted = rank_edges(&df, "int", bins, recency, &[]).unwrap();
                 let queried = rank_edges(&df, "float", bins, recency, &[]).unwrap();
                 assert!(counted.equals(&queried), "{counted}\n{queried}");
+            }
+        }
+    }
+
+    #[test]
+    fn contiguous_groups_give_the_edges_of_the_value_count_query() {
+        // Three groups and a null group, values with ties; the frame sorted by group (nulls
+        // last, as `run` sorts) takes the per-slice path, the same rows interleaved the query.
+        let mut state = 0x2545_F491u64;
+        let mut next = |m: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        let rows: Vec<(Option<&str>, f64)> = (0..400)
+            .map(|_| {
+                let g = [Some("b"), Some("a"), None, Some("c")][next(4) as usize];
+                (g, (next(30) as f64) * 2.5 - 10.0)
+            })
+            .collect();
+        let frame = |rows: &[(Option<&str>, f64)]| {
+            df!(
+                "g" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                "v" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            )
+            .unwrap()
+        };
+        let interleaved = frame(&rows);
+        let sorted = interleaved
+            .sort(["g"], SortMultipleOptions::default().with_nulls_last(true))
+            .unwrap();
+        let group_by = ["g".to_string()];
+        for bins in 2..=6 {
+            for recency in [false, true] {
+                let sliced = contiguous_group_edges(&sorted, "v", bins, recency, &group_by)
+                    .unwrap()
+                    .expect("contiguous groups take the per-slice path");
+                assert!(
+                    contiguous_group_edges(&interleaved, "v", bins, recency, &group_by)
+                        .unwrap()
+                        .is_none()
+                );
+                let queried = rank_edges(&interleaved, "v", bins, recency, &group_by).unwrap();
+                assert!(sliced.equals_missing(&queried), "{sliced}\n{queried}");
             }
         }
     }
