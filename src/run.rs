@@ -81,8 +81,8 @@ struct Prepared {
 
 /// Order lines per pass over the input: more are split into hash partitions of the
 /// customers, one pass each (the orders of each customer are held while its pass runs).
-/// Measured at 100M lines (README, Performance): 1 pass took 9.2 s and 2.5 GB, 2 passes
-/// 10.5 s and 1.9 GB; a billion lines took 3 min 51 s in 10 passes and peaked at 10.8 GB.
+/// Measured at 100M lines (README, Performance): 1 pass took 8.8-9.0 s and 2.5 GB, 2 passes
+/// 9.8-10.1 s and 1.6 GB; a billion lines took 3 min 30 s in 10 passes and peaked at 10.9 GB.
 /// `--help` and the README name this number.
 pub const LINES_PER_PASS: u64 = 100_000_000;
 
