@@ -305,6 +305,8 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
     let mut parts = Vec::with_capacity(passes as usize);
     let mut totals = None;
     let mut order_ids_shared = false;
+    let mut narrow = narrow;
+    let mut ids_outside_statistics = false;
     for index in 0..passes {
         progress.restart_lines();
         progress.stage(if passes == 1 {
@@ -316,24 +318,37 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
             )
         });
         let partition = rfm::Partition { index, of: passes };
-        let collect = |fold, with_totals: bool| {
+        let collect = |fold, with_totals: bool, narrow: &rfm::Narrow| {
             let aggregation =
-                rfm::aggregate(lines.clone(), analysis, window, partition, fold, &narrow);
+                rfm::aggregate(lines.clone(), analysis, window, partition, fold, narrow);
             let mut plans = vec![aggregation.customers.logical_plan];
             if with_totals {
                 plans.push(aggregation.totals.logical_plan);
             }
             LazyFrame::collect_all_with_engine(plans, options.engine(), OptFlags::default())
-                .map_err(|e| explain_failure(&files, &spec, "aggregating the order lines", e))
         };
-        let mut out = collect(fold, index == 0)?;
+        let fail = |e| explain_failure(&files, &spec, "aggregating the order lines", e);
+        let mut out = match collect(fold, index == 0, &narrow) {
+            Ok(out) => out,
+            // An id outside the span its Parquet footer states cannot be carried in 32 bits
+            // (the cast fails rather than mix customers): aggregate with the ids as they are.
+            // Any other failure fails again, and is explained then.
+            Err(_) if narrow != rfm::Narrow::default() => {
+                progress
+                    .stage("an id lies outside its file's statistics: aggregating with 64-bit ids");
+                narrow = rfm::Narrow::default();
+                ids_outside_statistics = true;
+                collect(fold, index == 0, &narrow).map_err(fail)?
+            }
+            Err(e) => return Err(fail(e)),
+        };
         if index == 0 {
             totals = out.pop();
         }
         if fold == rfm::OrderFold::ByOrderId && shares_orders(&out[0])? {
             // An order id holds lines of two customers (or groups): fold this pass exactly.
             progress.stage("an order id is shared between customers: folding orders per customer");
-            out = collect(rfm::OrderFold::ByKeys, false)?;
+            out = collect(rfm::OrderFold::ByKeys, false, &narrow).map_err(fail)?;
             order_ids_shared = true;
         } else if fold == rfm::OrderFold::ByOrderId {
             out[0] = out[0]
@@ -353,10 +368,11 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
             .map_err(Error::engine("joining the partitions"))?;
     }
     drop(parts);
-    clock.lap(if order_ids_shared {
-        "scan and aggregate per customer (streaming; again by customer and order: an order id is shared)"
-    } else {
-        "scan and aggregate per customer (streaming)"
+    clock.lap(match (order_ids_shared, ids_outside_statistics) {
+        (false, false) => "scan and aggregate per customer (streaming)",
+        (true, false) => "scan and aggregate per customer (streaming; again by customer and order: an order id is shared)",
+        (false, true) => "scan and aggregate per customer (streaming; again with 64-bit ids: an id lies outside its file's statistics)",
+        (true, true) => "scan and aggregate per customer (streaming; again by customer and order: an order id is shared; again with 64-bit ids: an id lies outside its file's statistics)",
     });
     progress.stage("sorting customers and finding the score edges");
     if cell_u64(&totals, N_BAD_AMOUNT) > 0 {

@@ -87,7 +87,8 @@ impl Narrow {
         }
     }
 
-    /// The keys as offsets (a value outside the span fails the run: never a wrong key).
+    /// The keys as offsets. A value outside the span fails the query rather than become
+    /// another key; `run` then aggregates that pass again with the ids as they are.
     fn apply(&self, lines: LazyFrame) -> LazyFrame {
         let offset = |name: &str, lo: i64| {
             (col(name).cast(DataType::Int64) - lit(lo))

@@ -507,3 +507,77 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
         );
     }
 }
+
+#[test]
+fn an_id_outside_its_parquet_statistics_is_aggregated_in_64_bits() {
+    // Customers 3000000001..=3000000003 and their orders; then the footer's statistics are made
+    // to say the smallest customer is 3000000002, as a faulty writer might.
+    let s = Scratch::new();
+    let cfg = s.write("c.yaml", &config("analysis: {as_of: 2024-06-30}"));
+    let (low, mid) = (3_000_000_001i64, 3_000_000_002i64);
+    let mut df = df!(
+        "customer_id" => [low, low, mid, mid + 1],
+        "order_date" => [3, 9, 5, 7].map(|d| chrono::NaiveDate::from_ymd_opt(2024, 6, d).unwrap()),
+        "amount" => [10.0, 20.0, 5.5, 8.0],
+        "order_id" => [1i64, 2, 3, 4],
+    )
+    .unwrap();
+    let lying = s.path("lying.parquet");
+    ParquetWriter::new(std::fs::File::create(&lying).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let mut bytes = std::fs::read(&lying).unwrap();
+    let n = bytes.len();
+    let footer_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    let (from, to) = (low.to_le_bytes(), mid.to_le_bytes());
+    let mut patched = 0;
+    for i in n - 8 - footer_len..n - 8 - 8 {
+        if bytes[i..i + 8] == from {
+            bytes[i..i + 8].copy_from_slice(&to);
+            patched += 1;
+        }
+    }
+    assert!(patched > 0, "the footer holds the smallest customer id");
+    std::fs::write(&lying, bytes).unwrap();
+    let files = rfmseg::input::resolve(&[lying.to_string_lossy().to_string()]).unwrap();
+    assert_eq!(
+        rfmseg::input::integer_span(&files, "customer_id"),
+        Some((mid, mid + 1)),
+        "the statistics now leave customer {low} out"
+    );
+    // The run notices, aggregates with the ids as they are, and gives the rows of the same
+    // lines read from CSV (which has no statistics).
+    let out = s.path("out.parquet");
+    rfmseg()
+        .args(["run", "--verbose", "--config"])
+        .arg(&cfg)
+        .arg("--input")
+        .arg(&lying)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "again with 64-bit ids: an id lies outside its file's statistics",
+        ));
+    let csv = s.write(
+        "lines.csv",
+        &format!(
+            "customer_id,order_date,amount,order_id\n{low},2024-06-03,10.0,1\n{low},2024-06-09,20.0,2\n{mid},2024-06-05,5.5,3\n{},2024-06-07,8.0,4\n",
+            mid + 1
+        ),
+    );
+    let from_csv = run_quiet(&cfg, &csv, &s.path("csv.parquet"));
+    let got = read_parquet(&out);
+    assert_eq!(ints(&got, "customer_id"), [low, mid, mid + 1]);
+    // CSV ids are text: compare them as text, and every other column as it is.
+    assert_eq!(
+        strings(&got, "customer_id"),
+        strings(&from_csv, "customer_id")
+    );
+    let rest = |df: &DataFrame| df.drop("customer_id").unwrap();
+    assert!(
+        rest(&got).equals_missing(&rest(&from_csv)),
+        "{got}\n{from_csv}"
+    );
+}
