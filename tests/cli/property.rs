@@ -219,7 +219,9 @@ fn csv(lines: &[Line]) -> String {
     s
 }
 
-fn parquet(lines: &[Line], path: &std::path::Path) {
+/// The lines as Parquet: group, customer and order as text, or with `integer_ids` as Int32,
+/// Int64 and Int64 (the integer lines' ids are digits).
+fn parquet(lines: &[Line], path: &std::path::Path, integer_ids: bool) {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
     let mut df = df!(
         "grp" => lines.iter().map(|l| l.group.clone()).collect::<Vec<_>>(),
@@ -231,6 +233,15 @@ fn parquet(lines: &[Line], path: &std::path::Path) {
     .unwrap();
     df.apply("day", |c| c.cast(&DataType::Date).unwrap())
         .unwrap();
+    if integer_ids {
+        for (name, dtype) in [
+            ("grp", DataType::Int32),
+            ("cust", DataType::Int64),
+            ("order", DataType::Int64),
+        ] {
+            df.apply(name, |c| c.strict_cast(&dtype).unwrap()).unwrap();
+        }
+    }
     ParquetWriter::new(std::fs::File::create(path).unwrap())
         .finish(&mut df)
         .unwrap();
@@ -337,7 +348,7 @@ proptest! {
         let s = Scratch::new();
         let input = if as_parquet {
             let path = s.path("lines.parquet");
-            parquet(&lines, &path);
+            parquet(&lines, &path, false);
             path
         } else {
             s.write("lines.csv", &csv(&lines))
@@ -414,24 +425,6 @@ fn integer_lines(own_orders: bool) -> impl Strategy<Value = Vec<Line>> {
         })
 }
 
-fn integer_parquet(lines: &[Line], path: &std::path::Path) {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-    let int = |s: &str| s.parse::<i64>().unwrap();
-    let mut df = df!(
-        "grp" => lines.iter().map(|l| int(&l.group) as i32).collect::<Vec<_>>(),
-        "cust" => lines.iter().map(|l| l.customer.as_deref().map(int)).collect::<Vec<_>>(),
-        "day" => lines.iter().map(|l| l.date.map(|d| (d - epoch).num_days() as i32)).collect::<Vec<_>>(),
-        "value" => lines.iter().map(|l| l.amount).collect::<Vec<_>>(),
-        "order" => lines.iter().map(|l| int(&l.order)).collect::<Vec<_>>(),
-    )
-    .unwrap();
-    df.apply("day", |c| c.cast(&DataType::Date).unwrap())
-        .unwrap();
-    ParquetWriter::new(std::fs::File::create(path).unwrap())
-        .finish(&mut df)
-        .unwrap();
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -449,7 +442,7 @@ proptest! {
         let p = effective(&Params { frequency, ..p });
         let s = Scratch::new();
         let input = s.path("lines.parquet");
-        integer_parquet(&lines, &input);
+        parquet(&lines, &input, true);
         let options = rfmseg::run::RunOptions { partitions: Some(partitions), ..Default::default() };
         let report = run_against_reference(&s, &p, &lines, &input, &options)?.report;
         // The fold by order id alone ran whole: no fallback to the exact fold.
