@@ -100,18 +100,23 @@ pub fn config(extra: &str) -> String {
     )
 }
 
-/// `rfmseg run --quiet --config CONFIG --input INPUT --output OUT`, which must succeed; the
-/// output read back.
-pub fn run_quiet(config: &Path, input: &Path, out: &Path) -> DataFrame {
+/// `rfmseg run FLAG --config CONFIG --input INPUT --output OUT`, which must succeed.
+pub fn run_with(flag: &str, config: &Path, input: &Path, out: &Path) -> assert_cmd::assert::Assert {
     rfmseg()
-        .args(["run", "--quiet", "--config"])
+        .args(["run", flag, "--config"])
         .arg(config)
         .arg("--input")
         .arg(input)
         .arg("--output")
         .arg(out)
         .assert()
-        .success();
+        .success()
+}
+
+/// `rfmseg run --quiet --config CONFIG --input INPUT --output OUT`, which must succeed; the
+/// output read back.
+pub fn run_quiet(config: &Path, input: &Path, out: &Path) -> DataFrame {
+    run_with("--quiet", config, input, out);
     read_parquet(out)
 }
 
