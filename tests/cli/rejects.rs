@@ -20,15 +20,7 @@ fn run_with_rejects(s: &Scratch, input: &Path) -> (String, String, DataFrame) {
         )),
     );
     let out = s.path("out/segments.parquet");
-    let assert = rfmseg()
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .arg("--input")
-        .arg(input)
-        .arg("--output")
-        .arg(&out)
-        .assert()
-        .success();
+    let assert = run_with(&[], &cfg, input, &out);
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     let text = std::fs::read_to_string(&rejects).unwrap();
     (stderr, text, read_parquet(&out))

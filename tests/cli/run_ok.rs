@@ -455,13 +455,13 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
         path
     };
     let run =
-        |input: &std::path::Path, out: &std::path::Path| run_with("--verbose", &cfg, input, out);
+        |input: &std::path::Path, out: &std::path::Path| run_with(&["--verbose"], &cfg, input, out);
     // Own ids: customer 1 has orders 11 and 12, customer 2 orders 21 (two lines) and 22.
     let own = s.path("own.parquet");
     let own_ids = write("own-ids.parquet", [11, 12, 21, 21, 22]);
     run(&own_ids, &own).stderr(predicate::str::contains("an order id is shared").not());
     // ... folded by the order id alone.
-    run_with("--explain", &cfg, &own_ids, &s.path("unwritten.parquet"))
+    run_with(&["--explain"], &cfg, &own_ids, &s.path("unwritten.parquet"))
         .stdout(predicate::str::contains(r#"BY [col("order_id")]"#))
         // ... with both ids carried as 32-bit offsets (the footer's statistics give their span).
         .stdout(predicate::str::contains(
@@ -531,7 +531,7 @@ fn an_id_outside_its_parquet_statistics_is_aggregated_in_64_bits() {
     // The run notices, aggregates with the ids as they are, and gives the rows of the same
     // lines read from CSV (which has no statistics).
     let out = s.path("out.parquet");
-    run_with("--verbose", &cfg, &lying, &out).stderr(predicate::str::contains(
+    run_with(&["--verbose"], &cfg, &lying, &out).stderr(predicate::str::contains(
         "again with 64-bit ids: an id lies outside its file's statistics",
     ));
     let csv = s.write(

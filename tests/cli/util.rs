@@ -100,10 +100,17 @@ pub fn config(extra: &str) -> String {
     )
 }
 
-/// `rfmseg run FLAG --config CONFIG --input INPUT --output OUT`, which must succeed.
-pub fn run_with(flag: &str, config: &Path, input: &Path, out: &Path) -> assert_cmd::assert::Assert {
+/// `rfmseg run FLAGS... --config CONFIG --input INPUT --output OUT`, which must succeed.
+pub fn run_with(
+    flags: &[&str],
+    config: &Path,
+    input: &Path,
+    out: &Path,
+) -> assert_cmd::assert::Assert {
     rfmseg()
-        .args(["run", flag, "--config"])
+        .arg("run")
+        .args(flags)
+        .arg("--config")
         .arg(config)
         .arg("--input")
         .arg(input)
@@ -116,7 +123,7 @@ pub fn run_with(flag: &str, config: &Path, input: &Path, out: &Path) -> assert_c
 /// `rfmseg run --quiet --config CONFIG --input INPUT --output OUT`, which must succeed; the
 /// output read back.
 pub fn run_quiet(config: &Path, input: &Path, out: &Path) -> DataFrame {
-    run_with("--quiet", config, input, out);
+    run_with(&["--quiet"], config, input, out);
     read_parquet(out)
 }
 
