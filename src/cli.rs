@@ -277,7 +277,8 @@ pub struct Run {
 
     /// Aggregate the customers in N hash partitions, one pass over the input each, to bound
     /// memory on very large inputs. Default: one pass per 100 million lines (Parquet row
-    /// counts; CSV estimated from the size).
+    /// counts; CSV estimated from the size), or per 400 million when orders are counted where
+    /// their lines are (integer ids in Parquet, no group_by: README, Performance).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub partitions: Option<u32>,
 

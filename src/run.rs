@@ -28,7 +28,7 @@ pub struct RunOptions {
     /// Where the run reports its stage and the lines read (shown by the binary).
     pub progress: Arc<Progress>,
     /// Hash partitions of the customers, one pass over the input each (None: one per
-    /// [`LINES_PER_PASS`] lines of input, estimated).
+    /// [`LINES_PER_PASS`] or [`LINES_PER_PASS_IN_RUNS`] lines of input, estimated).
     pub partitions: Option<u32>,
     /// Run the queries on polars' in-memory engine instead of the streaming one (a check
     /// and debugging aid: both must write the same file; in memory holds all lines).
@@ -81,10 +81,16 @@ struct Prepared {
 
 /// Order lines per pass over the input: more are split into hash partitions of the
 /// customers, one pass each (the orders of each customer are held while its pass runs).
-/// Measured at 100M lines (README, Performance): 1 pass took 8.8-9.0 s and 2.5 GB, 2 passes
-/// 9.8-10.1 s and 1.6 GB; a billion lines took 3 min 30 s in 10 passes and peaked at 10.9 GB.
-/// `--help` and the README name this number.
+/// Measured at 100M lines with the group-by over orders (README, Performance): 1 pass took
+/// 8.8-9.0 s and 2.5 GB, 2 passes 9.8-10.1 s and 1.6 GB. `--help` and the README name this
+/// number.
 pub const LINES_PER_PASS: u64 = 100_000_000;
+
+/// [`LINES_PER_PASS`] when orders are counted where their lines are
+/// ([`rfm::OrderFold::ByRuns`]): a pass holds its customers, not their orders. A billion
+/// lines took 1 min 30 s in 3 passes and peaked at 10.1 GB (3 min 55 s and 9.9 GB in 10).
+/// Should the lines not be in runs, each pass groups its 400M lines by order id instead.
+pub const LINES_PER_PASS_IN_RUNS: u64 = 400_000_000;
 
 /// Customers aggregated and their score edges found, before anything is scored or written.
 pub struct Scored {
@@ -105,7 +111,7 @@ pub struct Scored {
     /// The values set aside (with `input.rejects_path`).
     pub rejected: Option<input::Rejected>,
     /// Wall time per stage.
-    pub timings: Vec<(&'static str, std::time::Duration)>,
+    pub timings: Vec<(String, std::time::Duration)>,
 }
 
 impl Scored {
@@ -152,7 +158,6 @@ fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> Result<Prep
         .collect_schema()
         .map_err(Error::engine("reading the input schema"))?;
     check_when_types(settings, &schema)?;
-    let fold = rfm::OrderFold::for_schema(&schema, analysis);
     let columns = &settings.input.columns;
     let narrow = rfm::Narrow::for_spans(
         &schema,
@@ -162,6 +167,8 @@ fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> Result<Prep
             .as_ref()
             .and_then(|o| input::integer_span(&files, o)),
     );
+    let fold =
+        rfm::OrderFold::for_input(&schema, analysis, &narrow, input::estimated_lines(&files));
     let mut as_of = analysis.as_of.map(days);
     if as_of.is_none() && analysis.window_days.is_some() {
         as_of = input::latest_date(lines.clone()).map_err(|e| match e {
@@ -299,14 +306,19 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
     };
     let passes = options.partitions.unwrap_or_else(|| {
         input::estimated_lines(&files)
-            .div_ceil(LINES_PER_PASS)
+            .div_ceil(if fold == rfm::OrderFold::ByRuns {
+                LINES_PER_PASS_IN_RUNS
+            } else {
+                LINES_PER_PASS
+            })
             .max(1) as u32
     });
     let mut parts = Vec::with_capacity(passes as usize);
     let mut totals = None;
     let mut order_ids_shared = false;
-    let mut narrow = narrow;
+    let (mut fold, mut narrow) = (fold, narrow);
     let mut ids_outside_statistics = false;
+    let mut lines_not_in_runs = false;
     for index in 0..passes {
         progress.restart_lines();
         progress.stage(if passes == 1 {
@@ -325,22 +337,36 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
             if with_totals {
                 plans.push(aggregation.totals.logical_plan);
             }
-            LazyFrame::collect_all_with_engine(plans, options.engine(), OptFlags::default())
+            let out =
+                LazyFrame::collect_all_with_engine(plans, options.engine(), OptFlags::default());
+            (out, aggregation.ledger.is_some_and(|l| l.conflict()))
         };
         let fail = |e| explain_failure(&files, &spec, "aggregating the order lines", e);
-        let mut out = match collect(fold, index == 0, &narrow) {
-            Ok(out) => out,
-            // An id outside the span its Parquet footer states cannot be carried in 32 bits
-            // (the cast fails rather than mix customers): aggregate with the ids as they are.
-            // Any other failure fails again, and is explained then.
-            Err(_) if narrow != rfm::Narrow::default() => {
-                progress
-                    .stage("an id lies outside its file's statistics: aggregating with 64-bit ids");
-                narrow = rfm::Narrow::default();
-                ids_outside_statistics = true;
-                collect(fold, index == 0, &narrow).map_err(fail)?
+        let mut out = loop {
+            match collect(fold, index == 0, &narrow) {
+                (Ok(out), _) => break out,
+                // The ledger met an order whose lines are not together (rfm/ledger.rs): this
+                // pass and the next ones fold orders with the group-by over order ids.
+                (Err(_), true) => {
+                    progress.stage("order lines are not in runs: folding orders by order id");
+                    fold = rfm::OrderFold::ByOrderId;
+                    lines_not_in_runs = true;
+                }
+                // An id outside the span its Parquet footer states cannot be carried in 32
+                // bits (the cast fails rather than mix customers): aggregate with the ids as
+                // they are. Any other failure fails again, and is explained then.
+                (Err(_), false) if narrow != rfm::Narrow::default() => {
+                    progress.stage(
+                        "an id lies outside its file's statistics: aggregating with 64-bit ids",
+                    );
+                    narrow = rfm::Narrow::default();
+                    if fold == rfm::OrderFold::ByRuns {
+                        fold = rfm::OrderFold::ByOrderId;
+                    }
+                    ids_outside_statistics = true;
+                }
+                (Err(e), false) => return Err(fail(e)),
             }
-            Err(e) => return Err(fail(e)),
         };
         if index == 0 {
             totals = out.pop();
@@ -348,7 +374,9 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
         if fold == rfm::OrderFold::ByOrderId && shares_orders(&out[0])? {
             // An order id holds lines of two customers (or groups): fold this pass exactly.
             progress.stage("an order id is shared between customers: folding orders per customer");
-            out = collect(rfm::OrderFold::ByKeys, false, &narrow).map_err(fail)?;
+            out = collect(rfm::OrderFold::ByKeys, false, &narrow)
+                .0
+                .map_err(fail)?;
             order_ids_shared = true;
         } else if fold == rfm::OrderFold::ByOrderId {
             out[0] = out[0]
@@ -368,12 +396,28 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
             .map_err(Error::engine("joining the partitions"))?;
     }
     drop(parts);
-    clock.lap(match (order_ids_shared, ids_outside_statistics) {
-        (false, false) => "scan and aggregate per customer (streaming)",
-        (true, false) => "scan and aggregate per customer (streaming; again by customer and order: an order id is shared)",
-        (false, true) => "scan and aggregate per customer (streaming; again with 64-bit ids: an id lies outside its file's statistics)",
-        (true, true) => "scan and aggregate per customer (streaming; again by customer and order: an order id is shared; again with 64-bit ids: an id lies outside its file's statistics)",
-    });
+    let mut stage = String::from("scan and aggregate per customer (streaming");
+    for (again, why) in [
+        (
+            lines_not_in_runs,
+            "again by order id: order lines are not in runs",
+        ),
+        (
+            order_ids_shared,
+            "again by customer and order: an order id is shared",
+        ),
+        (
+            ids_outside_statistics,
+            "again with 64-bit ids: an id lies outside its file's statistics",
+        ),
+    ] {
+        if again {
+            stage.push_str("; ");
+            stage.push_str(why);
+        }
+    }
+    stage.push(')');
+    clock.lap(stage);
     progress.stage("sorting customers and finding the score edges");
     if cell_u64(&totals, N_BAD_AMOUNT) > 0 {
         return Err(input::diagnose(&files, &spec)?
@@ -873,7 +917,7 @@ fn check_when_types(settings: &Settings, schema: &Schema) -> Result<()> {
 /// Wall time per stage, for `--verbose`.
 struct Clock {
     last: std::time::Instant,
-    laps: Vec<(&'static str, std::time::Duration)>,
+    laps: Vec<(String, std::time::Duration)>,
 }
 
 impl Clock {
@@ -884,9 +928,9 @@ impl Clock {
         }
     }
 
-    fn lap(&mut self, stage: &'static str) {
+    fn lap(&mut self, stage: impl Into<String>) {
         let now = std::time::Instant::now();
-        self.laps.push((stage, now - self.last));
+        self.laps.push((stage.into(), now - self.last));
         self.last = now;
     }
 }

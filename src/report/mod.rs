@@ -111,7 +111,7 @@ pub struct RunReport {
     /// Where the rows set aside were written (`input.rejects_path`).
     pub rejects: Option<PathBuf>,
     /// Wall time per stage.
-    pub timings: Vec<(&'static str, std::time::Duration)>,
+    pub timings: Vec<(String, std::time::Duration)>,
 }
 
 /// `v` with thousands separators: 1234567 -> "1,234,567".

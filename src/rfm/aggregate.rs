@@ -6,6 +6,7 @@ use polars::prelude::*;
 use crate::columns::*;
 use crate::config::{Analysis, Frequency, Monetary, Returns};
 
+use super::ledger::{fold_orders, Ledger, PURCHASE_ORDERS};
 use super::runs::{fold_runs, KEPT_MINOR, PURCHASE_DATE};
 
 /// The observation window, as days since 1970-01-01.
@@ -38,6 +39,12 @@ pub enum OrderFold {
     /// of two customers (or groups); the customers row says so in [`ORDER_SHARED`], and the
     /// pass is then run again [`OrderFold::ByKeys`].
     ByOrderId,
+    /// Counted where each order's lines are, with no group-by over orders (ledger.rs): for
+    /// integer ids carried in 32 bits and no group_by. Exact when each order's lines come
+    /// together (in one morsel of the scan, or across the edge of two); the [`Ledger`]
+    /// checks it and stops the query otherwise, and the pass is then run again
+    /// [`OrderFold::ByOrderId`].
+    ByRuns,
 }
 
 impl OrderFold {
@@ -54,6 +61,28 @@ impl OrderFold {
             OrderFold::ByKeys
         }
     }
+
+    /// [`OrderFold::for_schema`], or [`OrderFold::ByRuns`] where it applies: no group_by,
+    /// both ids carried in 32 bits, and a ledger of at most a byte per line (`lines`, or
+    /// 4 MiB).
+    pub fn for_input(
+        schema: &Schema,
+        analysis: &Analysis,
+        narrow: &Narrow,
+        lines: u64,
+    ) -> OrderFold {
+        let fold = OrderFold::for_schema(schema, analysis);
+        let ledger_fits = |span: u32| Ledger::bytes(span) <= lines.max(4 << 20);
+        if fold == OrderFold::ByOrderId
+            && analysis.group_by.is_empty()
+            && narrow.customer.is_some()
+            && narrow.order_span().is_some_and(ledger_fits)
+        {
+            OrderFold::ByRuns
+        } else {
+            fold
+        }
+    }
 }
 
 /// 64-bit integer keys carried in 32 bits while the lines fold: a key whose values span less
@@ -64,8 +93,8 @@ impl OrderFold {
 pub struct Narrow {
     /// customer_id's smallest value, when it is narrowed.
     customer: Option<i64>,
-    /// order_id's smallest value, when it is narrowed.
-    order: Option<i64>,
+    /// order_id's smallest value and its span (largest - smallest), when it is narrowed.
+    order: Option<(i64, u32)>,
 }
 
 impl Narrow {
@@ -78,13 +107,18 @@ impl Narrow {
     ) -> Narrow {
         let narrow = |name: &str, span: Option<(i64, i64)>| {
             let (lo, hi) = span?;
-            let fits = i128::from(hi) - i128::from(lo) <= i128::from(u32::MAX);
-            (schema.get(name) == Some(&DataType::Int64) && fits).then_some(lo)
+            let width = u32::try_from(i128::from(hi) - i128::from(lo)).ok()?;
+            (schema.get(name) == Some(&DataType::Int64)).then_some((lo, width))
         };
         Narrow {
-            customer: narrow(CUSTOMER_ID, customer),
+            customer: narrow(CUSTOMER_ID, customer).map(|(lo, _)| lo),
             order: narrow(ORDER_ID, order),
         }
+    }
+
+    /// order_id's span, when it is narrowed.
+    pub fn order_span(&self) -> Option<u32> {
+        self.order.map(|(_, span)| span)
     }
 
     /// The keys as offsets. A value outside the span fails the query rather than become
@@ -95,7 +129,8 @@ impl Narrow {
                 .strict_cast(DataType::UInt32)
                 .alias(name)
         };
-        let columns: Vec<Expr> = [(CUSTOMER_ID, self.customer), (ORDER_ID, self.order)]
+        let order = self.order.map(|(lo, _)| lo);
+        let columns: Vec<Expr> = [(CUSTOMER_ID, self.customer), (ORDER_ID, order)]
             .into_iter()
             .filter_map(|(name, lo)| lo.map(|lo| offset(name, lo)))
             .collect();
@@ -124,6 +159,8 @@ pub struct Aggregation {
     pub customers: LazyFrame,
     /// One row: the line counters (`__n_*`) and `__max_line_date`.
     pub totals: LazyFrame,
+    /// With [`OrderFold::ByRuns`], its ledger: whether it stopped the query.
+    pub ledger: Option<Arc<Ledger>>,
 }
 
 /// Fold `lines` (columns: group_by..., customer_id, order_date: Date, amount: Float64 and,
@@ -134,7 +171,8 @@ pub struct Aggregation {
 /// reductions the metrics need; every condition is computed per line first, so that the
 /// group-by is made of plain reductions the streaming engine runs natively. With
 /// `frequency: orders`, lines fold into orders first (as `fold` says) and orders into
-/// customers.
+/// customers, or ([`OrderFold::ByRuns`]) orders are counted in the fold and the returned
+/// [`Aggregation::ledger`] says whether the query stopped because they could not be.
 pub fn aggregate(
     lines: LazyFrame,
     analysis: &Analysis,
@@ -203,6 +241,18 @@ pub fn aggregate(
         .alias(KEPT_MINOR),
         only(is_return().not(), date()).alias(PURCHASE_DATE),
     ];
+    // ByRuns needs both ids in 32 bits (and the span for its ledger); without them, the
+    // order group-by.
+    let fold = match (fold, narrow.order_span()) {
+        (OrderFold::ByRuns, Some(_))
+            if narrow.customer.is_some() && analysis.group_by.is_empty() =>
+        {
+            OrderFold::ByRuns
+        }
+        (OrderFold::ByRuns, _) => OrderFold::ByOrderId,
+        (fold, _) => fold,
+    };
+    let mut ledger = None;
     if analysis.frequency == Frequency::Orders && fold == OrderFold::ByKeys {
         helpers.push(only(is_return().not(), col(ORDER_ID)).alias(PURCHASE_KEY));
     }
@@ -268,12 +318,20 @@ pub fn aggregate(
                         .agg(per_customer(col(PURCHASE_KEY).count()))
                 }
                 OrderFold::ByOrderId => by_order_id(lines, per_order, per_customer, analysis),
+                OrderFold::ByRuns => {
+                    let counts = Arc::new(Ledger::new(narrow.order_span().unwrap_or(0)));
+                    ledger = Some(counts.clone());
+                    fold_orders(lines, counts)
+                        .group_by(keys)
+                        .agg(per_customer(col(PURCHASE_ORDERS).sum()))
+                }
             }
         }
     };
     Aggregation {
         customers: narrow.restore(customers),
         totals,
+        ledger,
     }
 }
 
@@ -522,6 +580,41 @@ mod tests {
             .unwrap()
             .lazy();
         assert!(narrow.apply(outside).collect().is_err());
+    }
+
+    #[test]
+    fn orders_are_counted_in_the_fold_with_32_bit_ids_and_no_group_by_only() {
+        let schema = Schema::from_iter([
+            Field::new(CUSTOMER_ID.into(), DataType::Int64),
+            Field::new(ORDER_ID.into(), DataType::Int64),
+            Field::new("store".into(), DataType::Int32),
+        ]);
+        let span = |hi: i64| Some((0, hi));
+        let both = Narrow::for_spans(&schema, span(10), span(1000));
+        let fold = |analysis: &Analysis, narrow: &Narrow, lines: u64| {
+            OrderFold::for_input(&schema, analysis, narrow, lines)
+        };
+        assert_eq!(fold(&orders_analysis(vec![]), &both, 10), OrderFold::ByRuns);
+        let grouped = orders_analysis(vec!["store".into()]);
+        assert_eq!(fold(&grouped, &both, 10), OrderFold::ByOrderId);
+        let wide_customers = Narrow::for_spans(&schema, span(1 << 40), span(1000));
+        assert_eq!(
+            fold(&orders_analysis(vec![]), &wide_customers, 10),
+            OrderFold::ByOrderId
+        );
+        let no_order_span = Narrow::for_spans(&schema, span(10), None);
+        assert_eq!(
+            fold(&orders_analysis(vec![]), &no_order_span, 10),
+            OrderFold::ByOrderId
+        );
+        // The ledger takes at most a byte per line (or 4 MiB): ids 0..=2^31, 512 MiB and a
+        // word.
+        let sparse = Narrow::for_spans(&schema, span(10), span(1 << 31));
+        let bytes = (1 << 29) + 8;
+        assert_eq!(Ledger::bytes(1 << 31), bytes);
+        let no_group = orders_analysis(vec![]);
+        assert_eq!(fold(&no_group, &sparse, bytes - 1), OrderFold::ByOrderId);
+        assert_eq!(fold(&no_group, &sparse, bytes), OrderFold::ByRuns);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! fixed) within each group and builds `rfm_cell` and `rfm_score`.
 
 mod aggregate;
+mod ledger;
 mod runs;
 mod score;
 pub mod thresholds;

@@ -221,7 +221,9 @@ fn csv(lines: &[Line]) -> String {
 
 /// The lines as Parquet: group, customer and order as text, or with `integer_ids` as Int32,
 /// Int64 and Int64 (the integer lines' ids are digits).
-fn parquet(lines: &[Line], path: &std::path::Path, integer_ids: bool) {
+/// `lines` as a Parquet file, in row groups of `row_group` lines (polars' default when None):
+/// small ones make many morsels of the scan.
+fn parquet(lines: &[Line], path: &std::path::Path, integer_ids: bool, row_group: Option<usize>) {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
     let mut df = df!(
         "grp" => lines.iter().map(|l| l.group.clone()).collect::<Vec<_>>(),
@@ -243,6 +245,7 @@ fn parquet(lines: &[Line], path: &std::path::Path, integer_ids: bool) {
         }
     }
     ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .with_row_group_size(row_group)
         .finish(&mut df)
         .unwrap();
 }
@@ -348,7 +351,7 @@ proptest! {
         let s = Scratch::new();
         let input = if as_parquet {
             let path = s.path("lines.parquet");
-            parquet(&lines, &path, false);
+            parquet(&lines, &path, false, None);
             path
         } else {
             s.write("lines.csv", &csv(&lines))
@@ -428,27 +431,42 @@ fn integer_lines(own_orders: bool) -> impl Strategy<Value = Vec<Line>> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
-    /// Integer ids in Parquet (carried in 32 bits when their span allows). With `frequency:
-    /// orders` (most cases), the fold by order id alone gives the reference's rows when every
-    /// order id has one customer, and the run falls back to the exact fold (and still gives
-    /// them) when an id is shared; also in several hash partitions.
+    /// Integer ids in Parquet (carried in 32 bits when their span allows), in row groups of
+    /// a few lines or one. With `frequency: orders` (most cases), orders counted where their
+    /// lines are (no group_by, ids in 32 bits) or the fold by order id alone give the
+    /// reference's rows when every order id has one customer, and the run falls back to the
+    /// exact fold (and still gives them) when lines come apart or an id is shared; also in
+    /// several hash partitions. With `together`, each order's lines come one after another.
     #[test]
     fn order_id_fold_matches_the_naive_reference(
         (own_orders, lines) in any::<bool>().prop_flat_map(|own| (Just(own), in_runs(integer_lines(own)))),
         p in params(),
         partitions in 1..4u32,
         frequency in prop_oneof![3 => Just(Freq::Orders), 1 => Just(Freq::Lines), 1 => Just(Freq::Days)],
+        row_group in prop::option::of(1..8usize),
+        together in any::<bool>(),
     ) {
         let p = effective(&Params { frequency, ..p });
+        let mut lines = lines;
+        if together {
+            lines.sort_by(|a, b| (&a.group, &a.customer, &a.order).cmp(&(&b.group, &b.customer, &b.order)));
+        }
         let s = Scratch::new();
         let input = s.path("lines.parquet");
-        parquet(&lines, &input, true);
+        parquet(&lines, &input, true, row_group);
         let options = rfmseg::run::RunOptions { partitions: Some(partitions), ..Default::default() };
         let report = run_against_reference(&s, &p, &lines, &input, &options)?.report;
+        let again = |why: &str| report.timings.iter().any(|(stage, _)| stage.contains(why));
         // The fold by order id alone ran whole: no fallback to the exact fold.
-        let fell_back = report.timings.iter().any(|(stage, _)| stage.contains("an order id is shared"));
         if own_orders {
-            prop_assert!(!fell_back, "an order id held by one customer made the run fall back");
+            prop_assert!(!again("an order id is shared"), "an order id held by one customer made the run fall back");
+        }
+        // Orders whose lines come together are counted where they are, whatever the morsels.
+        let span = |ids: Vec<i64>| ids.iter().max().zip(ids.iter().min()).is_none_or(|(hi, lo)| hi - lo <= i64::from(u32::MAX));
+        let narrow = span(lines.iter().filter_map(|l| l.customer.as_ref()?.parse().ok()).collect())
+            && span(lines.iter().map(|l| l.order.parse().unwrap()).collect());
+        if own_orders && together && narrow && !p.grouped && p.frequency == Freq::Orders {
+            prop_assert!(!again("order lines are not in runs"), "orders whose lines come together were counted again");
         }
     }
 }

@@ -430,9 +430,9 @@ fn verbose_prints_stage_timings() {
         .code(2);
 }
 
-/// Integer ids fold lines by order id alone; an order id that two customers share (order ids
-/// restarting per store, say) is noticed and the lines are folded per customer and order, so
-/// each customer still counts it once.
+/// Integer ids count orders where their lines are (or fold lines by order id alone); an order
+/// id that two customers share (order ids restarting per store, say) is noticed and the lines
+/// are folded per customer and order, so each customer still counts it once.
 #[test]
 fn an_order_id_shared_by_two_customers_counts_once_for_each() {
     let s = Scratch::new();
@@ -460,9 +460,12 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
     let own = s.path("own.parquet");
     let own_ids = write("own-ids.parquet", [11, 12, 21, 21, 22]);
     run(&own_ids, &own).stderr(predicate::str::contains("an order id is shared").not());
-    // ... folded by the order id alone.
+    // ... counted where their lines are, with no group-by over orders.
     run_with(&["--explain"], &cfg, &own_ids, &s.path("unwritten.parquet"))
-        .stdout(predicate::str::contains(r#"BY [col("order_id")]"#))
+        .stdout(predicate::str::contains(
+            "count orders where their lines are",
+        ))
+        .stdout(predicate::str::contains(r#"BY [col("order_id")]"#).not())
         // ... with both ids carried as 32-bit offsets (the footer's statistics give their span).
         .stdout(predicate::str::contains(
             r#"(col("customer_id").cast(Int64) - 1).strict_cast(UInt32)"#,
@@ -473,7 +476,7 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
     // Shared: order 7 holds a line of customer 1 and two of customer 2.
     let shared = s.path("shared.parquet");
     run(&write("shared-ids.parquet", [7, 8, 7, 7, 9]), &shared).stderr(predicate::str::contains(
-        "again by customer and order: an order id is shared",
+        "again by order id: order lines are not in runs; again by customer and order: an order id is shared",
     ));
     for out in [&own, &shared] {
         let df = read_parquet(out);
@@ -489,6 +492,97 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
             ["2024-06-02", "2024-06-03"]
         );
     }
+}
+
+/// Orders counted where their lines are (rfm/ledger.rs) give the rows of the same lines read
+/// from CSV (which fold orders with a group-by): lines in runs across many morsels (a row
+/// group of 3 lines each), and scattered lines, for which the run counts again by order id.
+#[test]
+fn orders_counted_where_their_lines_are_match_a_csv_run() {
+    let s = Scratch::new();
+    let cfg = s.write("c.yaml", &config("analysis: {as_of: 2024-06-30}"));
+    // Customer after customer, order after order; every fifth line a return, every seventh
+    // with an order id of its own (as the bench data has), one line without an order id.
+    let mut lines: Vec<(i64, i64, u32, f64)> = Vec::new();
+    let mut order = 100;
+    for customer in 0..9i64 {
+        for _ in 0..1 + customer % 3 {
+            order += 1;
+            for _ in 0..1 + (order % 4) {
+                let k = lines.len() as i64;
+                let (id, amount) = match (k % 5, k % 7) {
+                    (_, 0) => (order + 1000, -2.5),
+                    (0, _) => (order, -1.0),
+                    _ => (order, 10.0 + k as f64),
+                };
+                lines.push((customer, id, 1 + (k % 27) as u32, amount));
+            }
+        }
+    }
+    lines[3].1 = -1;
+    let write = |name: &str, lines: &[(i64, i64, u32, f64)], row_group: usize| {
+        let mut df = df!(
+            "customer_id" => lines.iter().map(|l| l.0).collect::<Vec<_>>(),
+            "order_id" => lines.iter().map(|l| (l.1 >= 0).then_some(l.1)).collect::<Vec<_>>(),
+            "order_date" => lines.iter().map(|l| chrono::NaiveDate::from_ymd_opt(2024, 6, l.2).unwrap()).collect::<Vec<_>>(),
+            "amount" => lines.iter().map(|l| l.3).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let path = s.path(name);
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .with_row_group_size(Some(row_group))
+            .finish(&mut df)
+            .unwrap();
+        let csv = s.path(&format!("{name}.csv"));
+        CsvWriter::new(std::fs::File::create(&csv).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        (path, csv)
+    };
+    let (in_runs, in_runs_csv) = write("runs.parquet", &lines, 3);
+    run_with(&["--explain"], &cfg, &in_runs, &s.path("unwritten.parquet")).stdout(
+        predicate::str::contains("count orders where their lines are"),
+    );
+    let out = s.path("runs-out.parquet");
+    run_with(&["--verbose"], &cfg, &in_runs, &out).stderr(predicate::str::contains(
+        "scan and aggregate per customer (streaming)\n",
+    ));
+    let expected = run_quiet(&cfg, &in_runs_csv, &s.path("runs-csv.parquet"));
+    let rest = |df: &DataFrame| df.drop("customer_id").unwrap();
+    let got = read_parquet(&out);
+    assert_eq!(
+        strings(&got, "customer_id"),
+        strings(&expected, "customer_id")
+    );
+    assert!(
+        rest(&got).equals_missing(&rest(&expected)),
+        "{got}\n{expected}"
+    );
+    assert!(ints(&got, "frequency").iter().any(|&f| f > 1));
+    // The in-memory engine folds the file as one morsel: the same rows.
+    let in_memory = s.path("runs-in-memory.parquet");
+    run_with(
+        &["--quiet", "--engine", "in-memory"],
+        &cfg,
+        &in_runs,
+        &in_memory,
+    );
+    assert!(read_parquet(&in_memory).equals_missing(&got));
+    // The same lines in another order, in one row group: an order's lines come apart.
+    let mut scattered = lines.clone();
+    scattered.sort_by_key(|l| (l.2 * 7919) % 31);
+    let (scattered, scattered_csv) = write("scattered.parquet", &scattered, 1 << 20);
+    let out = s.path("scattered-out.parquet");
+    run_with(&["--verbose"], &cfg, &scattered, &out).stderr(predicate::str::contains(
+        "again by order id: order lines are not in runs",
+    ));
+    let got = read_parquet(&out);
+    let from_csv = run_quiet(&cfg, &scattered_csv, &s.path("scattered-csv.parquet"));
+    assert!(
+        rest(&got).equals_missing(&rest(&from_csv)),
+        "{got}\n{from_csv}"
+    );
+    assert!(rest(&got).equals_missing(&rest(&expected)));
 }
 
 #[test]

@@ -1,0 +1,585 @@
+//! `frequency: orders` counted where each order's lines are, without a group-by over orders.
+//!
+//! An export lists the lines of an order together, and mostly the orders of a customer
+//! together. Then an order's lines meet in one morsel of the scan, or straddle the edge
+//! between two morsels, and the fold can count the order on the spot: morsel by morsel, the
+//! lines fold into one row per (order, customer) (a return line amid an order's lines folds
+//! back into it), each row counts 1 when it holds a purchase, and the rows of a customer fold
+//! into one. The group-by after the fold is over customers alone, and sees about one row
+//! per customer instead of one per order (README, Performance).
+//!
+//! The [`Ledger`] proves the count exact. It marks every order id of the pass in a bitmap
+//! (two bits per id over the span the Parquet statistics give, a quarter of a byte per id):
+//! a row inside a morsel must be its id's only row in the pass; a row at a morsel's edge (the
+//! morsel's first or last few rows) may meet its id again only at another edge, and such rows
+//! are matched in a small table (same customer; counted once). Anything else (an order whose
+//! lines are scattered, an order id of two customers, an id outside the statistics) is a
+//! conflict: the query stops at once and the pass runs again with the group-by over orders
+//! ([`super::OrderFold::ByOrderId`]), which is exact whatever the line order.
+
+use std::collections::hash_map::{Entry, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::*;
+
+use crate::columns::{CUSTOMER_ID, FIRST_ORDER_DATE, LAST_ORDER_DATE, ORDER_ID};
+
+use super::runs::{KEPT_MINOR, PURCHASE_DATE};
+
+/// Per folded row: how many orders with a purchase it counts (UInt32).
+pub(super) const PURCHASE_ORDERS: &str = "__purchase_orders";
+
+/// What the query error says when the ledger stops it.
+const CONFLICT: &str = "order lines are not in runs: counting them needs the group-by over orders";
+
+/// A line folds into one of the last this many rows of its morsel, when their keys are
+/// equal: a return line amid an order's lines (with an order id of its own) leaves the order
+/// one row.
+const LOOKBACK: usize = 4;
+
+/// Rows at each end of a morsel that count as its edge: the rows the lines of the next
+/// (or the previous) morsel could have folded into.
+const EDGE: usize = LOOKBACK + 1;
+
+/// The id has a row in the pass.
+const SEEN: u64 = 0b01;
+/// The id has a row inside a morsel (not at its edge).
+const INSIDE: u64 = 0b10;
+
+/// The order ids of one pass, as offsets from the smallest one (0..=span): which were seen,
+/// and the rows that met at morsel edges. Shared by the fold's morsels, on any thread.
+pub struct Ledger {
+    /// Two bits per id ([`SEEN`], [`INSIDE`]), 32 ids per word.
+    marks: Vec<AtomicU64>,
+    /// Ids seen at a morsel's edge: their customer, and whether a purchase was counted.
+    edges: Mutex<HashMap<u32, Edge>>,
+    conflict: AtomicBool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    customer: u32,
+    counted: bool,
+}
+
+/// One row of a morsel's fold: an (order, customer) and what its lines add up to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Row {
+    order: Option<u32>,
+    customer: u32,
+    minor: i64,
+    first: Option<i32>,
+    last: Option<i32>,
+    /// One of the morsel's first or last [`EDGE`] rows: the order may go on in another
+    /// morsel.
+    edge: bool,
+}
+
+impl Ledger {
+    /// A ledger for order id offsets 0..=span.
+    pub fn new(span: u32) -> Ledger {
+        let words = span as usize / 32 + 1;
+        Ledger {
+            marks: (0..words).map(|_| AtomicU64::new(0)).collect(),
+            edges: Mutex::new(HashMap::new()),
+            conflict: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the ledger stopped the query: the pass needs the group-by over orders.
+    pub fn conflict(&self) -> bool {
+        self.conflict.load(Ordering::Relaxed)
+    }
+
+    /// Bytes the ledger takes for a span.
+    pub fn bytes(span: u32) -> u64 {
+        (u64::from(span) / 32 + 1) * 8
+    }
+
+    /// Mark `order`, and whether it counts as a purchase order here (0 or 1). None when the
+    /// id was seen where the count could not be exact.
+    fn count(&self, row: &Row) -> Option<u32> {
+        let order = row.order?;
+        let purchase = row.first.is_some();
+        let word = self.marks.get(order as usize / 32)?;
+        let shift = (order % 32) * 2;
+        if !row.edge {
+            // Both bits in one atomic word: of two rows of an id, whichever marks second
+            // sees the first, on whatever thread.
+            let before = word.fetch_or((SEEN | INSIDE) << shift, Ordering::Relaxed);
+            return (before >> shift & SEEN == 0).then_some(u32::from(purchase));
+        }
+        let before = word.fetch_or(SEEN << shift, Ordering::Relaxed);
+        if before >> shift & INSIDE != 0 {
+            return None;
+        }
+        let mut edges = self.edges.lock().ok()?;
+        match edges.entry(order) {
+            Entry::Vacant(v) => {
+                v.insert(Edge {
+                    customer: row.customer,
+                    counted: purchase,
+                });
+                Some(u32::from(purchase))
+            }
+            Entry::Occupied(mut o) => {
+                let e = o.get_mut();
+                if e.customer != row.customer {
+                    return None;
+                }
+                let count = purchase && !e.counted;
+                e.counted |= purchase;
+                Some(u32::from(count))
+            }
+        }
+    }
+
+    /// The fold of one morsel (columns: order_id and customer_id as UInt32 offsets,
+    /// [`KEPT_MINOR`], [`PURCHASE_DATE`]) -> one row per run of a customer's rows: the
+    /// customer, the minor units, first and last purchase dates, and [`PURCHASE_ORDERS`].
+    fn fold(&self, df: &DataFrame) -> PolarsResult<DataFrame> {
+        let rows = order_rows(df)?;
+        let mut customer: Vec<u32> = Vec::new();
+        let mut minor: Vec<i64> = Vec::new();
+        let mut first: Vec<Option<i32>> = Vec::new();
+        let mut last: Vec<Option<i32>> = Vec::new();
+        let mut orders: Vec<u32> = Vec::new();
+        for row in &rows {
+            let count = match row.order {
+                None => 0,
+                Some(_) => match self.count(row) {
+                    Some(c) => c,
+                    None => {
+                        self.conflict.store(true, Ordering::Relaxed);
+                        polars_bail!(ComputeError: "{CONFLICT}");
+                    }
+                },
+            };
+            if customer.last() == Some(&row.customer) {
+                let i = customer.len() - 1;
+                minor[i] = minor[i].wrapping_add(row.minor);
+                first[i] = combine(first[i], row.first, i32::min);
+                last[i] = combine(last[i], row.last, i32::max);
+                orders[i] += count;
+            } else {
+                customer.push(row.customer);
+                minor.push(row.minor);
+                first.push(row.first);
+                last.push(row.last);
+                orders.push(count);
+            }
+        }
+        let date = |name: &str, days: Vec<Option<i32>>| {
+            Int32Chunked::from_iter_options(name.into(), days.into_iter())
+                .into_date()
+                .into_column()
+        };
+        DataFrame::new(
+            customer.len(),
+            vec![
+                UInt32Chunked::from_vec(CUSTOMER_ID.into(), customer).into_column(),
+                Int64Chunked::from_vec(KEPT_MINOR.into(), minor).into_column(),
+                date(FIRST_ORDER_DATE, first),
+                date(LAST_ORDER_DATE, last),
+                UInt32Chunked::from_vec(PURCHASE_ORDERS.into(), orders).into_column(),
+            ],
+        )
+    }
+}
+
+/// `a` and `b` combined by `f`, a missing one giving way to the other.
+fn combine(a: Option<i32>, b: Option<i32>, f: fn(i32, i32) -> i32) -> Option<i32> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(f(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The lines of a morsel folded into one row per (order, customer): a line joins one of the
+/// last [`LOOKBACK`] rows (the row of the line before it first) when the keys are equal
+/// (a null order id equal to a null one), else starts a row. The first and last [`EDGE`]
+/// rows are the morsel's edge.
+fn order_rows(df: &DataFrame) -> PolarsResult<Vec<Row>> {
+    let n = df.height();
+    let series =
+        |name: &str| Ok::<_, PolarsError>(df.column(name)?.as_materialized_series().rechunk());
+    let (order, customer) = (series(ORDER_ID)?, series(CUSTOMER_ID)?);
+    let (minor, dates) = (series(KEPT_MINOR)?, series(PURCHASE_DATE)?);
+    let mut rows: Vec<Row> = Vec::new();
+    if n == 0 {
+        return Ok(rows);
+    }
+    if customer.null_count() > 0 {
+        polars_bail!(ComputeError: "internal: a line without a customer reached the order fold");
+    }
+    let order = order.u32()?.downcast_as_array();
+    let customer = customer.u32()?.downcast_as_array().values().as_slice();
+    let minor = minor.i64()?.downcast_as_array();
+    let dates = dates.date()?.physical().downcast_as_array();
+    let (o, o_valid) = (order.values().as_slice(), order.validity());
+    let (m, m_valid) = (minor.values().as_slice(), minor.validity());
+    let (d, d_valid) = (dates.values().as_slice(), dates.validity());
+    let has_order = |i: usize| o_valid.is_none_or(|b| b.get_bit(i));
+    let has_minor = |i: usize| m_valid.is_none_or(|b| b.get_bit(i));
+    let has_date = |i: usize| d_valid.is_none_or(|b| b.get_bit(i));
+    let mut current = 0;
+    for i in 0..n {
+        let key = (has_order(i).then_some(o[i]), customer[i]);
+        let same = |r: &Row| (r.order, r.customer) == key;
+        if i == 0 || !same(&rows[current]) {
+            let recent = rows.len().saturating_sub(LOOKBACK)..rows.len();
+            current = match recent.rev().find(|&j| same(&rows[j])) {
+                Some(j) => j,
+                None => {
+                    rows.push(Row {
+                        order: key.0,
+                        customer: key.1,
+                        minor: 0,
+                        first: None,
+                        last: None,
+                        edge: false,
+                    });
+                    rows.len() - 1
+                }
+            };
+        }
+        let row = &mut rows[current];
+        if has_minor(i) {
+            row.minor = row.minor.wrapping_add(m[i]);
+        }
+        if has_date(i) {
+            row.first = combine(row.first, Some(d[i]), i32::min);
+            row.last = combine(row.last, Some(d[i]), i32::max);
+        }
+    }
+    let rows_n = rows.len();
+    for (j, row) in rows.iter_mut().enumerate() {
+        row.edge = j < EDGE || j + EDGE >= rows_n;
+    }
+    Ok(rows)
+}
+
+/// `lines` (order_id and customer_id as UInt32 offsets, [`KEPT_MINOR`], [`PURCHASE_DATE`])
+/// folded morsel by morsel through `ledger`: one row per run of a customer's orders, with
+/// [`PURCHASE_ORDERS`]. The query fails when the ledger finds a conflict.
+pub(super) fn fold_orders(lines: LazyFrame, ledger: Arc<Ledger>) -> LazyFrame {
+    let schema = |_: &Schema| -> PolarsResult<SchemaRef> {
+        Ok(Arc::new(Schema::from_iter([
+            Field::new(CUSTOMER_ID.into(), DataType::UInt32),
+            Field::new(KEPT_MINOR.into(), DataType::Int64),
+            Field::new(FIRST_ORDER_DATE.into(), DataType::Date),
+            Field::new(LAST_ORDER_DATE.into(), DataType::Date),
+            Field::new(PURCHASE_ORDERS.into(), DataType::UInt32),
+        ])))
+    };
+    lines
+        .select([
+            col(ORDER_ID),
+            col(CUSTOMER_ID),
+            col(KEPT_MINOR),
+            col(PURCHASE_DATE),
+        ])
+        .map(
+            move |df| ledger.fold(&df),
+            OptFlags::STREAMING,
+            Some(Arc::new(schema)),
+            Some("count orders where their lines are"),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// A line: order id offset (None: no id), customer offset, minor units, purchase day
+    /// (None: a return).
+    type Line = (Option<u32>, u32, i64, Option<i32>);
+
+    /// Per customer: minor units, first and last purchase day, purchase orders.
+    type Totals = BTreeMap<u32, (i64, Option<i32>, Option<i32>, u32)>;
+
+    fn frame(lines: &[Line]) -> DataFrame {
+        let days = Int32Chunked::from_iter_options(PURCHASE_DATE.into(), lines.iter().map(|l| l.3));
+        DataFrame::new(
+            lines.len(),
+            vec![
+                UInt32Chunked::from_iter_options(ORDER_ID.into(), lines.iter().map(|l| l.0))
+                    .into_column(),
+                UInt32Chunked::from_vec(CUSTOMER_ID.into(), lines.iter().map(|l| l.1).collect())
+                    .into_column(),
+                Int64Chunked::from_vec(KEPT_MINOR.into(), lines.iter().map(|l| l.2).collect())
+                    .into_column(),
+                days.into_date().into_column(),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// The naive totals: every line by its customer; the distinct order ids with a purchase.
+    fn naive(lines: &[Line]) -> Totals {
+        let mut totals = Totals::new();
+        let mut orders: BTreeMap<u32, std::collections::BTreeSet<u32>> = BTreeMap::new();
+        for &(order, customer, minor, day) in lines {
+            let t = totals.entry(customer).or_insert((0, None, None, 0));
+            t.0 += minor;
+            t.1 = combine(t.1, day, i32::min);
+            t.2 = combine(t.2, day, i32::max);
+            if let (Some(o), Some(_)) = (order, day) {
+                orders.entry(customer).or_default().insert(o);
+            }
+        }
+        for (customer, ids) in orders {
+            totals.get_mut(&customer).unwrap().3 = ids.len() as u32;
+        }
+        totals
+    }
+
+    /// `lines` cut into morsels of the given sizes, folded through one ledger by two threads,
+    /// the morsels taken in `order`; the folded rows summed per customer. None on a conflict.
+    fn folded(lines: &[Line], sizes: &[usize], order: &[usize], span: u32) -> Option<Totals> {
+        let mut morsels = Vec::new();
+        let mut at = 0;
+        for &size in sizes {
+            let end = (at + size).min(lines.len());
+            morsels.push(frame(&lines[at..end]));
+            at = end;
+        }
+        assert_eq!(at, lines.len(), "the sizes cover the lines");
+        let ledger = Ledger::new(span);
+        let outputs: Vec<PolarsResult<DataFrame>> = std::thread::scope(|s| {
+            let handles: Vec<_> = [0, 1]
+                .map(|t| {
+                    let (ledger, morsels) = (&ledger, &morsels);
+                    s.spawn(move || {
+                        order
+                            .iter()
+                            .skip(t)
+                            .step_by(2)
+                            .filter(|&&m| m < morsels.len())
+                            .map(|&m| ledger.fold(&morsels[m]))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .into_iter()
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let mut totals = Totals::new();
+        for out in outputs {
+            let Ok(df) = out else {
+                assert!(ledger.conflict(), "a failed fold is a conflict");
+                return None;
+            };
+            let u32s = |name: &str| df.column(name).unwrap().u32().unwrap().clone();
+            let days = |name: &str| df.column(name).unwrap().date().unwrap().physical().clone();
+            let (customer, orders) = (u32s(CUSTOMER_ID), u32s(PURCHASE_ORDERS));
+            let minor = df.column(KEPT_MINOR).unwrap().i64().unwrap().clone();
+            let (first, last) = (days(FIRST_ORDER_DATE), days(LAST_ORDER_DATE));
+            for i in 0..df.height() {
+                let t = totals
+                    .entry(customer.get(i).unwrap())
+                    .or_insert((0, None, None, 0));
+                t.0 += minor.get(i).unwrap();
+                t.1 = combine(t.1, first.get(i), i32::min);
+                t.2 = combine(t.2, last.get(i), i32::max);
+                t.3 += orders.get(i).unwrap();
+            }
+        }
+        assert!(!ledger.conflict());
+        Some(totals)
+    }
+
+    /// A small deterministic generator.
+    struct Draw(u64);
+
+    impl Draw {
+        fn next(&mut self, m: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % m
+        }
+
+        /// Morsel sizes of 1-`most` lines covering `n` lines, and an order to fold them in.
+        fn morsels(&mut self, n: usize, most: u64) -> (Vec<usize>, Vec<usize>) {
+            let mut sizes = Vec::new();
+            let mut covered = 0;
+            while covered < n {
+                sizes.push(1 + self.next(most) as usize);
+                covered += sizes[sizes.len() - 1];
+            }
+            let mut order: Vec<usize> = (0..sizes.len()).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, self.next(i as u64 + 1) as usize);
+            }
+            (sizes, order)
+        }
+    }
+
+    /// Lines as exports list them: customer after customer, order after order, a return
+    /// line now and then amid an order's lines (with the order's id, or one of its own, as
+    /// the bench data has), and lines without an order id. Ids below 1000; returns' own ids
+    /// from 1000.
+    fn lines_in_runs(draw: &mut Draw) -> Vec<Line> {
+        let mut lines = Vec::new();
+        let mut order = 0;
+        for customer in 0..1 + draw.next(12) as u32 {
+            for _ in 0..1 + draw.next(4) {
+                order += 1;
+                for _ in 0..1 + draw.next(5) {
+                    let minor = draw.next(1000) as i64;
+                    let day = draw.next(60) as i32;
+                    lines.push(match draw.next(10) {
+                        0 => (Some(order), customer, -minor, None),
+                        1 => (Some(1000 + order), customer, -minor, None),
+                        2 => (None, customer, minor, Some(day)),
+                        _ => (Some(order), customer, minor, Some(day)),
+                    });
+                }
+            }
+        }
+        lines
+    }
+
+    #[test]
+    fn orders_in_runs_are_counted_exactly_whatever_the_morsels() {
+        let mut draw = Draw(0x2545_f491_4f6c_dd1d);
+        for _ in 0..300 {
+            let lines = lines_in_runs(&mut draw);
+            let (sizes, order) = draw.morsels(lines.len(), 30);
+            assert_eq!(
+                folded(&lines, &sizes, &order, 2000),
+                Some(naive(&lines)),
+                "{lines:?} in morsels {sizes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn scattered_lines_are_a_conflict_or_counted_exactly() {
+        // Order ids drawn from a few (or from more), so that they come back after other
+        // orders, and now and then under another customer.
+        let mut draw = Draw(0x9e37_79b9_7f4a_7c15);
+        let mut conflicts = 0;
+        for _ in 0..300 {
+            let n = 1 + draw.next(80) as usize;
+            let ids = [4, 16, 64, 256][draw.next(4) as usize];
+            let lines: Vec<Line> = (0..n)
+                .map(|_| {
+                    let day = (draw.next(4) > 0).then(|| draw.next(60) as i32);
+                    let order = (draw.next(8) > 0).then(|| draw.next(ids) as u32);
+                    (order, draw.next(3) as u32, draw.next(100) as i64, day)
+                })
+                .collect();
+            let (sizes, order) = draw.morsels(lines.len(), 40);
+            match folded(&lines, &sizes, &order, 255) {
+                None => conflicts += 1,
+                Some(totals) => assert_eq!(totals, naive(&lines), "{lines:?} in {sizes:?}"),
+            }
+        }
+        assert!(conflicts > 100, "only {conflicts} of 300 conflicted");
+    }
+
+    #[test]
+    fn the_ledger_stops_the_count_where_it_could_be_wrong() {
+        let purchase = |order: u32, customer: u32| (Some(order), customer, 100, Some(1));
+        let whole = |lines: &[Line]| folded(lines, &[lines.len()], &[0], 99);
+        // One order id under two customers, side by side.
+        assert_eq!(whole(&[purchase(7, 1), purchase(7, 2)]), None);
+        // Order 7 twice inside a morsel, more rows apart than the fold looks back.
+        let mut lines: Vec<Line> = (10..16).map(|o| purchase(o, 1)).collect();
+        lines.push(purchase(7, 1));
+        lines.extend((20..26).map(|o| purchase(o, 1)));
+        lines.push(purchase(7, 1));
+        lines.extend((30..36).map(|o| purchase(o, 1)));
+        assert_eq!(whole(&lines), None);
+        // ... and one row when fewer rows come between.
+        let near = [
+            purchase(7, 1),
+            purchase(8, 1),
+            purchase(9, 1),
+            purchase(7, 1),
+        ];
+        assert_eq!(whole(&near), Some(naive(&near)));
+        assert_eq!(naive(&near)[&1].3, 3);
+        // An id past the ledger (the span the statistics gave, rounded up to 32 ids).
+        assert_eq!(whole(&[purchase(128, 1)]), None);
+        assert_eq!(whole(&[purchase(127, 1)]), Some(naive(&[purchase(127, 1)])));
+        // An order cut by the morsels' edge, a return line with an id of its own between:
+        // counted once.
+        let cut = [
+            purchase(7, 1),
+            (Some(8), 1, -40, None),
+            purchase(7, 1),
+            purchase(9, 1),
+        ];
+        for sizes in [[1, 3], [2, 2], [3, 1]] {
+            assert_eq!(folded(&cut, &sizes, &[1, 0], 99), Some(naive(&cut)));
+        }
+        assert_eq!(naive(&cut)[&1], (260, Some(1), Some(1), 2));
+    }
+
+    #[test]
+    fn a_morsel_folds_to_one_row_per_run_of_a_customers_orders() {
+        // Customer 1: order 7 with a return line (id 8) amid it and a line without an id;
+        // customer 2: order 9, then a return only (order 10). Customer 1 comes back.
+        let lines: [Line; 8] = [
+            (Some(7), 1, 50, Some(3)),
+            (Some(8), 1, -20, None),
+            (Some(7), 1, 30, Some(5)),
+            (None, 1, 5, Some(9)),
+            (Some(9), 2, 10, Some(4)),
+            (Some(10), 2, -10, None),
+            (Some(11), 1, 1, Some(2)),
+            (Some(11), 1, 1, Some(2)),
+        ];
+        let ledger = Ledger::new(20);
+        let out = ledger.fold(&frame(&lines)).unwrap();
+        let rows = order_rows(&frame(&lines)).unwrap();
+        assert_eq!(rows.len(), 6, "{rows:?}");
+        assert!(
+            rows.iter().all(|r| r.edge),
+            "six rows are all within the edges"
+        );
+        let customers: Vec<u32> = out
+            .column(CUSTOMER_ID)
+            .unwrap()
+            .u32()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        let orders: Vec<u32> = out
+            .column(PURCHASE_ORDERS)
+            .unwrap()
+            .u32()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        let minor: Vec<i64> = out
+            .column(KEPT_MINOR)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(customers, [1, 2, 1]);
+        assert_eq!(orders, [1, 1, 1]);
+        assert_eq!(minor, [65, 0, 2]);
+        // Past the lookback, a key starts a row again.
+        let far: Vec<Line> = [7, 1, 2, 3, 4, 7]
+            .map(|o| (Some(o), 1, 1, Some(1)))
+            .to_vec();
+        assert_eq!(order_rows(&frame(&far)).unwrap().len(), 6);
+        let near: Vec<Line> = [7, 1, 2, 3, 7].map(|o| (Some(o), 1, 1, Some(1))).to_vec();
+        assert_eq!(order_rows(&frame(&near)).unwrap().len(), 4);
+        // An empty morsel folds to no rows, with the columns.
+        let empty = ledger.fold(&frame(&[])).unwrap();
+        assert_eq!((empty.height(), empty.width()), (0, 5));
+    }
+}
