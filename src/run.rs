@@ -360,9 +360,7 @@ pub fn score_all(settings: &Settings, options: &RunOptions) -> Result<Scored> {
                         "an id lies outside its file's statistics: aggregating with 64-bit ids",
                     );
                     narrow = rfm::Narrow::default();
-                    if fold == rfm::OrderFold::ByRuns {
-                        fold = rfm::OrderFold::ByOrderId;
-                    }
+                    fold = fold.usable(analysis, &narrow);
                     ids_outside_statistics = true;
                 }
                 (Err(e), false) => return Err(fail(e)),

@@ -72,15 +72,26 @@ impl OrderFold {
         lines: u64,
     ) -> OrderFold {
         let fold = OrderFold::for_schema(schema, analysis);
-        let ledger_fits = |span: u32| Ledger::bytes(span) <= lines.max(4 << 20);
-        if fold == OrderFold::ByOrderId
-            && analysis.group_by.is_empty()
-            && narrow.customer.is_some()
-            && narrow.order_span().is_some_and(ledger_fits)
-        {
-            OrderFold::ByRuns
+        let ledger_fits = narrow
+            .order_span()
+            .is_some_and(|span| Ledger::bytes(span) <= lines.max(4 << 20));
+        if fold == OrderFold::ByOrderId && ledger_fits {
+            OrderFold::ByRuns.usable(analysis, narrow)
         } else {
             fold
+        }
+    }
+
+    /// This fold, or [`OrderFold::ByOrderId`] for [`OrderFold::ByRuns`] where it cannot run:
+    /// a group_by, or an id not carried in 32 bits (as after a pass finds an id outside its
+    /// file's statistics).
+    pub fn usable(self, analysis: &Analysis, narrow: &Narrow) -> OrderFold {
+        let runs = analysis.group_by.is_empty()
+            && narrow.customer.is_some()
+            && narrow.order_span().is_some();
+        match self {
+            OrderFold::ByRuns if !runs => OrderFold::ByOrderId,
+            fold => fold,
         }
     }
 }
@@ -241,17 +252,7 @@ pub fn aggregate(
         .alias(KEPT_MINOR),
         only(is_return().not(), date()).alias(PURCHASE_DATE),
     ];
-    // ByRuns needs both ids in 32 bits (and the span for its ledger); without them, the
-    // order group-by.
-    let fold = match (fold, narrow.order_span()) {
-        (OrderFold::ByRuns, Some(_))
-            if narrow.customer.is_some() && analysis.group_by.is_empty() =>
-        {
-            OrderFold::ByRuns
-        }
-        (OrderFold::ByRuns, _) => OrderFold::ByOrderId,
-        (fold, _) => fold,
-    };
+    let fold = fold.usable(analysis, narrow);
     let mut ledger = None;
     if analysis.frequency == Frequency::Orders && fold == OrderFold::ByKeys {
         helpers.push(only(is_return().not(), col(ORDER_ID)).alias(PURCHASE_KEY));
@@ -597,6 +598,15 @@ mod tests {
         assert_eq!(fold(&orders_analysis(vec![]), &both, 10), OrderFold::ByRuns);
         let grouped = orders_analysis(vec!["store".into()]);
         assert_eq!(fold(&grouped, &both, 10), OrderFold::ByOrderId);
+        // Once the ids go back to 64 bits (an id outside the statistics), it cannot run.
+        let runs = OrderFold::ByRuns;
+        assert_eq!(runs.usable(&orders_analysis(vec![]), &both), runs);
+        let wide = Narrow::default();
+        assert_eq!(
+            runs.usable(&orders_analysis(vec![]), &wide),
+            OrderFold::ByOrderId
+        );
+        assert_eq!(runs.usable(&grouped, &both), OrderFold::ByOrderId);
         let wide_customers = Narrow::for_spans(&schema, span(1 << 40), span(1000));
         assert_eq!(
             fold(&orders_analysis(vec![]), &wide_customers, 10),

@@ -79,9 +79,8 @@ struct Row {
 impl Ledger {
     /// A ledger for order id offsets 0..=span.
     pub fn new(span: u32) -> Ledger {
-        let words = span as usize / 32 + 1;
         Ledger {
-            marks: (0..words).map(|_| AtomicU64::new(0)).collect(),
+            marks: (0..words(span)).map(|_| AtomicU64::new(0)).collect(),
             edges: Mutex::new(HashMap::new()),
             conflict: AtomicBool::new(false),
         }
@@ -94,7 +93,7 @@ impl Ledger {
 
     /// Bytes the ledger takes for a span.
     pub fn bytes(span: u32) -> u64 {
-        (u64::from(span) / 32 + 1) * 8
+        words(span) as u64 * 8
     }
 
     /// Mark `order`, and whether it counts as a purchase order here (0 or 1). None when the
@@ -186,6 +185,11 @@ impl Ledger {
             ],
         )
     }
+}
+
+/// The ledger's words for ids 0..=span: 32 ids each.
+fn words(span: u32) -> usize {
+    span as usize / 32 + 1
 }
 
 /// `a` and `b` combined by `f`, a missing one giving way to the other.
