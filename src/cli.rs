@@ -1,13 +1,15 @@
 //! The command line (clap derive). Each `///` is --help text. The library never sees these
-//! types: [`Run::overrides`] turns flags into `config::Overrides`.
+//! types: [`Run::request`] and the others turn flags into the options of `rfmseg::cmd`.
 
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
+use rfmseg::cmd::report::ReportOptions;
+use rfmseg::cmd::run::{Request, RunOptions};
 use rfmseg::config::Overrides;
-use rfmseg::segment_report::ReportOptions;
+use rfmseg::pipeline::{self, Progress};
 use rfmseg::sql::{Dialect, SqlOptions};
 
 /// Per-customer RFM metrics, scores and segments from retail order lines.
@@ -80,7 +82,7 @@ pub enum Command {
     ///                            customer is matched by the group columns and customer_id
     ///
     /// Without --html or --json it prints the report on the terminal. --json writes every number
-    /// (see the README for the fields), --html a single page with charts that opens from disk
+    /// (docs/report.md lists the fields), --html a single page with charts that opens from disk
     /// in any browser (no network needed: xdg-open out/report.html, or double-click it). Money is rounded to the config's monetary_decimals (2 without
     /// --config). Segments are listed in the config's rule order, or by size without --config.
     ///
@@ -276,9 +278,9 @@ pub struct Run {
     pub verbose: bool,
 
     /// Aggregate the customers in N hash partitions, one pass over the input each, to bound
-    /// memory on very large inputs. Default: one pass per 100 million lines (Parquet row
-    /// counts; CSV estimated from the size), or per 400 million when orders are counted where
-    /// their lines are (integer ids in Parquet, no group_by: README, Performance).
+    /// memory on very large inputs. Default: as many passes as keep one within a quarter of
+    /// the machine's memory, estimated from the input's lines (Parquet row counts; CSV from
+    /// its size). The output is the same for any N.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub partitions: Option<u32>,
 
@@ -298,6 +300,25 @@ pub enum EngineChoice {
 }
 
 impl Run {
+    /// The request `rfmseg run` executes.
+    pub fn request(&self) -> Request {
+        Request {
+            config: self.config.clone(),
+            overrides: self.overrides(),
+            options: RunOptions {
+                explain: self.explain,
+                thresholds_out: self.thresholds_out.clone(),
+                pipeline: pipeline::Options {
+                    progress: Progress::new(),
+                    partitions: self.partitions,
+                    in_memory: self.engine == EngineChoice::InMemory,
+                },
+            },
+            quiet: self.quiet,
+            verbose: self.verbose,
+        }
+    }
+
     /// The flags that override the config.
     pub fn overrides(&self) -> Overrides {
         Overrides {

@@ -108,6 +108,44 @@ pub const FILE_INDEX: &str = "__file";
 /// Internal: the role's place (rejects of one row are sorted by it).
 pub const ROLE_INDEX: &str = "__role";
 
+/// One of the three metrics: its score column, its metric column and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metric {
+    /// The score column: r, f or m.
+    pub score: &'static str,
+    /// The metric column: recency_days, frequency or monetary.
+    pub column: &'static str,
+    /// The name used in configs, thresholds files and messages: recency, frequency, monetary.
+    pub name: &'static str,
+}
+
+/// The three metrics, in r, f, m order: the one place they are paired.
+pub const METRICS: [Metric; 3] = [
+    Metric {
+        score: R,
+        column: RECENCY_DAYS,
+        name: "recency",
+    },
+    Metric {
+        score: F,
+        column: FREQUENCY,
+        name: "frequency",
+    },
+    Metric {
+        score: M,
+        column: MONETARY,
+        name: "monetary",
+    },
+];
+
+/// The metric of score column `score` (r, f or m; anything else is m).
+pub fn metric(score: &str) -> Metric {
+    METRICS
+        .into_iter()
+        .find(|m| m.score == score)
+        .unwrap_or(METRICS[2])
+}
+
 /// The metric columns a `when` rule may name besides the group_by columns.
 pub const WHEN_COLUMNS: [&str; 7] = [R, F, M, RECENCY_DAYS, FREQUENCY, MONETARY, RFM_SCORE];
 

@@ -1,9 +1,7 @@
 //! Every way a run can fail, each carrying what the user needs to fix it, and the exit code
 //! it maps to (1 = data or runtime error, 2 = usage or config error).
 
-use std::path::PathBuf;
-
-use crate::config::Problem;
+use std::path::{Path, PathBuf};
 
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -129,7 +127,7 @@ pub enum Error {
 
     /// A file given to `rfmseg report` is missing, unreadable or not a run's output.
     #[error("run file {path}: {message}")]
-    RunFile {
+    ScoredFile {
         /// The file as given.
         path: PathBuf,
         /// What is wrong and how to fix it.
@@ -187,12 +185,49 @@ impl Error {
     }
 }
 
-fn render_problems(path: &std::path::Path, problems: &[Problem]) -> String {
+fn render_problems(path: &Path, problems: &[Problem]) -> String {
     problems
         .iter()
         .map(|p| format!("  {}", p.render(path)))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A 1-based line and column in the config file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spot {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+/// One config problem, placed in the file.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// Dotted path of the offending key, e.g. `segments.rules[2].r`, with the rule name.
+    pub place: String,
+    /// Where it is in the file, when known.
+    pub spot: Option<Spot>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl Problem {
+    /// `config.yaml:14:7: segments.rules[2].r: ...`
+    pub fn render(&self, path: &Path) -> String {
+        match self.spot {
+            Some(s) => format!(
+                "{}:{}:{}: {}: {}",
+                path.display(),
+                s.line,
+                s.column,
+                self.place,
+                self.message
+            ),
+            None => format!("{}: {}: {}", path.display(), self.place, self.message),
+        }
+    }
 }
 
 /// A value in an input file that cannot be read as its role's type.
@@ -225,6 +260,31 @@ pub fn shorten(text: &str) -> String {
     }
     let head: String = text.chars().take(KEEP).collect();
     format!("{head}... ({} characters)", text.chars().count())
+}
+
+/// The allowed key closest to `key`, when it is close enough to be a typo.
+pub fn suggest(key: &str, allowed: &[&str]) -> Option<String> {
+    allowed
+        .iter()
+        .map(|a| (edit_distance(key, a), *a))
+        .filter(|(d, a)| *d <= 2.max(a.len() / 4))
+        .min()
+        .map(|(_, a)| a.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]

@@ -1,28 +1,29 @@
 //! rfmseg: per-customer Recency, Frequency, Monetary metrics, 1-to-N scores and named
 //! segments from retail order lines, written as Parquet.
 //!
-//! The pipeline, one module a step:
-//! [`config`] (YAML -> checked settings) -> [`input`] (files -> one LazyFrame of lines) ->
-//! [`rfm`] (lines -> customers -> scores) -> [`segment`] (rules -> segment names) ->
-//! [`output`] (atomic Parquet) -> [`report`] (the summary people read). [`run`] drives it;
-//! [`check`] evaluates the rules on the score grid and, optionally, on data;
-//! [`segment_report`] reads a run's output back (and an older run's) for the KPIs, movement
-//! and charts marketing reads; [`sql`] writes the same computation as one SQL query for
-//! Spark or DuckDB; [`inspect`] prints the [`provenance`] a run stores in its output's footer.
+//! A line's path: [`input`] scans the files into one LazyFrame of lines -> [`rfm`] folds them
+//! into customers ([`rfm::fold`]), derives the metrics and scores them -> [`segment`] names
+//! each customer's segment -> [`output`] sinks the rows to Parquet atomically. [`pipeline`]
+//! drives those steps for `run` and `check`; [`cmd`] holds one module per subcommand;
+//! [`report`] renders what people read; [`review`] analyses an output read back for
+//! `rfmseg report`; [`sql`] writes the same job as one SQL query. [`config`] turns YAML into
+//! the [`settings`] every layer reads; [`columns`] and [`error`] are the leaves.
+//!
+//! Imports point down: cmd -> report -> pipeline, review, sql -> output -> segment, rfm ->
+//! input -> config -> settings -> columns, error.
 
-pub mod check;
+pub mod cmd;
 pub mod columns;
 pub mod config;
 pub mod error;
 pub mod input;
-pub mod inspect;
 pub mod output;
-pub mod provenance;
+pub mod pipeline;
 pub mod report;
+pub mod review;
 pub mod rfm;
-pub mod run;
 pub mod segment;
-pub mod segment_report;
+pub mod settings;
 pub mod sql;
 
 pub use error::{Error, Result};

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use rfmseg::config::{from_text, Overrides};
-use rfmseg::run::{run, RunOptions};
+use rfmseg::cmd::run::{run, RunOptions};
 
 const CONFIG: &str = "
 input:

@@ -19,5 +19,5 @@ fuzz_target!(|data: &[u8]| {
     ]
     .map(String::from)
     .to_vec();
-    let _ = rfmseg::segment::parse_when(text, &allowed);
+    let _ = rfmseg::settings::when::parse(text, &allowed).map(|w| w.to_polars());
 });

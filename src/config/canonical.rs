@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use super::{Frequency, Method, MetricScoring, Monetary, Returns, Settings};
+use crate::settings::{Frequency, Method, MetricScoring, Monetary, Returns, Settings};
 
 /// The canonical YAML text of `settings` (see the module docs).
 pub fn canonical_text(settings: &Settings) -> String {
@@ -90,7 +90,7 @@ pub fn canonical_text(settings: &Settings) -> String {
             let _ = writeln!(out, "      cells: {}", list(cells));
         }
         if let Some(w) = &rule.when {
-            let _ = writeln!(out, "      when: {}", quote(w));
+            let _ = writeln!(out, "      when: {}", quote(&w.text));
         }
     }
     if let Some(path) = &settings.output {

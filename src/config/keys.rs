@@ -112,34 +112,10 @@ fn check(v: &Value, path: &str, allowed: &'static [&'static str], found: &mut Ve
     }
 }
 
-/// The allowed key closest to `key`, when it is close enough to be a typo.
-pub fn suggest(key: &str, allowed: &[&str]) -> Option<String> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(key, a), *a))
-        .filter(|(d, a)| *d <= 2.max(a.len() / 4))
-        .min()
-        .map(|(_, a)| a.to_string())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::suggest;
 
     #[test]
     fn field_lists_come_from_serde() {

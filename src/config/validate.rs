@@ -7,16 +7,17 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde_yaml::Value;
 
-use super::keys::{suggest, unknown_keys};
+use super::keys::unknown_keys;
 use super::locate::Locations;
-use super::raw::{RawConfig, RawMetricScoring, RawRule, ScoreRange};
-use super::{
-    Analysis, ColumnMap, Frequency, InputSettings, Method, MetricScoring, Monetary, Overrides,
-    Problem, Returns, Rule, Scoring, Segments, Settings,
-};
+use super::raw::{RawConfig, RawMetricScoring};
+use super::segments::check_segments;
+use super::Overrides;
 use crate::columns;
-use crate::rfm::Thresholds;
-use crate::segment;
+use crate::error::{suggest, Problem};
+use crate::settings::{
+    Analysis, ColumnMap, Frequency, InputSettings, Method, MetricScoring, Monetary, Returns,
+    Scoring, Settings, Thresholds,
+};
 
 /// Why a config was refused.
 pub enum Failure {
@@ -35,13 +36,13 @@ pub const BINS: std::ops::RangeInclusive<i64> = 2..=10;
 /// Minor-unit decimals allowed.
 pub const DECIMALS: std::ops::RangeInclusive<i64> = 0..=6;
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     at: &'a Locations,
     problems: Vec<Problem>,
 }
 
 impl Checker<'_> {
-    fn add(&mut self, path: &str, label: Option<&str>, message: impl Into<String>) {
+    pub(super) fn add(&mut self, path: &str, label: Option<&str>, message: impl Into<String>) {
         let place = match label {
             Some(l) => format!("{path} ({l})"),
             None => path.to_string(),
@@ -99,7 +100,7 @@ pub fn resolve(text: &str, overrides: &Overrides) -> Result<Settings, Failure> {
                     .unwrap_or((0, 0));
                 ck.problems.push(Problem {
                     place: "value".into(),
-                    spot: (line > 0).then_some(super::Spot { line, column }),
+                    spot: (line > 0).then_some(crate::error::Spot { line, column }),
                     message: strip_location(&e.to_string()),
                 });
                 return Err(Failure::Problems(ck.problems));
@@ -561,181 +562,4 @@ fn check_scoring(raw: &RawConfig, group_by: &[String], ck: &mut Checker) -> Scor
         }
     }
     scoring
-}
-
-fn check_segments(
-    raw: &RawConfig,
-    scoring: &Scoring,
-    group_by: &[String],
-    ck: &mut Checker,
-) -> Segments {
-    let default = raw
-        .segments
-        .default
-        .clone()
-        .unwrap_or_else(|| "Other".to_string());
-    if default.trim().is_empty() {
-        ck.add(
-            "segments.default",
-            None,
-            "is empty; give a segment name such as Other",
-        );
-    }
-    let mut allowed: Vec<String> = columns::WHEN_COLUMNS
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    allowed.extend(group_by.iter().cloned());
-    let mut names = HashSet::new();
-    let mut rules = Vec::new();
-    for (i, rule) in raw.segments.rules.iter().flatten().enumerate() {
-        let path = format!("segments.rules[{i}]");
-        if let Some(r) = check_rule(rule, &path, scoring, &allowed, ck) {
-            if !names.insert(r.name.clone()) {
-                ck.add(
-                    &format!("{path}.name"),
-                    Some(&r.name),
-                    format!("segment {:?} is named twice; rule names must be unique (merge the rules with `cells` or `when ... OR ...`)", r.name),
-                );
-            }
-            rules.push(r);
-        }
-    }
-    let segments = Segments { default, rules };
-    // Group column types are known only from the data: a condition must fit some typing of
-    // them here (text, integer or decimal); `run` checks it again with the real types.
-    let typings: Vec<Vec<(String, polars::prelude::DataType)>> = {
-        use polars::prelude::DataType;
-        let kinds = [DataType::String, DataType::Int64, DataType::Float64];
-        let mut all: Vec<Vec<(String, DataType)>> = vec![vec![]];
-        for (n, g) in group_by.iter().enumerate() {
-            let kinds: &[DataType] = if n < 3 { &kinds } else { &kinds[..1] };
-            all = all
-                .into_iter()
-                .flat_map(|prefix| {
-                    kinds.iter().map(move |k| {
-                        let mut v = prefix.clone();
-                        v.push((g.clone(), k.clone()));
-                        v
-                    })
-                })
-                .collect();
-        }
-        all
-    };
-    let mut failing: Option<Vec<(usize, String)>> = None;
-    for typing in &typings {
-        let problems = segment::when_type_problems(&segments, typing);
-        failing = Some(match failing {
-            None => problems,
-            // A rule fails only if it fails under every typing.
-            Some(prev) => prev
-                .into_iter()
-                .filter(|(i, _)| problems.iter().any(|(j, _)| j == i))
-                .collect(),
-        });
-    }
-    for (i, why) in failing.unwrap_or_default() {
-        let name = segments.rules[i].name.clone();
-        ck.add(&format!("segments.rules[{i}].when"), Some(&name), why);
-    }
-    segments
-}
-
-fn check_rule(
-    rule: &RawRule,
-    path: &str,
-    scoring: &Scoring,
-    allowed: &[String],
-    ck: &mut Checker,
-) -> Option<Rule> {
-    let name = match rule.name.as_deref().map(str::trim) {
-        Some(n) if !n.is_empty() => n.to_string(),
-        _ => {
-            ck.add(path, None, "the rule has no name; add `name: ...`");
-            String::new()
-        }
-    };
-    let label = (!name.is_empty()).then_some(name.as_str());
-    let mut range = |key: &str, given: &Option<ScoreRange>, bins: u32| -> Option<(u32, u32)> {
-        let given = given.as_ref()?;
-        let p = format!("{path}.{key}");
-        let (lo, hi) = match given {
-            ScoreRange::One(v) => (*v, *v),
-            ScoreRange::List(v) if v.len() == 2 => (v[0], v[1]),
-            ScoreRange::List(v) => {
-                ck.add(
-                    &p,
-                    label,
-                    format!("{v:?} is not a range; write `{key}: [low, high]` or `{key}: 5`"),
-                );
-                return None;
-            }
-        };
-        let b = i64::from(bins);
-        if lo < 1 || hi > b || lo > hi {
-            let why = if lo > hi {
-                "low is above high".to_string()
-            } else {
-                format!("{key} scores run from 1 to {bins}")
-            };
-            ck.add(
-                &p,
-                label,
-                format!("range [{lo}, {hi}] is outside 1..{bins} ({why})"),
-            );
-            return None;
-        }
-        Some((lo as u32, hi as u32))
-    };
-    let r = range("r", &rule.r, scoring.recency.bins);
-    let f = range("f", &rule.f, scoring.frequency.bins);
-    let m = range("m", &rule.m, scoring.monetary.bins);
-    let cells = rule.cells.as_ref().map(|cells| {
-        let mut out = Vec::new();
-        for (j, c) in cells.iter().enumerate() {
-            let text = c.text();
-            match crate::rfm::parse_cell(&text, scoring) {
-                Ok(canonical) => out.push(canonical),
-                Err(why) => ck.add(&format!("{path}.cells[{j}]"), label, why),
-            }
-        }
-        out
-    });
-    if cells.as_ref().is_some_and(|c| c.is_empty())
-        && rule.cells.as_ref().is_some_and(|c| c.is_empty())
-    {
-        ck.add(
-            &format!("{path}.cells"),
-            label,
-            "is an empty list; list cells such as \"555\" or remove the key",
-        );
-    }
-    let when = rule.when.clone();
-    if let Some(w) = &when {
-        if let Err(why) = segment::parse_when(w, allowed) {
-            ck.add(&format!("{path}.when"), label, why);
-        }
-    }
-    if rule.r.is_none()
-        && rule.f.is_none()
-        && rule.m.is_none()
-        && rule.cells.is_none()
-        && when.is_none()
-    {
-        ck.add(
-            path,
-            label,
-            "the rule has no condition; give r/f/m ranges, `cells` or `when` (a catch-all is `segments.default`)",
-        );
-    }
-    Some(Rule {
-        name,
-        description: rule.description.clone(),
-        r,
-        f,
-        m,
-        cells,
-        when,
-    })
 }

@@ -5,19 +5,19 @@
 
 mod csv_rows;
 mod paths;
-pub mod run_file;
-mod spans;
+
+mod parquet_stats;
 
 use std::path::Path;
 
 use polars::prelude::*;
 
+pub use parquet_stats::integer_span;
 pub use paths::{format_of, resolve, Format, SourceFile};
-pub use spans::integer_span;
 
 use crate::columns::*;
-use crate::config::InputSettings;
 use crate::error::{shorten, BadValue, Error, Result};
+use crate::settings::InputSettings;
 
 /// What to read and how: the mapped columns and the group_by columns.
 #[derive(Debug, Clone)]

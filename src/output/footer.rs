@@ -10,8 +10,8 @@ use parquet::arrow::parquet_to_arrow_schema;
 use parquet::file::metadata::ParquetMetaDataReader;
 use polars::prelude::{DataType, Schema as PlSchema, TimeUnit};
 
+use super::provenance::Provenance;
 use crate::columns::*;
-use crate::provenance::Provenance;
 
 /// What a Parquet footer says.
 #[derive(Debug)]
@@ -187,8 +187,7 @@ mod tests {
     use polars::prelude::*;
 
     use super::*;
-    use crate::provenance::{Customers, Rows};
-    use crate::report::LineCounts;
+    use crate::output::provenance::{Customers, LineCounts};
 
     fn provenance() -> Provenance {
         Provenance::new(
@@ -196,7 +195,7 @@ mod tests {
             &[],
             Some("2024-06-30".into()),
             false,
-            Rows::from_counts(&LineCounts::default()),
+            LineCounts::default(),
             Customers {
                 scored: 2,
                 not_scored: 0,

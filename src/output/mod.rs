@@ -5,6 +5,8 @@
 //! write of the same target removes ([`temp`]).
 
 pub mod footer;
+pub mod provenance;
+pub mod read_back;
 pub mod temp;
 
 use std::fs::File;
@@ -14,7 +16,7 @@ use polars::io::parquet::write::KeyValueMetadata;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::provenance::Provenance;
+use provenance::Provenance;
 
 /// Refuse an output path that cannot be written, before any work is done.
 pub fn check_target(target: &Path) -> Result<()> {

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::columns::{metric, METRICS};
+use crate::pipeline::summary::DataSummary;
 use crate::segment::grid::{Grid, Winner};
+use crate::settings::Thresholds;
 
 /// Short codes for segment names in the map: initials, made unique.
 pub fn codes(names: &[String]) -> Vec<String> {
@@ -246,6 +249,132 @@ pub fn render_grid(grid: &Grid) -> String {
         grid.default,
         grid.default_cells().len()
     );
+    s
+}
+
+fn number(v: f64) -> String {
+    if v == f64::NEG_INFINITY {
+        "-inf".into()
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn render_edges(t: &Thresholds) -> String {
+    let mut s = String::new();
+    let key = |i: usize| -> String {
+        t.groups[i]
+            .key
+            .values()
+            .map(|v| match v {
+                serde_yaml::Value::String(s) => s.clone(),
+                serde_yaml::Value::Null => "null".into(),
+                other => serde_yaml::to_string(other)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    for metric in METRICS.map(|m| m.name) {
+        let Some(scale) = t.scale(metric) else {
+            continue;
+        };
+        let edges = |g: usize| -> &Vec<f64> {
+            match metric {
+                "recency" => &t.groups[g].recency,
+                "frequency" => &t.groups[g].frequency,
+                _ => &t.groups[g].monetary,
+            }
+        };
+        let unit = if metric == "recency" { ", days" } else { "" };
+        if t.groups.len() == 1 {
+            let list: Vec<String> = edges(0).iter().map(|v| number(*v)).collect();
+            s += &format!(
+                "    {metric} ({}{unit}): {}\n",
+                scale.method,
+                list.join(", ")
+            );
+            continue;
+        }
+        s += &format!(
+            "    {metric} ({}{unit}), min / median / max over {} groups:\n",
+            scale.method,
+            t.groups.len()
+        );
+        for i in 0..scale.bins as usize - 1 {
+            let mut values: Vec<(f64, usize)> =
+                (0..t.groups.len()).map(|g| (edges(g)[i], g)).collect();
+            values.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let (lo, hi) = (values[0], values[values.len() - 1]);
+            let median = values[values.len() / 2].0;
+            s += &format!(
+                "      edge {}: {} ({}) / {} / {} ({})\n",
+                i + 1,
+                number(lo.0),
+                key(lo.1),
+                number(median),
+                number(hi.0),
+                key(hi.1)
+            );
+        }
+    }
+    s
+}
+
+/// The report `check` prints on stdout: the rules on the grid, the data side (with
+/// `--input`) and the `findings` that `--strict` fails on.
+pub fn render(
+    source: &str,
+    grid: &Grid,
+    data: Option<&DataSummary>,
+    findings: &[String],
+) -> String {
+    let mut s = format!("{source}: ");
+    s += &render_grid(grid);
+    if let Some(data) = data {
+        s += &format!("data: {} customers scored\n", data.customers);
+        if data.customers == 0 {
+            s += "  no customer has a purchase line in the observation window (check as_of and window_days)\n";
+        }
+        if let Some(edges) = &data.edges {
+            s += "  edges used (score level = 1 + edges the value exceeds; recency reversed):\n";
+            s += &render_edges(edges);
+        }
+        if data.empty_levels.is_empty() {
+            s += "  empty score levels: none\n";
+        }
+        for (e, why) in &data.empty_levels {
+            let groups = if e.of > 1 {
+                format!(" in {} of {} groups", e.groups, e.of)
+            } else {
+                String::new()
+            };
+            s += &format!(
+                "  {} score {} is empty{groups}: {why}\n",
+                metric(e.score).name,
+                e.level
+            );
+        }
+        s += "  segment sizes a run would give:\n";
+        for r in &data.segments {
+            s += &format!(
+                "    {:<24} {:>9} {:>6.1}%  revenue {:>5.1}%\n",
+                r.name,
+                r.customers,
+                r.share * 100.0,
+                r.revenue_share * 100.0
+            );
+        }
+    }
+    if findings.is_empty() {
+        s += "ok: nothing to fix\n";
+    } else {
+        s += &format!("to look at: {}\n", findings.join("; "));
+    }
     s
 }
 

@@ -1,7 +1,5 @@
 //! Numbers as people read them, shared by the terminal and HTML forms of the segment report.
 
-use super::n;
-
 /// A count with thousands separators: 1234567 -> "1,234,567".
 pub fn count(v: u64) -> String {
     n(v)
@@ -51,7 +49,7 @@ pub fn median(v: Option<f64>) -> String {
 
 /// A segment's numbers as the terminal and HTML tables show them, in column order: customers,
 /// share, revenue, revenue share, AOV, median recency, frequency and monetary.
-pub fn segment_stat_cells(s: &super::kpi::Stats, decimals: u32) -> [String; 8] {
+pub fn segment_stat_cells(s: &crate::review::kpi::Stats, decimals: u32) -> [String; 8] {
     [
         count(s.customers),
         percent(Some(s.share)),
@@ -64,9 +62,30 @@ pub fn segment_stat_cells(s: &super::kpi::Stats, decimals: u32) -> [String; 8] {
     ]
 }
 
+/// `v` with thousands separators: 1234567 -> "1,234,567".
+pub fn n(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(n(0), "0");
+        assert_eq!(n(999), "999");
+        assert_eq!(n(1000), "1,000");
+        assert_eq!(n(1234567), "1,234,567");
+    }
 
     #[test]
     fn money_groups_thousands_and_keeps_the_sign() {

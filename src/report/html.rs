@@ -6,13 +6,13 @@
 use std::fmt::Write as _;
 
 use super::charts::{self, css, segment_color, GroupMix, Heatmap, ShareBar};
-use super::distribution::{Histogram, RfGrid};
 use super::format::{count, maybe_money, money, percent, segment_stat_cells};
-use super::kpi::{GroupRow, SegmentRow};
-use super::movement::Movement;
-use super::segments::SegmentReport;
 use crate::columns::{FREQUENCY, MONETARY, RECENCY_DAYS};
 use crate::error::Result;
+use crate::review::distribution::{Histogram, RfGrid};
+use crate::review::kpi::{GroupRow, SegmentRow};
+use crate::review::movement::Movement;
+use crate::review::segments::SegmentReport;
 
 /// Groups drawn in the mix chart at most (the largest); the table lists them all.
 const MAX_GROUPS_DRAWN: usize = 30;

@@ -2,7 +2,7 @@
 //! written shortest-exact (the same number always prints the same way), undefined ratios as
 //! null.
 
-use super::segments::SegmentReport;
+use crate::review::segments::SegmentReport;
 
 /// The JSON document, pretty-printed, ending with a newline.
 pub fn render(report: &SegmentReport) -> String {

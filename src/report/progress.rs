@@ -4,10 +4,13 @@
 //! `--quiet` the display is never started.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use super::format::n;
+pub use crate::pipeline::Progress;
 
 /// Nothing is shown before a run has lasted this long (default; the environment variable
 /// `RFMSEG_PROGRESS_AFTER`, in seconds, changes it).
@@ -23,52 +26,10 @@ fn quiet_for() -> Duration {
 /// Plain log lines (not a terminal) come at most this often, and at each new stage.
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
-/// What a run is doing, updated by the pipeline as it goes.
-#[derive(Debug, Default)]
-pub struct Progress {
-    lines: AtomicU64,
-    stage: Mutex<String>,
-}
-
-impl Progress {
-    /// A fresh tracker, shared between the pipeline and the display.
-    pub fn new() -> Arc<Progress> {
-        let p = Progress::default();
-        p.stage("starting");
-        Arc::new(p)
-    }
-
-    /// The run entered `stage`.
-    pub fn stage(&self, stage: impl Into<String>) {
-        if let Ok(mut s) = self.stage.lock() {
-            *s = stage.into();
-        }
-    }
-
-    /// A new pass over the input starts: lines are counted from 0 again.
-    pub fn restart_lines(&self) {
-        self.lines.store(0, Ordering::Relaxed);
-    }
-
-    /// `n` more input lines were read.
-    pub fn add_lines(&self, n: u64) {
-        self.lines.fetch_add(n, Ordering::Relaxed);
-    }
-
-    /// Input lines read so far.
-    pub fn lines(&self) -> u64 {
-        self.lines.load(Ordering::Relaxed)
-    }
-
-    fn current(&self) -> String {
-        self.stage.lock().map(|s| s.clone()).unwrap_or_default()
-    }
-
-    fn message(&self) -> String {
-        let stage = self.current();
-        let lines = super::n(self.lines());
-        format!("{stage}; {lines} lines read")
-    }
+/// The progress line: the stage and the lines read.
+fn message(progress: &Progress) -> String {
+    let lines = n(progress.lines());
+    format!("{}; {lines} lines read", progress.current())
 }
 
 /// The display thread; [`Display::finish`] stops it and clears the live line.
@@ -127,7 +88,7 @@ fn live(progress: &Progress, stop: &AtomicBool) {
                 );
                 b
             });
-            bar.set_message(progress.message());
+            bar.set_message(message(progress));
             bar.tick();
         }
         if stop.load(Ordering::Relaxed) {
@@ -157,7 +118,7 @@ fn log(progress: &Progress, stop: &AtomicBool) {
             eprintln!(
                 "rfmseg: [{:>6.1}s] {}",
                 elapsed.as_secs_f64(),
-                progress.message()
+                message(progress)
             );
             last = Some((Instant::now(), stage));
         }

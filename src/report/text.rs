@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 use super::check::codes;
 use super::format::{count, maybe_money, money, percent, segment_stat_cells};
-use super::kpi::SegmentRow;
-use super::movement::Movement;
-use super::segments::SegmentReport;
+use crate::review::kpi::SegmentRow;
+use crate::review::movement::Movement;
+use crate::review::segments::SegmentReport;
 
 /// The widest cell of each column, header included.
 fn widths<'a>(header: &[String], rows: impl IntoIterator<Item = &'a Vec<String>>) -> Vec<usize> {

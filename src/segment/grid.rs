@@ -5,11 +5,11 @@
 
 use polars::prelude::*;
 
-use super::{allowed_columns, parts};
+use super::parts;
 use crate::columns::*;
-use crate::config::{Scoring, Segments};
 use crate::error::{Error, Result};
-use crate::rfm::cell_text;
+use crate::settings::cells::{all_cells, cell_text};
+use crate::settings::{Scoring, Segments};
 
 /// The winner of one cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,10 +101,10 @@ impl Grid {
 }
 
 /// Evaluate `segments` on every cell of the grid `scoring` defines.
-pub fn analyse(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> Result<Grid> {
+pub fn analyse(segments: &Segments, scoring: &Scoring) -> Result<Grid> {
     let bins = scoring.bins();
     let wide = scoring.wide_cells();
-    let scores = crate::rfm::all_cells(scoring);
+    let scores = all_cells(scoring);
     let column = |i: usize| -> Vec<i32> { scores.iter().map(|s| s[i] as i32).collect() };
     let frame = df!(
         R => column(0),
@@ -115,21 +115,16 @@ pub fn analyse(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> R
     )
     .map_err(Error::engine("building the score grid"))?;
 
-    let allowed = allowed_columns(group_by);
     let score_only = [R, F, M, RFM_SCORE];
     let mut exprs = Vec::new();
     let mut data_dependent = Vec::new();
     for (i, rule) in segments.rules.iter().enumerate() {
-        let (fixed, when) = parts(rule, &allowed);
+        let (fixed, when) = parts(rule);
         let decided = rule.when.as_ref().is_none_or(|w| {
-            super::parse_when(w, &allowed)
-                .map(|e| {
-                    e.meta()
-                        .root_names()
-                        .iter()
-                        .all(|n| score_only.contains(&n.as_str()))
-                })
-                .unwrap_or(false)
+            w.tree
+                .columns()
+                .iter()
+                .all(|n| score_only.contains(&n.as_str()))
         });
         if !decided {
             data_dependent.push(i);
@@ -253,8 +248,8 @@ pub fn analyse(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> R
 /// When every rule is decided by the scores alone, the segment as a lookup: each customer's
 /// (r, f, m) cell number picks its name from the grid's list, with no join and no chain of
 /// conditions.
-pub fn lookup(segments: &Segments, scoring: &Scoring, group_by: &[String]) -> Option<Expr> {
-    let grid = analyse(segments, scoring, group_by).ok()?;
+pub fn lookup(segments: &Segments, scoring: &Scoring) -> Option<Expr> {
+    let grid = analyse(segments, scoring).ok()?;
     if !grid.data_dependent.is_empty() {
         return None;
     }

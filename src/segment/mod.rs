@@ -1,28 +1,16 @@
 //! Segment rules -> one `when/then` chain: the first rule whose conditions all hold names
-//! the segment; no match gives the default. `when:` conditions are parsed into a small tree of
-//! their own ([`when`]) and may name only the score and metric columns and the group_by
-//! columns.
+//! the segment; no match gives the default. `when:` conditions arrive parsed
+//! ([`crate::settings::when`]); here they become polars expressions.
 
 use polars::prelude::*;
 
 use crate::columns::*;
-use crate::config::{Rule, Segments};
+use crate::settings::{Rule, Segments};
 
 pub mod grid;
-pub mod when;
-
-/// Parse a `when:` condition (see [`when`]) and check the columns it names against
-/// `allowed`; the polars expression it stands for.
-pub fn parse_when(text: &str, allowed: &[String]) -> Result<Expr, String> {
-    when::parse(text, allowed).map(|w| w.to_polars())
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or(s)
-}
 
 /// The parts of one rule: ranges and cells (decided by the scores alone), and `when`.
-fn parts(rule: &Rule, allowed: &[String]) -> (Option<Expr>, Option<Expr>) {
+fn parts(rule: &Rule) -> (Option<Expr>, Option<Expr>) {
     let mut parts = Vec::new();
     for (column, range) in [(R, rule.r), (F, rule.f), (M, rule.m)] {
         if let Some((lo, hi)) = range {
@@ -34,116 +22,33 @@ fn parts(rule: &Rule, allowed: &[String]) -> (Option<Expr>, Option<Expr>) {
         let list = Series::new("cells".into(), cells.as_slice());
         parts.push(col(RFM_CELL).is_in(lit(list).implode(false), false));
     }
-    let when = rule.when.as_ref().map(|w| {
-        parse_when(w, allowed)
-            .expect("`when` was checked when the config was loaded")
-            .fill_null(lit(false))
-    });
+    let when = rule
+        .when
+        .as_ref()
+        .map(|w| w.tree.to_polars().fill_null(lit(false)));
     (parts.into_iter().reduce(|a, b| a.and(b)), when)
 }
 
 /// The condition of one rule (its parts ANDed).
-fn condition(rule: &Rule, allowed: &[String]) -> Expr {
-    match parts(rule, allowed) {
+fn condition(rule: &Rule) -> Expr {
+    match parts(rule) {
         (Some(a), Some(b)) => a.and(b),
         (Some(a), None) | (None, Some(a)) => a,
         (None, None) => unreachable!("config validation refuses rules without a condition"),
     }
 }
 
-/// The columns a `when` may name.
-fn allowed_columns(group_by: &[String]) -> Vec<String> {
-    let mut allowed: Vec<String> = WHEN_COLUMNS.iter().map(|s| s.to_string()).collect();
-    allowed.extend(group_by.iter().cloned());
-    allowed
-}
-
-/// The `segment` column expression for `segments`, given the group_by columns a `when`
-/// may also use.
-pub fn segment_expr(segments: &Segments, group_by: &[String]) -> Expr {
-    let allowed = allowed_columns(group_by);
+/// The `segment` column expression for `segments`.
+pub fn segment_expr(segments: &Segments) -> Expr {
     // Built from the last rule back, so the first rule is tested first.
     segments
         .rules
         .iter()
         .rev()
         .fold(lit(segments.default.as_str()), |otherwise, rule| {
-            when(condition(rule, &allowed))
+            when(condition(rule))
                 .then(lit(rule.name.as_str()))
                 .otherwise(otherwise)
         })
         .alias(SEGMENT)
-}
-
-/// Evaluate each rule's `when` on one row of the given column types; a rule whose condition
-/// does not give true/false (or does not fit the types) is returned with what is wrong.
-pub fn when_type_problems(
-    segments: &Segments,
-    group_types: &[(String, DataType)],
-) -> Vec<(usize, String)> {
-    let group_by: Vec<String> = group_types.iter().map(|(g, _)| g.clone()).collect();
-    let allowed = allowed_columns(&group_by);
-    let mut columns = vec![
-        Column::new(R.into(), [1i32]),
-        Column::new(F.into(), [1i32]),
-        Column::new(M.into(), [1i32]),
-        Column::new(RFM_SCORE.into(), [3i32]),
-        Column::new(RECENCY_DAYS.into(), [0i64]),
-        Column::new(FREQUENCY.into(), [1i64]),
-        Column::new(MONETARY.into(), [1.0f64]),
-    ];
-    for (g, dtype) in group_types {
-        let value = Column::new(g.as_str().into(), ["0"]);
-        columns.push(
-            value
-                .cast(dtype)
-                .unwrap_or_else(|_| Column::new(g.as_str().into(), ["0"])),
-        );
-    }
-    let frame = DataFrame::new(1, columns).expect("one row each");
-    let mut problems = Vec::new();
-    for (i, rule) in segments.rules.iter().enumerate() {
-        let Some(w) = &rule.when else { continue };
-        let Ok(expr) = parse_when(w, &allowed) else {
-            continue;
-        };
-        let out = frame.clone().lazy().select([expr.alias("c")]).collect();
-        match out {
-            Ok(df) => {
-                let dtype = df
-                    .column("c")
-                    .map(|c| c.dtype().clone())
-                    .unwrap_or(DataType::Null);
-                if dtype != DataType::Boolean && dtype != DataType::Null {
-                    problems.push((
-                        i,
-                        format!("{w:?} is not a condition: it gives {dtype} values, not true or false; compare it, e.g. \"r + f >= 8\""),
-                    ));
-                }
-            }
-            Err(e) => {
-                let why = first_line(&e.to_string()).to_string();
-                let text_groups: Vec<&str> = group_types
-                    .iter()
-                    .filter(|(_, t)| t == &DataType::String)
-                    .map(|(g, _)| g.as_str())
-                    .collect();
-                let hint = if text_groups.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; {} {} text, so compare with quoted values, e.g. {} = '2'",
-                        text_groups.join(", "),
-                        if text_groups.len() == 1 { "is" } else { "are" },
-                        text_groups[0]
-                    )
-                };
-                problems.push((
-                    i,
-                    format!("{w:?} does not fit the columns' types ({why}){hint}"),
-                ));
-            }
-        }
-    }
-    problems
 }

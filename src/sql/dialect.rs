@@ -2,7 +2,7 @@
 //! type tests, date parsing (strftime -> the dialect's pattern syntax), raising an error,
 //! day differences, integer division and null-safe equality.
 
-use crate::segment::when::Quoting;
+use crate::settings::when::Quoting;
 
 /// A SQL dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,9 +16,9 @@
 pub mod dialect;
 
 use crate::columns::*;
-use crate::config::{Frequency, Method, MetricScoring, Monetary, Returns, Rule, Settings};
 use crate::error::{Error, Result};
-use crate::segment::when::{self, float_text, Quoting};
+use crate::settings::when::{float_text, Quoting};
+use crate::settings::{Frequency, Method, MetricScoring, Monetary, Returns, Rule, Settings};
 pub use dialect::Dialect;
 
 /// Options of `rfmseg sql`.
@@ -434,12 +434,11 @@ impl Gen<'_> {
         ));
 
         // The output.
-        let allowed = self.allowed();
         let mut segment = String::from("CASE");
         for rule in &self.s.segments.rules {
             segment.push_str(&format!(
                 "\n      WHEN {} THEN {}",
-                self.condition(rule, &allowed)?,
+                self.condition(rule),
                 self.lit(&rule.name)
             ));
         }
@@ -485,15 +484,8 @@ impl Gen<'_> {
         ))
     }
 
-    /// The columns a `when` may use.
-    fn allowed(&self) -> Vec<String> {
-        let mut allowed: Vec<String> = WHEN_COLUMNS.iter().map(|s| s.to_string()).collect();
-        allowed.extend(self.groups().iter().cloned());
-        allowed
-    }
-
     /// A rule's conditions ANDed; a `when` that is NULL does not match.
-    fn condition(&self, rule: &Rule, allowed: &[String]) -> std::result::Result<String, String> {
+    fn condition(&self, rule: &Rule) -> String {
         let mut parts = Vec::new();
         for (column, range) in [(R, rule.r), (F, rule.f), (M, rule.m)] {
             if let Some((lo, hi)) = range {
@@ -505,15 +497,13 @@ impl Gen<'_> {
             parts.push(format!("{} IN ({})", self.q(RFM_CELL), list.join(", ")));
         }
         if let Some(w) = &rule.when {
-            let tree = when::parse(w, allowed)
-                .map_err(|why| format!("segments rule {:?}: when {why}", rule.name))?;
-            parts.push(format!("COALESCE({}, FALSE)", tree.to_sql(&self.d)));
+            parts.push(format!("COALESCE({}, FALSE)", w.tree.to_sql(&self.d)));
         }
-        Ok(parts
+        parts
             .iter()
             .map(|p| format!("({p})"))
             .collect::<Vec<_>>()
-            .join(" AND "))
+            .join(" AND ")
     }
 
     /// The CTEs, the join into `scored` and the score expression of one metric.

@@ -95,7 +95,7 @@ fn rf_grid_is_the_tutorial_seg_map_cell_by_cell() {
     };
     let (_, text) = check("config/rf-grid.yaml", &[]);
     let settings = rfmseg::config::load(&repo("config/rf-grid.yaml"), &Default::default()).unwrap();
-    let grid = rfmseg::segment::grid::analyse(&settings.segments, &settings.scoring, &[]).unwrap();
+    let grid = rfmseg::segment::grid::analyse(&settings.segments, &settings.scoring).unwrap();
     for cell in &grid.cells {
         let rf = format!("{}{}", cell.scores[0], cell.scores[1]);
         let expected: Vec<&str> = seg_map
@@ -196,8 +196,7 @@ fn putler_table_as_published_names_every_cell_like_the_default_config() {
     assert!(text.contains("overlap: About To Sleep and Hibernating both claim 3 cells (231 241 251); About To Sleep wins"), "{text}");
     let names = |path: &str| {
         let settings = rfmseg::config::load(&repo(path), &Default::default()).unwrap();
-        let grid =
-            rfmseg::segment::grid::analyse(&settings.segments, &settings.scoring, &[]).unwrap();
+        let grid = rfmseg::segment::grid::analyse(&settings.segments, &settings.scoring).unwrap();
         grid.cells
             .iter()
             .map(|c| match c.winner {

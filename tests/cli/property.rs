@@ -5,6 +5,8 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 use proptest::prelude::*;
+use rfmseg::cmd::run::RunOptions;
+use rfmseg::pipeline::Options;
 
 use crate::reference::*;
 use crate::util::*;
@@ -299,7 +301,7 @@ struct Checked {
     overrides: rfmseg::config::Overrides,
     out: std::path::PathBuf,
     expected: Vec<Row>,
-    report: Box<rfmseg::report::RunReport>,
+    report: Box<rfmseg::pipeline::summary::RunSummary>,
 }
 
 fn run_against_reference(
@@ -307,7 +309,7 @@ fn run_against_reference(
     p: &Params,
     lines: &[Line],
     input: &std::path::Path,
-    options: &rfmseg::run::RunOptions,
+    options: &RunOptions,
 ) -> Result<Checked, TestCaseError> {
     let cfg = s.write("c.yaml", &yaml(p));
     let out = s.path("out.parquet");
@@ -319,9 +321,9 @@ fn run_against_reference(
     let settings = rfmseg::config::load(&cfg, &overrides)
         .map_err(|e| TestCaseError::fail(format!("{e}\n{}", yaml(p))))?;
     let expected = reference(lines, p);
-    let outcome =
-        rfmseg::run::run(&settings, options).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-    let rfmseg::run::Outcome::Done(report) = outcome else {
+    let outcome = rfmseg::cmd::run::run(&settings, options)
+        .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+    let rfmseg::cmd::run::Outcome::Done(report) = outcome else {
         return Err(TestCaseError::fail("the run wrote no report"));
     };
     let got = rows_of(&read_parquet(&out), p.grouped);
@@ -357,13 +359,13 @@ proptest! {
             s.write("lines.csv", &csv(&lines))
         };
         let edges = s.path("edges.yaml");
-        let options = rfmseg::run::RunOptions { thresholds_out: Some(edges.clone()), ..Default::default() };
+        let options = RunOptions { thresholds_out: Some(edges.clone()), ..Default::default() };
         let Checked { cfg, overrides, out, expected, .. } = run_against_reference(&s, &p, &lines, &input, &options)?;
         // The in-memory engine writes the same file.
         let in_memory = s.path("in-memory.parquet");
         let settings_im = rfmseg::config::load(&cfg, &rfmseg::config::Overrides { output: Some(in_memory.clone()), ..overrides.clone() })
             .map_err(|e| TestCaseError::fail(format!("{e}")))?;
-        rfmseg::run::run(&settings_im, &rfmseg::run::RunOptions { in_memory: true, ..Default::default() })
+        rfmseg::cmd::run::run(&settings_im, &RunOptions { pipeline: Options { in_memory: true, ..Default::default() }, ..Default::default() })
             .map_err(|e| TestCaseError::fail(format!("in memory: {e}")))?;
         prop_assert!(read_parquet(&out).equals_missing(&read_parquet(&in_memory)), "engines differ:\n{}", yaml(&p));
         if expected.is_empty() {
@@ -379,7 +381,7 @@ proptest! {
         let settings = rfmseg::config::load(&frozen_cfg, &overrides).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         // ... also when the customers are aggregated in several hash partitions.
         let partitions = Some(1 + (lines.len() % 4) as u32);
-        rfmseg::run::run(&settings, &rfmseg::run::RunOptions { partitions, ..Default::default() })
+        rfmseg::cmd::run::run(&settings, &RunOptions { pipeline: Options { partitions, ..Default::default() }, ..Default::default() })
             .map_err(|e| TestCaseError::fail(format!("{e}")))?;
         prop_assert!(read_parquet(&out).equals_missing(&read_parquet(&again)), "frozen edges differ:\n{}", std::fs::read_to_string(&edges).unwrap());
     }
@@ -454,7 +456,7 @@ proptest! {
         let s = Scratch::new();
         let input = s.path("lines.parquet");
         parquet(&lines, &input, true, row_group);
-        let options = rfmseg::run::RunOptions { partitions: Some(partitions), ..Default::default() };
+        let options = RunOptions { pipeline: Options { partitions: Some(partitions), ..Default::default() }, ..Default::default() };
         let report = run_against_reference(&s, &p, &lines, &input, &options)?.report;
         let again = |why: &str| report.timings.iter().any(|(stage, _)| stage.contains(why));
         // The fold by order id alone ran whole: no fallback to the exact fold.

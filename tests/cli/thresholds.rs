@@ -51,7 +51,7 @@ fn frozen_edges_score_another_period_on_the_same_scale() {
         "june.parquet",
         &["--thresholds-out", edges.to_str().unwrap()],
     );
-    let t: rfmseg::rfm::Thresholds =
+    let t: rfmseg::settings::Thresholds =
         serde_yaml::from_str(&std::fs::read_to_string(&edges).unwrap()).unwrap();
     assert_eq!(t.as_of.as_deref(), Some("2024-06-30"));
     assert_eq!(t.groups.len(), 4, "one per region");

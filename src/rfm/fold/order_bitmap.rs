@@ -6,16 +6,16 @@
 //! lines fold into one row per (order, customer) (a return line amid an order's lines folds
 //! back into it), each row counts 1 when it holds a purchase, and the rows of a customer fold
 //! into one. The group-by after the fold is over customers alone, and sees about one row
-//! per customer instead of one per order (README, Performance).
+//! per customer instead of one per order (docs/performance.md).
 //!
-//! The [`Ledger`] proves the count exact. It marks every order id of the pass in a bitmap
+//! The [`OrderBitmap`] proves the count exact. It marks every order id of the pass in a bitmap
 //! (two bits per id over the span the Parquet statistics give, a quarter of a byte per id):
 //! a row inside a morsel must be its id's only row in the pass; a row at a morsel's edge (the
 //! morsel's first or last few rows) may meet its id again only at another edge, and such rows
 //! are matched in a small table (same customer; counted once). Anything else (an order whose
 //! lines are scattered, an order id of two customers, an id outside the statistics) is a
 //! conflict: the query stops at once and the pass runs again with the group-by over orders
-//! ([`super::OrderFold::ByOrderId`]), which is exact whatever the line order.
+//! ([`super::Strategy::ByOrderId`]), which is exact whatever the line order.
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,12 +25,12 @@ use polars::prelude::*;
 
 use crate::columns::{CUSTOMER_ID, FIRST_ORDER_DATE, LAST_ORDER_DATE, ORDER_ID};
 
-use super::runs::{KEPT_MINOR, PURCHASE_DATE};
+use super::adjacent::{KEPT_MINOR, PURCHASE_DATE};
 
 /// Per folded row: how many orders with a purchase it counts (UInt32).
 pub(super) const PURCHASE_ORDERS: &str = "__purchase_orders";
 
-/// What the query error says when the ledger stops it.
+/// What the query error says when the bitmap stops it.
 const CONFLICT: &str = "order lines are not in runs: counting them needs the group-by over orders";
 
 /// A line folds into one of the last this many rows of its morsel, when their keys are
@@ -49,7 +49,7 @@ const INSIDE: u64 = 0b10;
 
 /// The order ids of one pass, as offsets from the smallest one (0..=span): which were seen,
 /// and the rows that met at morsel edges. Shared by the fold's morsels, on any thread.
-pub struct Ledger {
+pub struct OrderBitmap {
     /// Two bits per id ([`SEEN`], [`INSIDE`]), 32 ids per word.
     marks: Vec<AtomicU64>,
     /// Ids seen at a morsel's edge: their customer, and whether a purchase was counted.
@@ -76,22 +76,22 @@ struct Row {
     edge: bool,
 }
 
-impl Ledger {
-    /// A ledger for order id offsets 0..=span.
-    pub fn new(span: u32) -> Ledger {
-        Ledger {
+impl OrderBitmap {
+    /// A bitmap for order id offsets 0..=span.
+    pub fn new(span: u32) -> OrderBitmap {
+        OrderBitmap {
             marks: (0..words(span)).map(|_| AtomicU64::new(0)).collect(),
             edges: Mutex::new(HashMap::new()),
             conflict: AtomicBool::new(false),
         }
     }
 
-    /// Whether the ledger stopped the query: the pass needs the group-by over orders.
+    /// Whether the bitmap stopped the query: the pass needs the group-by over orders.
     pub fn conflict(&self) -> bool {
         self.conflict.load(Ordering::Relaxed)
     }
 
-    /// Bytes the ledger takes for a span.
+    /// Bytes the bitmap takes for a span.
     pub fn bytes(span: u32) -> u64 {
         words(span) as u64 * 8
     }
@@ -187,7 +187,7 @@ impl Ledger {
     }
 }
 
-/// The ledger's words for ids 0..=span: 32 ids each.
+/// The bitmap's words for ids 0..=span: 32 ids each.
 fn words(span: u32) -> usize {
     span as usize / 32 + 1
 }
@@ -265,9 +265,9 @@ fn order_rows(df: &DataFrame) -> PolarsResult<Vec<Row>> {
 }
 
 /// `lines` (order_id and customer_id as UInt32 offsets, [`KEPT_MINOR`], [`PURCHASE_DATE`])
-/// folded morsel by morsel through `ledger`: one row per run of a customer's orders, with
-/// [`PURCHASE_ORDERS`]. The query fails when the ledger finds a conflict.
-pub(super) fn fold_orders(lines: LazyFrame, ledger: Arc<Ledger>) -> LazyFrame {
+/// folded morsel by morsel through `bitmap`: one row per run of a customer's orders, with
+/// [`PURCHASE_ORDERS`]. The query fails when the bitmap finds a conflict.
+pub(super) fn fold_orders(lines: LazyFrame, bitmap: Arc<OrderBitmap>) -> LazyFrame {
     let schema = |_: &Schema| -> PolarsResult<SchemaRef> {
         Ok(Arc::new(Schema::from_iter([
             Field::new(CUSTOMER_ID.into(), DataType::UInt32),
@@ -285,7 +285,7 @@ pub(super) fn fold_orders(lines: LazyFrame, ledger: Arc<Ledger>) -> LazyFrame {
             col(PURCHASE_DATE),
         ])
         .map(
-            move |df| ledger.fold(&df),
+            move |df| bitmap.fold(&df),
             OptFlags::STREAMING,
             Some(Arc::new(schema)),
             Some("count orders where their lines are"),
@@ -341,7 +341,7 @@ mod tests {
         totals
     }
 
-    /// `lines` cut into morsels of the given sizes, folded through one ledger by two threads,
+    /// `lines` cut into morsels of the given sizes, folded through one bitmap by two threads,
     /// the morsels taken in `order`; the folded rows summed per customer. None on a conflict.
     fn folded(lines: &[Line], sizes: &[usize], order: &[usize], span: u32) -> Option<Totals> {
         let mut morsels = Vec::new();
@@ -352,18 +352,18 @@ mod tests {
             at = end;
         }
         assert_eq!(at, lines.len(), "the sizes cover the lines");
-        let ledger = Ledger::new(span);
+        let bitmap = OrderBitmap::new(span);
         let outputs: Vec<PolarsResult<DataFrame>> = std::thread::scope(|s| {
             let handles: Vec<_> = [0, 1]
                 .map(|t| {
-                    let (ledger, morsels) = (&ledger, &morsels);
+                    let (bitmap, morsels) = (&bitmap, &morsels);
                     s.spawn(move || {
                         order
                             .iter()
                             .skip(t)
                             .step_by(2)
                             .filter(|&&m| m < morsels.len())
-                            .map(|&m| ledger.fold(&morsels[m]))
+                            .map(|&m| bitmap.fold(&morsels[m]))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -377,7 +377,7 @@ mod tests {
         let mut totals = Totals::new();
         for out in outputs {
             let Ok(df) = out else {
-                assert!(ledger.conflict(), "a failed fold is a conflict");
+                assert!(bitmap.conflict(), "a failed fold is a conflict");
                 return None;
             };
             let u32s = |name: &str| df.column(name).unwrap().u32().unwrap().clone();
@@ -395,7 +395,7 @@ mod tests {
                 t.3 += orders.get(i).unwrap();
             }
         }
-        assert!(!ledger.conflict());
+        assert!(!bitmap.conflict());
         Some(totals)
     }
 
@@ -512,7 +512,7 @@ mod tests {
         ];
         assert_eq!(whole(&near), Some(naive(&near)));
         assert_eq!(naive(&near)[&1].3, 3);
-        // An id past the ledger (the span the statistics gave, rounded up to 32 ids).
+        // An id past the bitmap (the span the statistics gave, rounded up to 32 ids).
         assert_eq!(whole(&[purchase(128, 1)]), None);
         assert_eq!(whole(&[purchase(127, 1)]), Some(naive(&[purchase(127, 1)])));
         // An order cut by the morsels' edge, a return line with an id of its own between:
@@ -543,8 +543,8 @@ mod tests {
             (Some(11), 1, 1, Some(2)),
             (Some(11), 1, 1, Some(2)),
         ];
-        let ledger = Ledger::new(20);
-        let out = ledger.fold(&frame(&lines)).unwrap();
+        let bitmap = OrderBitmap::new(20);
+        let out = bitmap.fold(&frame(&lines)).unwrap();
         let rows = order_rows(&frame(&lines)).unwrap();
         assert_eq!(rows.len(), 6, "{rows:?}");
         assert!(
@@ -583,7 +583,7 @@ mod tests {
         let near: Vec<Line> = [7, 1, 2, 3, 7].map(|o| (Some(o), 1, 1, Some(1))).to_vec();
         assert_eq!(order_rows(&frame(&near)).unwrap().len(), 4);
         // An empty morsel folds to no rows, with the columns.
-        let empty = ledger.fold(&frame(&[])).unwrap();
+        let empty = bitmap.fold(&frame(&[])).unwrap();
         assert_eq!((empty.height(), empty.width()), (0, 5));
     }
 }

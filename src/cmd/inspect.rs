@@ -6,6 +6,12 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::output::footer;
 
+/// `rfmseg inspect FILE`: print the provenance.
+pub fn execute(file: &Path, json: bool) -> Result<()> {
+    print!("{}", inspect(file, json)?);
+    Ok(())
+}
+
 /// The provenance of the run that wrote `file`: readable text, or JSON with `json`.
 pub fn inspect(file: &Path, json: bool) -> Result<String> {
     let fail = |message: String| Error::Inspect {
@@ -26,6 +32,6 @@ pub fn inspect(file: &Path, json: bool) -> Result<String> {
     Ok(if json {
         provenance.to_json(file, footer.rows)
     } else {
-        provenance.render(file, footer.rows)
+        crate::report::inspect::render(&provenance, file, footer.rows)
     })
 }

@@ -9,7 +9,7 @@ use super::frame;
 use super::kpi::{attach_group_index, GroupRetention};
 use crate::columns::*;
 use crate::error::{Error, Result};
-use crate::input::run_file::RunFile;
+use crate::output::read_back::ScoredFile;
 
 /// Customers who were in segment `from` in the previous run and are in `to` now; None = not
 /// in that run.
@@ -63,11 +63,11 @@ impl Movement {
 }
 
 /// Refuse two runs that cannot be compared: different group columns.
-pub fn check_comparable(current: &RunFile, previous: &RunFile) -> Result<()> {
+pub fn check_comparable(current: &ScoredFile, previous: &ScoredFile) -> Result<()> {
     if current.group_columns == previous.group_columns {
         return Ok(());
     }
-    let list = |r: &RunFile| format!("[{}]", r.group_columns.join(", "));
+    let list = |r: &ScoredFile| format!("[{}]", r.group_columns.join(", "));
     Err(Error::Data(format!(
         "cannot compare {} (group columns {}) with {} (group columns {}): customers are matched by the group columns and customer_id, so both runs must use the same analysis.group_by",
         current.path.display(),
@@ -79,7 +79,7 @@ pub fn check_comparable(current: &RunFile, previous: &RunFile) -> Result<()> {
 
 /// Refuse a run file with two rows for one customer (and group): it cannot be a run's
 /// output, and matching customers would count them twice.
-fn check_unique(run: &RunFile) -> Result<()> {
+fn check_unique(run: &ScoredFile) -> Result<()> {
     let keys = frame::cols(&run.key_columns());
     let repeated = run
         .data
@@ -102,7 +102,7 @@ fn check_unique(run: &RunFile) -> Result<()> {
         .zip(values)
         .map(|(n, v)| format!("{n} = {v}"))
         .collect();
-    Err(Error::RunFile {
+    Err(Error::ScoredFile {
         path: run.path.clone(),
         message: format!(
             "has {} rows for {}; a run output has one row per customer (per group); give the Parquet file `rfmseg run` wrote",
@@ -114,12 +114,12 @@ fn check_unique(run: &RunFile) -> Result<()> {
 
 /// The key columns of both runs, cast to text where their types differ (ids read from CSV
 /// in one run and from Parquet in the other).
-fn aligned_keys(current: &RunFile, previous: &RunFile) -> Vec<Expr> {
+fn aligned_keys(current: &ScoredFile, previous: &ScoredFile) -> Vec<Expr> {
     current
         .key_columns()
         .iter()
         .map(|k| {
-            let dtype = |r: &RunFile| r.data.schema().get(k.as_str()).cloned();
+            let dtype = |r: &ScoredFile| r.data.schema().get(k.as_str()).cloned();
             if dtype(current) == dtype(previous) {
                 col(k.as_str())
             } else {
@@ -131,9 +131,9 @@ fn aligned_keys(current: &RunFile, previous: &RunFile) -> Vec<Expr> {
 
 /// Both runs' customers side by side: the key columns, FROM and PREVIOUS_SCORE (null when
 /// the customer is new), TO and RFM_SCORE (null when gone), IN_PREVIOUS and IN_CURRENT.
-fn matched(current: &RunFile, previous: &RunFile) -> Result<DataFrame> {
+fn matched(current: &ScoredFile, previous: &ScoredFile) -> Result<DataFrame> {
     let keys = aligned_keys(current, previous);
-    let side = |run: &RunFile, segment: &str, score: &str, present: &str| {
+    let side = |run: &ScoredFile, segment: &str, score: &str, present: &str| {
         let mut columns = keys.clone();
         columns.extend([
             col(SEGMENT).alias(segment),
@@ -167,8 +167,8 @@ fn matched(current: &RunFile, previous: &RunFile) -> Result<DataFrame> {
 /// The movement from `previous` to `current`; `order` is this run's segment order.
 /// With group columns, `groups` (the current run's group table) gets each group's retention.
 pub fn movement(
-    current: &RunFile,
-    previous: &RunFile,
+    current: &ScoredFile,
+    previous: &ScoredFile,
     order: &[String],
     groups: Option<&DataFrame>,
 ) -> Result<(Movement, Vec<GroupRetention>)> {

@@ -4,12 +4,11 @@
 //! Order lines come in runs: an export lists the lines of an order together. polars'
 //! streaming group-by keeps a small table of hot keys and sets every other line aside raw,
 //! to be merged once the scan ends; with millions of orders nearly every line of an order
-//! is set aside. Folding each run first hands it one row per order instead of three, which
-//! at 100M lines halved the aggregation time and cut its memory by a quarter (README,
-//! Performance). The fold is a pre-aggregation (sum, min, max), so the group-by after it
+//! is set aside. Folding each run first hands it one row per order instead of three
+//! (docs/performance.md). The fold is a pre-aggregation (sum, min, max), so the group-by after it
 //! gives the same result whatever the line order is; lines that are not in runs only pay
 //! for one pass over the keys. (With integer ids carried in 32 bits and no group_by, the
-//! orders are counted in the fold itself and no group-by over orders runs: ledger.rs.)
+//! orders are counted in the fold itself and no group-by over orders runs: order_bitmap.rs.)
 
 use polars::prelude::*;
 
@@ -25,7 +24,7 @@ pub(super) const PURCHASE_DATE: &str = "__purchase_date";
 /// consecutive lines with equal keys (null equal to null) within a morsel: the keys,
 /// [`KEPT_MINOR`] summed (nulls as 0), and the run's first and last purchase dates as
 /// [`FIRST_ORDER_DATE`] and [`LAST_ORDER_DATE`] (null when it has none).
-pub(super) fn fold_runs(lines: LazyFrame, keys: Vec<PlSmallStr>) -> LazyFrame {
+pub(super) fn fold_adjacent(lines: LazyFrame, keys: Vec<PlSmallStr>) -> LazyFrame {
     let mut columns: Vec<Expr> = keys.iter().map(|k| col(k.clone())).collect();
     columns.extend([col(KEPT_MINOR), col(PURCHASE_DATE)]);
     let schema_keys = keys.clone();
@@ -50,7 +49,7 @@ pub(super) fn fold_runs(lines: LazyFrame, keys: Vec<PlSmallStr>) -> LazyFrame {
 /// The fold of one frame.
 fn fold(df: &DataFrame, keys: &[PlSmallStr]) -> PolarsResult<DataFrame> {
     let n = df.height();
-    let starts = run_starts(df, keys)?;
+    let starts = group_starts(df, keys)?;
     let runs = starts.len();
     let minor = df.column(KEPT_MINOR)?.as_materialized_series().rechunk();
     let dates = df.column(PURCHASE_DATE)?.as_materialized_series().rechunk();
@@ -99,7 +98,7 @@ fn fold(df: &DataFrame, keys: &[PlSmallStr]) -> PolarsResult<DataFrame> {
 }
 
 /// Where each run starts: row 0, and every row whose keys differ from the row before.
-pub(super) fn run_starts(df: &DataFrame, keys: &[PlSmallStr]) -> PolarsResult<Vec<IdxSize>> {
+pub fn group_starts(df: &DataFrame, keys: &[PlSmallStr]) -> PolarsResult<Vec<IdxSize>> {
     if df.height() == 0 {
         return Ok(Vec::new());
     }

@@ -10,9 +10,9 @@ use serde::Serialize;
 use super::distribution::{self, Histogram, RfGrid};
 use super::kpi::{self, GroupRow, SegmentRow, Stats};
 use super::movement::{self, Movement};
-use crate::config::{Monetary, Settings};
 use crate::error::Result;
-use crate::input::run_file::RunFile;
+use crate::output::read_back::ScoredFile;
+use crate::settings::{Monetary, Settings};
 
 /// The JSON document's format tag; the number changes when a field changes meaning or goes.
 pub const FORMAT: &str = "rfmseg-report/1";
@@ -62,7 +62,7 @@ impl Labels {
     }
 }
 
-/// Everything `rfmseg report` shows. Serialized, it is the JSON document (see the README).
+/// Everything `rfmseg report` shows. Serialized, it is the JSON document (docs/report.md).
 #[derive(Debug, Clone, Serialize)]
 pub struct SegmentReport {
     /// [`FORMAT`].
@@ -125,8 +125,8 @@ fn arrange(mut rows: Vec<SegmentRow>, order: &[String], labels: &Labels) -> Vec<
 
 /// The report on `current`, compared with `previous` when given.
 pub fn build(
-    current: &RunFile,
-    previous: Option<&RunFile>,
+    current: &ScoredFile,
+    previous: Option<&ScoredFile>,
     labels: &Labels,
 ) -> Result<SegmentReport> {
     if let Some(previous) = previous {

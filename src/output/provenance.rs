@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::input::SourceFile;
-use crate::report::{n, LineCounts};
 
 /// The value of `rfmseg.format`; the number changes when a key changes meaning or goes away.
 pub const FORMAT: &str = "rfmseg-provenance/1";
@@ -39,7 +38,7 @@ pub struct Provenance {
     /// The input files read, in reading order.
     pub inputs: Vec<InputFile>,
     /// Where every input row went.
-    pub rows: Rows,
+    pub rows: LineCounts,
     /// Customers scored (the file's rows) and not scored.
     pub customers: Customers,
 }
@@ -53,23 +52,21 @@ pub struct InputFile {
     pub bytes: u64,
 }
 
-/// Input row accounting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rows {
-    /// Data rows read from all files.
+/// Where every input line went: the run summary prints it and the footer stores it (as
+/// `rfmseg.rows`, with `dropped`, the sum of the three dropped counts, beside the fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "RowsRecord", from = "RowsRecord")]
+pub struct LineCounts {
+    /// Data rows read from all files (set-aside rows included).
     pub read: u64,
-    /// Rows dropped because customer_id, order_date or amount is null (the sum of the next
-    /// three).
-    pub dropped: u64,
-    /// Dropped: no customer_id.
+    /// Dropped: no customer_id (guest checkouts).
     pub dropped_no_customer_id: u64,
     /// Dropped: no order_date.
     pub dropped_no_order_date: u64,
     /// Dropped: no amount.
     pub dropped_no_amount: u64,
-    /// Rows refused because a value cannot be read as its role's type. Today such a value
-    /// stops the run (nothing is written), so a written file always says 0; a run that sets
-    /// bad rows aside fills it in.
+    /// Rows set aside (`input.rejects_path`) because a value cannot be read as its role's
+    /// type; without a rejects file such a value stops the run, so a written file says 0.
     pub rejected: u64,
     /// Ignored: dated after as_of.
     pub ignored_after_as_of: u64,
@@ -83,6 +80,64 @@ pub struct Rows {
     pub return_lines: u64,
 }
 
+impl LineCounts {
+    /// Rows dropped because customer_id, order_date or amount is null.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_no_customer_id + self.dropped_no_order_date + self.dropped_no_amount
+    }
+}
+
+/// [`LineCounts`] as the footer records it.
+#[derive(Serialize, Deserialize)]
+struct RowsRecord {
+    read: u64,
+    dropped: u64,
+    dropped_no_customer_id: u64,
+    dropped_no_order_date: u64,
+    dropped_no_amount: u64,
+    rejected: u64,
+    ignored_after_as_of: u64,
+    ignored_outside_window: u64,
+    ignored_returns_excluded: u64,
+    purchase_lines: u64,
+    return_lines: u64,
+}
+
+impl From<LineCounts> for RowsRecord {
+    fn from(l: LineCounts) -> RowsRecord {
+        RowsRecord {
+            read: l.read,
+            dropped: l.dropped(),
+            dropped_no_customer_id: l.dropped_no_customer_id,
+            dropped_no_order_date: l.dropped_no_order_date,
+            dropped_no_amount: l.dropped_no_amount,
+            rejected: l.rejected,
+            ignored_after_as_of: l.ignored_after_as_of,
+            ignored_outside_window: l.ignored_outside_window,
+            ignored_returns_excluded: l.ignored_returns_excluded,
+            purchase_lines: l.purchase_lines,
+            return_lines: l.return_lines,
+        }
+    }
+}
+
+impl From<RowsRecord> for LineCounts {
+    fn from(r: RowsRecord) -> LineCounts {
+        LineCounts {
+            read: r.read,
+            dropped_no_customer_id: r.dropped_no_customer_id,
+            dropped_no_order_date: r.dropped_no_order_date,
+            dropped_no_amount: r.dropped_no_amount,
+            rejected: r.rejected,
+            ignored_after_as_of: r.ignored_after_as_of,
+            ignored_outside_window: r.ignored_outside_window,
+            ignored_returns_excluded: r.ignored_returns_excluded,
+            purchase_lines: r.purchase_lines,
+            return_lines: r.return_lines,
+        }
+    }
+}
+
 /// Customer accounting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customers {
@@ -90,43 +145,6 @@ pub struct Customers {
     pub scored: u64,
     /// Customers with lines in the window but no purchase.
     pub not_scored: u64,
-}
-
-impl Rows {
-    /// The accounting of a run's lines, rows set aside by `input.rejects_path` included.
-    pub fn from_counts(l: &LineCounts) -> Rows {
-        Rows {
-            read: l.read,
-            dropped: l.null_customer + l.null_date + l.null_amount,
-            dropped_no_customer_id: l.null_customer,
-            dropped_no_order_date: l.null_date,
-            dropped_no_amount: l.null_amount,
-            rejected: l.rejected,
-            ignored_after_as_of: l.after_as_of,
-            ignored_outside_window: l.outside_window,
-            ignored_returns_excluded: l.returns_excluded,
-            purchase_lines: l.purchases,
-            return_lines: l.returns,
-        }
-    }
-}
-
-impl Rows {
-    /// The run summary's line counts these rows were made from.
-    pub fn counts(&self) -> LineCounts {
-        LineCounts {
-            read: self.read,
-            rejected: self.rejected,
-            null_customer: self.dropped_no_customer_id,
-            null_date: self.dropped_no_order_date,
-            null_amount: self.dropped_no_amount,
-            after_as_of: self.ignored_after_as_of,
-            outside_window: self.ignored_outside_window,
-            returns_excluded: self.ignored_returns_excluded,
-            purchases: self.purchase_lines,
-            returns: self.return_lines,
-        }
-    }
 }
 
 /// SHA-256 of `text`, lowercase hex.
@@ -157,7 +175,7 @@ impl Provenance {
         files: &[SourceFile],
         as_of: Option<String>,
         as_of_from_data: bool,
-        rows: Rows,
+        rows: LineCounts,
         customers: Customers,
     ) -> Provenance {
         Provenance {
@@ -254,72 +272,6 @@ impl Provenance {
         sha256_hex(&self.config) == self.config_sha256
     }
 
-    /// The readable form printed by `rfmseg inspect FILE`.
-    pub fn render(&self, file: &Path, file_rows: u64) -> String {
-        let mut s = String::new();
-        let r = &self.rows;
-        let c = &self.customers;
-        let _ = writeln!(
-            s,
-            "{}: {} rows, written by rfmseg {} at {}",
-            file.display(),
-            n(file_rows),
-            self.version,
-            self.created
-        );
-        let as_of = match (&self.as_of, self.as_of_from_data) {
-            (Some(d), true) => format!("{d} (latest order date in the input)"),
-            (Some(d), false) => format!("{d} (given)"),
-            (None, _) => "none (no line had a customer, a date and an amount)".to_string(),
-        };
-        let _ = writeln!(s, "as_of: {as_of}");
-        let total: u64 = self.inputs.iter().map(|i| i.bytes).sum();
-        let _ = writeln!(
-            s,
-            "inputs: {} file{}, {} bytes",
-            self.inputs.len(),
-            if self.inputs.len() == 1 { "" } else { "s" },
-            n(total)
-        );
-        let width = self
-            .inputs
-            .iter()
-            .map(|i| n(i.bytes).len())
-            .max()
-            .unwrap_or(0);
-        for i in &self.inputs {
-            let _ = writeln!(s, "  {:>width$} bytes  {}", n(i.bytes), i.path);
-        }
-        let _ = writeln!(
-            s,
-            "rows: {} read, {} dropped ({} without customer_id, {} without order_date, {} without amount), {} rejected",
-            n(r.read),
-            n(r.dropped),
-            n(r.dropped_no_customer_id),
-            n(r.dropped_no_order_date),
-            n(r.dropped_no_amount),
-            n(r.rejected)
-        );
-        s.push_str(&r.counts().render_ignored_and_used());
-        let _ = writeln!(
-            s,
-            "customers: {} scored, {} not scored",
-            n(c.scored),
-            n(c.not_scored)
-        );
-        let check = if self.hash_matches() {
-            "matches the text below"
-        } else {
-            "DOES NOT MATCH the text below: the footer was edited"
-        };
-        let _ = writeln!(s, "config sha256: {} ({check})", self.config_sha256);
-        s.push_str("config (canonical):\n");
-        for line in self.config.lines() {
-            let _ = writeln!(s, "  {line}");
-        }
-        s
-    }
-
     /// The JSON form printed by `rfmseg inspect FILE --json`: `file` and `file_rows` (from
     /// the footer), then the provenance fields, and `config_sha256_matches`.
     pub fn to_json(&self, file: &Path, file_rows: u64) -> String {
@@ -365,13 +317,13 @@ mod tests {
                 path: "orders.csv".into(),
                 bytes: 1234,
             }],
-            rows: Rows::from_counts(&LineCounts {
+            rows: LineCounts {
                 read: 10,
-                null_customer: 2,
-                null_date: 1,
+                dropped_no_customer_id: 2,
+                dropped_no_order_date: 1,
                 rejected: 3,
                 ..Default::default()
-            }),
+            },
             customers: Customers {
                 scored: 3,
                 not_scored: 1,
@@ -393,8 +345,10 @@ mod tests {
         let p = sample();
         let kv = p.to_key_values();
         assert_eq!(kv[0], ("rfmseg.format".into(), FORMAT.into()));
-        assert_eq!(p.rows.dropped, 3);
-        assert_eq!(Rows::from_counts(&p.rows.counts()), p.rows);
+        assert_eq!(p.rows.dropped(), 3);
+        let rows = &kv.iter().find(|(k, _)| k == "rfmseg.rows").unwrap().1;
+        let rows: serde_json::Value = serde_json::from_str(rows).unwrap();
+        assert_eq!(rows["dropped"], 3);
         let mut pairs: Vec<(&str, Option<&str>)> = kv
             .iter()
             .map(|(k, v)| (k.as_str(), Some(v.as_str())))

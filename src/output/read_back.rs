@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// A run's output, read.
 #[derive(Debug, Clone)]
-pub struct RunFile {
+pub struct ScoredFile {
     /// The file as given.
     pub path: PathBuf,
     /// The group_by columns of the run (the columns before `customer_id`), in order.
@@ -22,7 +22,7 @@ pub struct RunFile {
     pub data: DataFrame,
 }
 
-impl RunFile {
+impl ScoredFile {
     /// The key of a customer: the group columns, then customer_id.
     pub fn key_columns(&self) -> Vec<String> {
         let mut keys = self.group_columns.clone();
@@ -54,8 +54,8 @@ const FIX: &str =
     "give the Parquet file `rfmseg run` wrote (its --output, or output.path in its config)";
 
 /// Read the run output at `path`, refusing anything that is not one.
-pub fn read_run(path: &Path) -> Result<RunFile> {
-    let fail = |message: String| Error::RunFile {
+pub fn read_scored(path: &Path) -> Result<ScoredFile> {
+    let fail = |message: String| Error::ScoredFile {
         path: path.to_path_buf(),
         message,
     };
@@ -84,7 +84,7 @@ pub fn read_run(path: &Path) -> Result<RunFile> {
         .collect();
     select.extend(READ.iter().map(|(name, _, dt)| col(*name).cast(dt.clone())));
     let data = lf.select(select).collect().map_err(unreadable)?;
-    Ok(RunFile {
+    Ok(ScoredFile {
         path: path.to_path_buf(),
         group_columns,
         data,

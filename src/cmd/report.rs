@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{self, Overrides};
 use crate::error::{Error, Result};
-use crate::input::run_file::read_run;
 use crate::output;
-use crate::report::segments::{self, Labels};
+use crate::output::read_back::read_scored;
 use crate::report::{html, json, text};
+use crate::review::segments::{self, Labels};
 
 /// What `rfmseg report` was asked for.
 #[derive(Debug, Clone, Default)]
@@ -87,6 +87,17 @@ fn check_targets(options: &ReportOptions) -> Result<()> {
     Ok(())
 }
 
+/// `rfmseg report`: the report on stdout, or written to the files asked for (each named on
+/// stderr).
+pub fn execute(options: &ReportOptions) -> Result<()> {
+    let outcome = report(options)?;
+    print!("{}", outcome.stdout);
+    for path in outcome.written {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
 /// Run `rfmseg report`.
 pub fn report(options: &ReportOptions) -> Result<ReportOutcome> {
     check_targets(options)?;
@@ -94,8 +105,8 @@ pub fn report(options: &ReportOptions) -> Result<ReportOutcome> {
         Some(path) => Labels::from_settings(&config::load(path, &Overrides::default())?),
         None => Labels::default(),
     };
-    let current = read_run(&options.segments)?;
-    let previous = options.previous.as_deref().map(read_run).transpose()?;
+    let current = read_scored(&options.segments)?;
+    let previous = options.previous.as_deref().map(read_scored).transpose()?;
     let report = segments::build(&current, previous.as_ref(), &labels)?;
     let mut outputs: Vec<(&PathBuf, String)> = Vec::new();
     if let Some(path) = &options.json {

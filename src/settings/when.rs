@@ -18,6 +18,9 @@ use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Token;
 
+use super::Rule;
+use crate::columns::*;
+
 /// The functions a condition may call: (name, what it does).
 pub const FUNCTIONS: [(&str, &str); 4] = [
     ("abs", "abs(x): the absolute value"),
@@ -150,6 +153,104 @@ const EXAMPLE: &str = "write e.g. \"r <= 2 AND frequency >= 3\"";
 /// deep that walking it crashed the process).
 pub const MAX_WHEN_CHARS: usize = 1000;
 
+/// A `when:` condition as written and as parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// The text as written in the config.
+    pub text: String,
+    /// Its tree.
+    pub tree: When,
+}
+
+impl Condition {
+    /// Parse `text`, checking the columns it names against `allowed`.
+    pub fn parse(text: &str, allowed: &[String]) -> Result<Condition, String> {
+        Ok(Condition {
+            text: text.to_string(),
+            tree: parse(text, allowed)?,
+        })
+    }
+}
+
+/// The columns a `when` may name.
+pub fn allowed_columns(group_by: &[String]) -> Vec<String> {
+    let mut allowed: Vec<String> = WHEN_COLUMNS.iter().map(|s| s.to_string()).collect();
+    allowed.extend(group_by.iter().cloned());
+    allowed
+}
+
+/// Evaluate each rule's `when` on one row of the given column types; a rule whose condition
+/// does not give true/false (or does not fit the types) is returned with what is wrong.
+pub fn type_problems(rules: &[Rule], group_types: &[(String, DataType)]) -> Vec<(usize, String)> {
+    let mut columns = vec![
+        Column::new(R.into(), [1i32]),
+        Column::new(F.into(), [1i32]),
+        Column::new(M.into(), [1i32]),
+        Column::new(RFM_SCORE.into(), [3i32]),
+        Column::new(RECENCY_DAYS.into(), [0i64]),
+        Column::new(FREQUENCY.into(), [1i64]),
+        Column::new(MONETARY.into(), [1.0f64]),
+    ];
+    for (g, dtype) in group_types {
+        let value = Column::new(g.as_str().into(), ["0"]);
+        columns.push(
+            value
+                .cast(dtype)
+                .unwrap_or_else(|_| Column::new(g.as_str().into(), ["0"])),
+        );
+    }
+    let frame = DataFrame::new(1, columns).expect("one row each");
+    let mut problems = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let Some(condition) = &rule.when else {
+            continue;
+        };
+        let (w, expr) = (&condition.text, condition.tree.to_polars());
+        let out = frame.clone().lazy().select([expr.alias("c")]).collect();
+        match out {
+            Ok(df) => {
+                let dtype = df
+                    .column("c")
+                    .map(|c| c.dtype().clone())
+                    .unwrap_or(DataType::Null);
+                if dtype != DataType::Boolean && dtype != DataType::Null {
+                    problems.push((
+                        i,
+                        format!("{w:?} is not a condition: it gives {dtype} values, not true or false; compare it, e.g. \"r + f >= 8\""),
+                    ));
+                }
+            }
+            Err(e) => {
+                let why = first_line(&e.to_string()).to_string();
+                let text_groups: Vec<&str> = group_types
+                    .iter()
+                    .filter(|(_, t)| t == &DataType::String)
+                    .map(|(g, _)| g.as_str())
+                    .collect();
+                let hint = if text_groups.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} {} text, so compare with quoted values, e.g. {} = '2'",
+                        text_groups.join(", "),
+                        if text_groups.len() == 1 { "is" } else { "are" },
+                        text_groups[0]
+                    )
+                };
+                problems.push((
+                    i,
+                    format!("{w:?} does not fit the columns' types ({why}){hint}"),
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
 /// Parse `text` and check the columns it names against `allowed`.
 pub fn parse(text: &str, allowed: &[String]) -> Result<When, String> {
     if text.trim().is_empty() {
@@ -247,7 +348,7 @@ impl Converter<'_> {
             return Ok(When::Column(name.to_string()));
         }
         let names: Vec<&str> = self.allowed.iter().map(String::as_str).collect();
-        let hint = match crate::config::suggest(name, &names) {
+        let hint = match crate::error::suggest(name, &names) {
             Some(s) => format!(" (did you mean {s:?}?)"),
             None => String::new(),
         };

@@ -1,0 +1,155 @@
+//! The run summary printed on stderr after `rfmseg run`, and `--verbose`'s stage timings.
+
+use std::fmt::Write as _;
+
+use super::format::n;
+use crate::columns::metric;
+use crate::output::provenance::LineCounts;
+use crate::pipeline::summary::{EmptyLevel, RunSummary};
+
+/// The summary's lines on the lines ignored and used (`rfmseg inspect` prints them too).
+pub fn ignored_and_used(l: &LineCounts) -> String {
+    format!(
+        "  ignored: {} after as_of, {} outside the window, {} returns excluded\n  used: {} purchase lines, {} return lines\n",
+        n(l.ignored_after_as_of),
+        n(l.ignored_outside_window),
+        n(l.ignored_returns_excluded),
+        n(l.purchase_lines),
+        n(l.return_lines)
+    )
+}
+
+/// The stage timings printed by `--verbose`.
+pub fn render_timings(summary: &RunSummary) -> String {
+    let total: f64 = summary.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
+    let mut s = String::from("stages:\n");
+    for (stage, d) in &summary.timings {
+        let _ = writeln!(s, "  {:>8.3} s  {stage}", d.as_secs_f64());
+    }
+    let _ = writeln!(s, "  {total:>8.3} s  total");
+    s
+}
+
+/// The summary printed on stderr after a run.
+pub fn render(summary: &RunSummary) -> String {
+    let mut s = String::new();
+    let l = &summary.lines;
+    let files = match summary.files.as_slice() {
+        [one] => one.display().to_string(),
+        many => format!("{} files", many.len()),
+    };
+    let _ = writeln!(s, "read {} lines from {files}", n(l.read));
+    let _ = writeln!(
+        s,
+        "  dropped: {} without customer_id, {} without order_date, {} without amount",
+        n(l.dropped_no_customer_id),
+        n(l.dropped_no_order_date),
+        n(l.dropped_no_amount)
+    );
+    if let Some(rejects) = &summary.rejects {
+        let _ = writeln!(
+            s,
+            "  rows rejected: {} (see {})",
+            n(l.rejected),
+            rejects.display()
+        );
+    }
+    let window = match summary.window_days {
+        Some(w) => format!("the {w} days up to it"),
+        None => "all history".to_string(),
+    };
+    match summary.as_of {
+        Some(as_of) => {
+            let _ = writeln!(
+                s,
+                "  as_of {as_of}{}; window: {window}",
+                if summary.as_of_from_data {
+                    " (latest order date)"
+                } else {
+                    ""
+                }
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  as_of: none (no line has a customer_id, an order_date and an amount)"
+            );
+        }
+    }
+    s.push_str(&ignored_and_used(l));
+    let _ = writeln!(
+        s,
+        "scored {} customers; {} not scored (returns only, no purchase in the window)",
+        n(summary.customers),
+        n(summary.unscored)
+    );
+    for score in ["r", "f", "m"] {
+        let levels: Vec<&EmptyLevel> = summary
+            .empty_levels
+            .iter()
+            .filter(|e| e.score == score)
+            .collect();
+        if levels.is_empty() {
+            continue;
+        }
+        let list: Vec<String> = levels
+            .iter()
+            .map(|e| {
+                if e.of > 1 {
+                    format!("{} (in {} of {} groups)", e.level, e.groups, e.of)
+                } else {
+                    e.level.to_string()
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "  note: no customer has {} score {} (tied values share a score)",
+            metric(score).name,
+            list.join(", ")
+        );
+    }
+    let width = summary
+        .segments
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    // The customers column is as wide as its largest number (9 at least).
+    let count_width = summary
+        .segments
+        .iter()
+        .map(|r| n(r.customers).len())
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    if !summary.segments.is_empty() {
+        let _ = writeln!(
+            s,
+            "  {:<width$}  {:>count_width$}  {:>6}  {:>7}",
+            "segment", "customers", "share", "revenue"
+        );
+    }
+    for r in &summary.segments {
+        let _ = writeln!(
+            s,
+            "  {:<width$}  {:>count_width$}  {:>5.1}%  {:>6.1}%",
+            r.name,
+            n(r.customers),
+            r.share * 100.0,
+            r.revenue_share * 100.0
+        );
+    }
+    if summary.customers == 0 {
+        let _ = writeln!(
+            s,
+            "warning: no customer has a purchase line in the observation window; the output has no rows"
+        );
+    }
+    if let Some(out) = &summary.output {
+        let _ = writeln!(s, "wrote {} ({} rows)", out.display(), n(summary.customers));
+    }
+    s
+}

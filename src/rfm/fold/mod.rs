@@ -1,0 +1,489 @@
+//! Every way lines fold into one row per (group..., customer_id), behind one interface.
+//!
+//! [`Fold::choose`] picks the cheapest strategy the input allows before any line is read
+//! (from the schema, the Parquet statistics and the config); [`Fold::pass`] runs one pass
+//! and, when a strategy's assumption fails on the data, runs it again with the next exact
+//! one and says so ([`Fallback`]). A data error is returned as it is: a fallback is taken
+//! only when the strategy's own check fired.
+//!
+//! - [`Strategy::InPlace`]: orders counted where their lines are ([`order_bitmap`]), then a
+//!   group-by over customers only.
+//! - [`Strategy::ByOrderId`]: lines -> orders by order id alone -> customers.
+//! - [`Strategy::ByCustomerOrder`]: lines -> (group..., customer, order) -> customers; exact
+//!   for any input.
+//!
+//! Integer ids are carried in 32 bits where the Parquet statistics allow ([`narrow`]), and
+//! consecutive lines with equal keys fold into one row first ([`adjacent`]).
+
+mod adjacent;
+pub use adjacent::group_starts;
+mod narrow;
+mod order_bitmap;
+mod plan;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use crate::columns::*;
+use crate::settings::{Analysis, Frequency};
+
+use narrow::Narrow;
+use order_bitmap::OrderBitmap;
+
+/// The observation window, as days since 1970-01-01.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// Last observed day, inclusive. None: no line is cut by date (the default `as_of` is
+    /// then the latest date, found after aggregation).
+    pub as_of: Option<i32>,
+    /// Only lines with `as_of - date < window_days` count (needs `as_of`).
+    pub window_days: Option<u32>,
+}
+
+/// One of `of` hash partitions of the customers: a run too big for memory aggregates the
+/// customers of each partition in its own pass over the lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// This partition, 0-based.
+    pub index: u32,
+    /// How many.
+    pub of: u32,
+}
+
+/// How lines fold into customers (with `frequency: orders`, into orders first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// By (group..., customer_id, order_id): exact whatever the data.
+    ByCustomerOrder,
+    /// By order_id alone, carrying each key column's min and max (and null count) per order:
+    /// a one-column group-by, cheaper in time and memory. Exact when no order id holds lines
+    /// of two customers (or groups); the customers row says so in [`ORDER_SHARED`], and the
+    /// pass is then run again [`Strategy::ByCustomerOrder`].
+    ByOrderId,
+    /// Counted where each order's lines are, with no group-by over orders: for integer ids
+    /// carried in 32 bits and no group_by. Exact when each order's lines come together (in
+    /// one morsel of the scan, or across the edge of two); the [`OrderBitmap`] checks it and
+    /// stops the query otherwise, and the pass is then run again [`Strategy::ByOrderId`].
+    InPlace,
+}
+
+impl Strategy {
+    /// The cheaper fold where it pays: integer customer ids and group columns, whose min and
+    /// max per order cost little (text ones cost more than the fold saves).
+    fn for_schema(schema: &Schema, analysis: &Analysis) -> Strategy {
+        let integer = |name: &str| schema.get(name).is_some_and(|t| t.is_integer());
+        if analysis.frequency == Frequency::Orders
+            && integer(CUSTOMER_ID)
+            && analysis.group_by.iter().all(|g| integer(g))
+        {
+            Strategy::ByOrderId
+        } else {
+            Strategy::ByCustomerOrder
+        }
+    }
+
+    /// [`Strategy::for_schema`], or [`Strategy::InPlace`] where it applies: no group_by,
+    /// both ids carried in 32 bits, and an order bitmap of at most a byte per line (`lines`, or
+    /// 4 MiB).
+    fn for_input(schema: &Schema, analysis: &Analysis, narrow: &Narrow, lines: u64) -> Strategy {
+        let fold = Strategy::for_schema(schema, analysis);
+        let bitmap_fits = narrow
+            .order_span()
+            .is_some_and(|span| OrderBitmap::bytes(span) <= lines.max(4 << 20));
+        if fold == Strategy::ByOrderId && bitmap_fits {
+            Strategy::InPlace.usable(analysis, narrow)
+        } else {
+            fold
+        }
+    }
+
+    /// This fold, or [`Strategy::ByOrderId`] for [`Strategy::InPlace`] where it cannot run:
+    /// a group_by, or an id not carried in 32 bits (as after a pass finds an id outside its
+    /// file's statistics).
+    fn usable(self, analysis: &Analysis, narrow: &Narrow) -> Strategy {
+        let runs = analysis.group_by.is_empty()
+            && narrow.customer_narrowed()
+            && narrow.order_span().is_some();
+        match self {
+            Strategy::InPlace if !runs => Strategy::ByOrderId,
+            fold => fold,
+        }
+    }
+}
+
+/// The two outputs of the line scan, planned to run together over one scan.
+pub struct Aggregation {
+    /// One row per (group..., customer_id) with a line in the window: `__sum_minor`,
+    /// first/last purchase dates (null when the customer only returned goods) and
+    /// `frequency` (Int64); with [`Strategy::ByOrderId`], also [`ORDER_SHARED`].
+    pub customers: LazyFrame,
+    /// One row: the line counters (`__n_*`) and `__max_line_date`.
+    pub totals: LazyFrame,
+    /// With [`Strategy::InPlace`], its order bitmap: whether it stopped the query.
+    bitmap: Option<Arc<OrderBitmap>>,
+    /// Set when a narrowed id did not fit in 32 bits (and the query stopped for it).
+    outside: Arc<AtomicBool>,
+}
+
+/// The integer spans (smallest, largest) the Parquet statistics give for the ids.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spans {
+    /// customer_id's span, when every file states it.
+    pub customer: Option<(i64, i64)>,
+    /// order_id's span, when mapped and every file states it.
+    pub order: Option<(i64, i64)>,
+}
+
+/// A strategy's assumption that failed on the data, and the exact fold that replaced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fallback {
+    /// An order's lines were not together: orders folded by order id.
+    LinesNotInRuns,
+    /// An order id held lines of two customers (or groups): that pass folded by customer
+    /// and order.
+    OrderShared,
+    /// An id lay outside its file's statistics: the ids were carried in 64 bits.
+    IdOutsideStatistics,
+}
+
+impl Fallback {
+    /// What the progress line says while the fallback runs.
+    pub fn doing(self) -> &'static str {
+        match self {
+            Fallback::LinesNotInRuns => "order lines are not in runs: folding orders by order id",
+            Fallback::OrderShared => {
+                "an order id is shared between customers: folding orders per customer"
+            }
+            Fallback::IdOutsideStatistics => {
+                "an id lies outside its file's statistics: aggregating with 64-bit ids"
+            }
+        }
+    }
+
+    /// How `--verbose` names it in the aggregation stage.
+    pub fn done(self) -> &'static str {
+        match self {
+            Fallback::LinesNotInRuns => "again by order id: order lines are not in runs",
+            Fallback::OrderShared => "again by customer and order: an order id is shared",
+            Fallback::IdOutsideStatistics => {
+                "again with 64-bit ids: an id lies outside its file's statistics"
+            }
+        }
+    }
+}
+
+/// One pass's result.
+pub struct Pass {
+    /// One row per (group..., customer_id) of the pass's partition (see
+    /// [`Aggregation::customers`]).
+    pub customers: DataFrame,
+    /// The line counters, when asked for.
+    pub totals: Option<DataFrame>,
+}
+
+/// The aggregation strategy of a run, and the fallbacks its passes took.
+#[derive(Debug, Clone)]
+pub struct Fold {
+    analysis: Analysis,
+    strategy: Strategy,
+    narrow: Narrow,
+    fallbacks: Vec<Fallback>,
+}
+
+impl Fold {
+    /// The cheapest strategy for lines of `schema` (with the ids' `spans` from the Parquet
+    /// statistics and about `lines` lines) under `analysis`.
+    pub fn choose(schema: &Schema, analysis: &Analysis, spans: Spans, lines: u64) -> Fold {
+        let narrow = Narrow::for_spans(schema, spans.customer, spans.order);
+        Fold {
+            analysis: analysis.clone(),
+            strategy: Strategy::for_input(schema, analysis, &narrow, lines),
+            narrow,
+            fallbacks: Vec::new(),
+        }
+    }
+
+    /// The strategy chosen (the first pass's; a fallback may replace it).
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// The peak memory of a pass per input line it reads, in bytes, for the chosen
+    /// strategy (measured, docs/performance.md): the group-by folds hold every order of the
+    /// pass's customers; folded in place, a pass holds its customers only.
+    pub fn bytes_per_line(&self) -> u64 {
+        if self.strategy == Strategy::InPlace {
+            15
+        } else {
+            25
+        }
+    }
+
+    /// The query of one pass, as planned (for `--explain`).
+    pub fn plan(&self, lines: LazyFrame, window: Window, partition: Partition) -> Aggregation {
+        plan::aggregate(
+            lines,
+            &self.analysis,
+            window,
+            partition,
+            self.strategy,
+            &self.narrow,
+        )
+    }
+
+    /// Aggregate the customers of `partition` (and, with `with_totals`, the line counters)
+    /// on `engine`. Where the strategy's assumption fails, `fallback` is told and the pass
+    /// runs again exactly; any other failure is returned as the engine gave it.
+    pub fn pass(
+        &mut self,
+        lines: &LazyFrame,
+        window: Window,
+        partition: Partition,
+        with_totals: bool,
+        engine: Engine,
+        fallback: &mut dyn FnMut(Fallback),
+    ) -> PolarsResult<Pass> {
+        let collect = |fold: &Fold, strategy: Strategy, with_totals: bool| {
+            let aggregation = plan::aggregate(
+                lines.clone(),
+                &fold.analysis,
+                window,
+                partition,
+                strategy,
+                &fold.narrow,
+            );
+            let mut plans = vec![aggregation.customers.clone().logical_plan];
+            if with_totals {
+                plans.push(aggregation.totals.clone().logical_plan);
+            }
+            let out = LazyFrame::collect_all_with_engine(plans, engine, OptFlags::default());
+            (out, aggregation)
+        };
+        let mut out = loop {
+            let (out, aggregation) = collect(self, self.strategy, with_totals);
+            let miss = match out {
+                Ok(out) => break out,
+                Err(e) => match aggregation.miss() {
+                    Some(miss) => miss,
+                    None => return Err(e),
+                },
+            };
+            fallback(miss);
+            self.fell_back(miss);
+            if miss == Fallback::LinesNotInRuns {
+                self.strategy = Strategy::ByOrderId;
+            } else {
+                self.narrow = Narrow::default();
+                self.strategy = self.strategy.usable(&self.analysis, &self.narrow);
+            }
+        };
+        let totals = if with_totals { out.pop() } else { None };
+        let mut customers = out.pop().expect("the customers query ran");
+        if self.strategy == Strategy::ByOrderId {
+            if customers.column(ORDER_SHARED)?.bool()?.any() {
+                // An order id holds lines of two customers (or groups): fold this pass exactly.
+                fallback(Fallback::OrderShared);
+                self.fell_back(Fallback::OrderShared);
+                let (out, _) = collect(self, Strategy::ByCustomerOrder, false);
+                customers = out?.pop().expect("the customers query ran");
+            } else {
+                customers = customers.drop(ORDER_SHARED)?;
+            }
+        }
+        Ok(Pass { customers, totals })
+    }
+
+    /// The fallbacks taken so far, each once, in a fixed order.
+    pub fn fallbacks(&self) -> &[Fallback] {
+        &self.fallbacks
+    }
+
+    fn fell_back(&mut self, why: Fallback) {
+        if !self.fallbacks.contains(&why) {
+            self.fallbacks.push(why);
+            self.fallbacks.sort();
+        }
+    }
+}
+
+impl Aggregation {
+    /// Why the query stopped, when a strategy's own check stopped it.
+    fn miss(&self) -> Option<Fallback> {
+        if self.bitmap.as_ref().is_some_and(|b| b.conflict()) {
+            Some(Fallback::LinesNotInRuns)
+        } else if self.outside.load(Ordering::Relaxed) {
+            Some(Fallback::IdOutsideStatistics)
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::plan::aggregate;
+    use super::*;
+    use crate::settings::{Monetary, Returns};
+
+    fn orders_analysis(group_by: Vec<String>) -> Analysis {
+        Analysis {
+            as_of: None,
+            window_days: None,
+            returns: Returns::Net,
+            monetary: Monetary::Total,
+            monetary_decimals: 2,
+            frequency: Frequency::Orders,
+            group_by,
+        }
+    }
+
+    /// Whether the fold by order id reports an order id shared between (group, customer)s,
+    /// on lines of one group column `store` (nullable) and the given customers and orders.
+    fn shared(store: &[Option<i32>], customer: &[i64], order: &[i64]) -> bool {
+        let n = customer.len();
+        let day = NaiveDate::from_ymd_opt(2024, 6, 1).unwrap();
+        let lines = df!(
+            "store" => store,
+            CUSTOMER_ID => customer,
+            ORDER_DATE => vec![day; n],
+            AMOUNT => vec![1.0; n],
+            ORDER_ID => order,
+        )
+        .unwrap()
+        .lazy();
+        let analysis = orders_analysis(vec!["store".into()]);
+        let window = Window {
+            as_of: None,
+            window_days: None,
+        };
+        let one = Partition { index: 0, of: 1 };
+        let customers = aggregate(
+            lines,
+            &analysis,
+            window,
+            one,
+            Strategy::ByOrderId,
+            &Narrow::default(),
+        )
+        .customers
+        .collect()
+        .unwrap();
+        customers
+            .column(ORDER_SHARED)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .any()
+    }
+
+    #[test]
+    fn the_order_id_fold_notices_an_order_that_spans_customers_or_groups() {
+        // Each order in one store and one customer.
+        assert!(!shared(
+            &[Some(1), Some(1), Some(2)],
+            &[7, 7, 8],
+            &[10, 10, 11]
+        ));
+        assert!(!shared(&[None, None, Some(2)], &[7, 7, 8], &[10, 10, 11]));
+        // Order 10 holds lines of customers 7 and 8.
+        assert!(shared(
+            &[Some(1), Some(1), Some(1)],
+            &[7, 8, 8],
+            &[10, 10, 11]
+        ));
+        // Order 10 holds lines of stores 1 and 2, or of store 1 and no store.
+        assert!(shared(
+            &[Some(1), Some(2), Some(2)],
+            &[7, 7, 8],
+            &[10, 10, 11]
+        ));
+        assert!(shared(&[Some(1), None, Some(2)], &[7, 7, 8], &[10, 10, 11]));
+        assert!(shared(&[None, Some(1), Some(2)], &[7, 7, 8], &[10, 10, 11]));
+    }
+
+    #[test]
+    fn orders_are_counted_in_the_fold_with_32_bit_ids_and_no_group_by_only() {
+        let schema = Schema::from_iter([
+            Field::new(CUSTOMER_ID.into(), DataType::Int64),
+            Field::new(ORDER_ID.into(), DataType::Int64),
+            Field::new("store".into(), DataType::Int32),
+        ]);
+        let span = |hi: i64| Some((0, hi));
+        let both = Narrow::for_spans(&schema, span(10), span(1000));
+        let fold = |analysis: &Analysis, narrow: &Narrow, lines: u64| {
+            Strategy::for_input(&schema, analysis, narrow, lines)
+        };
+        assert_eq!(fold(&orders_analysis(vec![]), &both, 10), Strategy::InPlace);
+        let grouped = orders_analysis(vec!["store".into()]);
+        assert_eq!(fold(&grouped, &both, 10), Strategy::ByOrderId);
+        // Once the ids go back to 64 bits (an id outside the statistics), it cannot run.
+        let runs = Strategy::InPlace;
+        assert_eq!(runs.usable(&orders_analysis(vec![]), &both), runs);
+        let wide = Narrow::default();
+        assert_eq!(
+            runs.usable(&orders_analysis(vec![]), &wide),
+            Strategy::ByOrderId
+        );
+        assert_eq!(runs.usable(&grouped, &both), Strategy::ByOrderId);
+        let wide_customers = Narrow::for_spans(&schema, span(1 << 40), span(1000));
+        assert_eq!(
+            fold(&orders_analysis(vec![]), &wide_customers, 10),
+            Strategy::ByOrderId
+        );
+        let no_order_span = Narrow::for_spans(&schema, span(10), None);
+        assert_eq!(
+            fold(&orders_analysis(vec![]), &no_order_span, 10),
+            Strategy::ByOrderId
+        );
+        // The ledger takes at most a byte per line (or 4 MiB): ids 0..=2^31, 512 MiB and a
+        // word.
+        let sparse = Narrow::for_spans(&schema, span(10), span(1 << 31));
+        let bytes = (1 << 29) + 8;
+        assert_eq!(OrderBitmap::bytes(1 << 31), bytes);
+        let no_group = orders_analysis(vec![]);
+        assert_eq!(fold(&no_group, &sparse, bytes - 1), Strategy::ByOrderId);
+        assert_eq!(fold(&no_group, &sparse, bytes), Strategy::InPlace);
+    }
+
+    #[test]
+    fn the_order_id_fold_applies_to_integer_ids_only() {
+        let analysis = orders_analysis;
+        let schema = |customer: DataType, store: DataType| {
+            Schema::from_iter([
+                Field::new(CUSTOMER_ID.into(), customer),
+                Field::new("store".into(), store),
+            ])
+        };
+        let ints = schema(DataType::Int64, DataType::Int32);
+        assert_eq!(
+            Strategy::for_schema(&ints, &analysis(vec![])),
+            Strategy::ByOrderId
+        );
+        assert_eq!(
+            Strategy::for_schema(&ints, &analysis(vec!["store".into()])),
+            Strategy::ByOrderId
+        );
+        let text_store = schema(DataType::Int64, DataType::String);
+        assert_eq!(
+            Strategy::for_schema(&text_store, &analysis(vec!["store".into()])),
+            Strategy::ByCustomerOrder
+        );
+        let text_ids = schema(DataType::String, DataType::Int32);
+        assert_eq!(
+            Strategy::for_schema(&text_ids, &analysis(vec![])),
+            Strategy::ByCustomerOrder
+        );
+        let lines = Analysis {
+            frequency: Frequency::Lines,
+            ..analysis(vec![])
+        };
+        assert_eq!(
+            Strategy::for_schema(&ints, &lines),
+            Strategy::ByCustomerOrder
+        );
+    }
+}

@@ -1,0 +1,265 @@
+//! The aggregation query of one pass: per-line conditions and minor units, the line
+//! counters of the run summary, and the fold of lines into one row per (group...,
+//! customer_id) by the strategy [`super::Fold`] chose.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use crate::columns::*;
+use crate::settings::{Analysis, Frequency, Returns};
+
+use super::adjacent::{fold_adjacent, KEPT_MINOR, PURCHASE_DATE};
+use super::narrow::Narrow;
+use super::order_bitmap::{fold_orders, OrderBitmap, PURCHASE_ORDERS};
+use super::{Aggregation, Partition, Strategy, Window};
+
+/// Fold `lines` (columns: group_by..., customer_id, order_date: Date, amount: Float64 and,
+/// when mapped, order_id) into per-customer rows and the run's line counters.
+///
+/// The plan (docs/performance.md): the line counters are global
+/// sums, so the per-customer group-by only sees the lines it uses and only carries the four
+/// reductions the metrics need; every condition is computed per line first, so that the
+/// group-by is made of plain reductions the streaming engine runs natively. With
+/// `frequency: orders`, lines fold into orders first (as `fold` says) and orders into
+/// customers, or ([`Strategy::InPlace`]) orders are counted in the fold and the returned
+/// order bitmap says whether the query stopped because they could not be.
+pub(super) fn aggregate(
+    lines: LazyFrame,
+    analysis: &Analysis,
+    window: Window,
+    partition: Partition,
+    fold: Strategy,
+    narrow: &Narrow,
+) -> Aggregation {
+    let date = || col(ORDER_DATE);
+    let amount = || col(AMOUNT);
+    let known = || col(CUSTOMER_ID).is_not_null();
+    let dated = || date().is_not_null().and(amount().is_not_null());
+    let (in_time, in_window) = match window.as_of {
+        None => (lit(true), lit(true)),
+        Some(as_of) => {
+            let day = || date().cast(DataType::Int32);
+            let in_window = match window.window_days {
+                None => lit(true),
+                // as_of - date < W  <=>  date > as_of - W
+                Some(w) => day().gt(lit(i64::from(as_of) - i64::from(w))),
+            };
+            (day().lt_eq(lit(as_of)), in_window)
+        }
+    };
+    let observed = || dated().and(in_time.clone()).and(in_window.clone());
+    let is_return = || amount().lt(lit(0.0));
+    let excluded = analysis.returns == Returns::Exclude;
+    let count = |e: Expr| e.cast(DataType::UInt64).sum();
+    // One scan feeds both queries.
+    let lines = lines.cache();
+    let totals = lines.clone().select([
+        len().cast(DataType::UInt64).alias(N_LINES),
+        count(known().not()).alias(N_NULL_CUSTOMER),
+        count(known().and(date().is_null())).alias(N_NULL_DATE),
+        count(known().and(date().is_not_null()).and(amount().is_null())).alias(N_NULL_AMOUNT),
+        count(known().and(dated()).and(in_time.clone().not())).alias(N_AFTER_AS_OF),
+        count(
+            known()
+                .and(dated())
+                .and(in_time.clone())
+                .and(in_window.clone().not()),
+        )
+        .alias(N_OUTSIDE_WINDOW),
+        count(known().and(observed()).and(is_return()).and(lit(excluded)))
+            .alias(N_RETURNS_EXCLUDED),
+        count(amount().is_not_null().and(amount().is_finite().not())).alias(N_BAD_AMOUNT),
+        count(known().and(observed()).and(is_return().not())).alias(N_PURCHASES),
+        count(known().and(observed()).and(is_return()).and(lit(!excluded))).alias(N_RETURNS),
+        when(known().and(dated()))
+            .then(date())
+            .otherwise(lit(NULL))
+            .max()
+            .alias(MAX_LINE_DATE),
+    ]);
+
+    let scale = 10f64.powi(analysis.monetary_decimals as i32);
+    let only = |cond: Expr, value: Expr| when(cond).then(value).otherwise(lit(NULL));
+    const PURCHASE_KEY: &str = "__purchase_key";
+    let minor = minor_units(amount(), scale);
+    let mut helpers = vec![
+        if excluded {
+            only(is_return().not(), minor)
+        } else {
+            minor
+        }
+        .alias(KEPT_MINOR),
+        only(is_return().not(), date()).alias(PURCHASE_DATE),
+    ];
+    let fold = fold.usable(analysis, narrow);
+    let mut bitmap = None;
+    let outside = Arc::new(AtomicBool::new(false));
+    if analysis.frequency == Frequency::Orders && fold == Strategy::ByCustomerOrder {
+        helpers.push(only(is_return().not(), col(ORDER_ID)).alias(PURCHASE_KEY));
+    }
+    // Distinct non-null values: n_unique counts null as a value of its own.
+    let distinct = |c: &str| {
+        col(c).n_unique().cast(DataType::Int64) - len().gt(col(c).count()).cast(DataType::Int64)
+    };
+    let mut keys: Vec<Expr> = analysis.group_by.iter().map(|g| col(g.as_str())).collect();
+    keys.push(col(CUSTOMER_ID));
+    let mine = if partition.of > 1 {
+        partition_of(col(CUSTOMER_ID), partition.of).eq(lit(partition.index))
+    } else {
+        lit(true)
+    };
+    let lines = narrow
+        .apply(lines.filter(known().and(observed()).and(mine)), &outside)
+        .with_columns(helpers);
+    // Lines -> customers in one group-by, `frequency` being one of its reductions.
+    let by_customer = |lines: LazyFrame, frequency: Expr| {
+        lines.group_by(keys.clone()).agg([
+            col(KEPT_MINOR).sum().alias(SUM_MINOR),
+            col(PURCHASE_DATE).min().alias(FIRST_ORDER_DATE),
+            col(PURCHASE_DATE).max().alias(LAST_ORDER_DATE),
+            frequency.alias(FREQUENCY),
+        ])
+    };
+    let customers = match analysis.frequency {
+        Frequency::Lines => by_customer(lines, col(PURCHASE_DATE).count().cast(DataType::Int64)),
+        Frequency::Days => by_customer(lines, distinct(PURCHASE_DATE)),
+        Frequency::Orders => {
+            // Lines -> orders -> customers: two plain group-bys. The first folds the lines into
+            // one row per order; the second counts the orders with a purchase. polars would
+            // otherwise lower the distinct count to a (customer, order) group-by beside the
+            // customer group-by, and join the two.
+            // Lines fold run by run first (adjacent.rs): the rows carry the sum and the first and
+            // last purchase dates of their lines.
+            let per_order = [
+                col(KEPT_MINOR).sum(),
+                col(FIRST_ORDER_DATE).min(),
+                col(LAST_ORDER_DATE).max(),
+            ];
+            let per_customer = |purchase_orders: Expr| {
+                vec![
+                    col(KEPT_MINOR).sum().alias(SUM_MINOR),
+                    col(FIRST_ORDER_DATE).min(),
+                    col(LAST_ORDER_DATE).max(),
+                    purchase_orders.cast(DataType::Int64).alias(FREQUENCY),
+                ]
+            };
+            match fold {
+                Strategy::ByCustomerOrder => {
+                    // Each customer's purchase lines fold into one row per order; its return
+                    // lines, whose key is null, into one row that is not counted.
+                    let mut order_keys = keys.clone();
+                    order_keys.push(col(PURCHASE_KEY));
+                    let mut run_keys: Vec<PlSmallStr> =
+                        analysis.group_by.iter().map(PlSmallStr::from).collect();
+                    run_keys.extend([CUSTOMER_ID, PURCHASE_KEY].map(PlSmallStr::from));
+                    fold_adjacent(lines, run_keys)
+                        .group_by(order_keys)
+                        .agg(per_order)
+                        .group_by(keys)
+                        .agg(per_customer(col(PURCHASE_KEY).count()))
+                }
+                Strategy::ByOrderId => by_order_id(lines, per_order, per_customer, analysis),
+                Strategy::InPlace => {
+                    let counts = Arc::new(OrderBitmap::new(narrow.order_span().unwrap_or(0)));
+                    bitmap = Some(counts.clone());
+                    fold_orders(lines, counts)
+                        .group_by(keys)
+                        .agg(per_customer(col(PURCHASE_ORDERS).sum()))
+                }
+            }
+        }
+    };
+    Aggregation {
+        customers: narrow.restore(customers),
+        totals,
+        bitmap,
+        outside,
+    }
+}
+
+/// Lines -> orders by order_id alone -> customers. Each order row carries, per key column,
+/// its min under the column's own name and its max (and, for group columns, its null count):
+/// the order belongs to one (group..., customer) exactly when they agree, and the customers
+/// row reports in [`ORDER_SHARED`] whether all of its orders did. A purchase order is one with
+/// a purchase line and a non-null id (lines without an order id fold into the null order).
+fn by_order_id(
+    lines: LazyFrame,
+    per_order: [Expr; 3],
+    per_customer: impl Fn(Expr) -> Vec<Expr>,
+    analysis: &Analysis,
+) -> LazyFrame {
+    const ORDER_LINES: &str = "__order_lines";
+    let most = |k: &str| format!("__max_{k}");
+    let nulls = |k: &str| format!("__nulls_{k}");
+    let mut names: Vec<&str> = analysis.group_by.iter().map(String::as_str).collect();
+    names.push(CUSTOMER_ID);
+    let mut order_row: Vec<Expr> = per_order.into();
+    if !analysis.group_by.is_empty() {
+        order_row.push(len().alias(ORDER_LINES));
+    }
+    let mut shared = lit(false);
+    for &k in &names {
+        order_row.push(col(k).min().alias(k));
+        order_row.push(col(k).max().alias(most(k)));
+        shared = shared.or(col(k).neq_missing(col(most(k))));
+        if k != CUSTOMER_ID {
+            // Customers are never null here; a group value may be, beside non-null ones.
+            order_row.push(col(k).null_count().alias(nulls(k)));
+            let n = || col(nulls(k));
+            shared = shared.or(n().gt(lit(0)).and(n().lt(col(ORDER_LINES))));
+        }
+    }
+    let purchase_order = when(col(ORDER_ID).is_not_null())
+        .then(col(FIRST_ORDER_DATE))
+        .otherwise(lit(NULL))
+        .count();
+    let mut customer_row = per_customer(purchase_order);
+    customer_row.push(shared.max().alias(ORDER_SHARED));
+    let mut run_keys = vec![PlSmallStr::from(ORDER_ID)];
+    run_keys.extend(names.iter().map(|&k| PlSmallStr::from(k)));
+    fold_adjacent(lines, run_keys)
+        .group_by([col(ORDER_ID)])
+        .agg(order_row)
+        .group_by(names.into_iter().map(col).collect::<Vec<_>>())
+        .agg(customer_row)
+}
+
+/// The hash partition (0..of) of each customer id: integers by a multiplicative hash,
+/// everything else by FNV-1a of its text. Nulls go to partition 0.
+fn partition_of(id: Expr, of: u32) -> Expr {
+    id.map(
+        move |c| {
+            let of = u64::from(of);
+            let spread = move |h: u64| ((h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % of) as u32;
+            let parts: UInt32Chunked = if c.dtype().is_integer() {
+                let ints = c.cast(&DataType::Int64)?;
+                ints.i64()?
+                    .apply_nonnull_values_generic(DataType::UInt32, |v| spread(v as u64))
+            } else {
+                let text = c.cast(&DataType::String)?;
+                text.str()?
+                    .apply_nonnull_values_generic(DataType::UInt32, |s| {
+                        spread(s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                        }))
+                    })
+            };
+            Ok(parts
+                .fill_null_with_values(0)?
+                .with_name(c.name().clone())
+                .into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::UInt32)),
+    )
+}
+
+/// `round(amount * 10^d)`, half away from zero, on the float amount, as numpy, pandas, polars
+/// and SQL engines compute it on a DOUBLE: 1.005 with d = 2 is 1.00499999999999989... * 100 =
+/// 100.49999999999999, so 100 cents, the same in a reviewer's notebook or a warehouse.
+fn minor_units(amount: Expr, scale: f64) -> Expr {
+    (amount * lit(scale))
+        .round(0, RoundMode::HalfAwayFromZero)
+        .cast(DataType::Int64)
+}
