@@ -3,6 +3,7 @@
 //! before the check, so a missing `input.paths` is fine when `--input` is given.
 
 mod canonical;
+mod checker;
 mod keys;
 pub use canonical::canonical_text;
 pub mod locate;

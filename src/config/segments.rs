@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
+use super::checker::Checker;
 use super::raw::{RawConfig, RawRule, ScoreRange};
-use super::validate::Checker;
 use crate::settings::cells::parse_cell;
 use crate::settings::when::{self, Condition};
 use crate::settings::{Rule, Scoring, Segments};

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde_yaml::Value;
 
+use super::checker::Checker;
 use super::keys::unknown_keys;
 use super::locate::Locations;
 use super::raw::{RawConfig, RawMetricScoring};
@@ -35,25 +36,6 @@ pub enum Failure {
 pub const BINS: std::ops::RangeInclusive<i64> = 2..=10;
 /// Minor-unit decimals allowed.
 pub const DECIMALS: std::ops::RangeInclusive<i64> = 0..=6;
-
-pub(super) struct Checker<'a> {
-    at: &'a Locations,
-    problems: Vec<Problem>,
-}
-
-impl Checker<'_> {
-    pub(super) fn add(&mut self, path: &str, label: Option<&str>, message: impl Into<String>) {
-        let place = match label {
-            Some(l) => format!("{path} ({l})"),
-            None => path.to_string(),
-        };
-        self.problems.push(Problem {
-            place,
-            spot: self.at.find(path),
-            message: message.into(),
-        });
-    }
-}
 
 pub fn resolve(text: &str, overrides: &Overrides) -> Result<Settings, Failure> {
     let doc: Value = serde_yaml::from_str(text).map_err(|e| syntax(&e))?;
