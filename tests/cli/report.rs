@@ -16,7 +16,7 @@ const CONFIG: &str = "tests/fixtures/report/config.yaml";
 
 /// Write the hand-written run output `tests/fixtures/report/{name}.csv` as Parquet with the
 /// contract's column types, into the scratch folder.
-fn run_file(s: &Scratch, name: &str) -> PathBuf {
+pub(crate) fn run_file(s: &Scratch, name: &str) -> PathBuf {
     let csv = repo(&format!("tests/fixtures/report/{name}.csv"));
     let mut df = scan_text_csv(&csv)
         .with_columns([
