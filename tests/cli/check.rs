@@ -39,10 +39,31 @@ fn bundled_schemes_are_complete_and_pass_strict() {
 }
 
 #[test]
+fn every_config_in_the_config_folder_passes_strict() {
+    // config/ holds the schemes a user should pick; a table broken on purpose lives in
+    // tests/fixtures.
+    let mut configs: Vec<String> = std::fs::read_dir(repo("config"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .map(|p| format!("config/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    configs.sort();
+    assert!(
+        configs.iter().any(|c| c == "config/rfm.yaml"),
+        "{configs:?}"
+    );
+    for config in &configs {
+        let (code, text) = check(config, &["--strict"]);
+        assert_eq!(code, 0, "{config} fails check --strict:\n{text}");
+    }
+}
+
+#[test]
 fn the_r_rfm_box_table_leaves_36_cells_and_3_rules_out() {
     // Worked by hand, first match wins: New Customers (411, 511) and Promising (311, 411) lie
     // inside Potential Loyalist; Can't Lose Them (144, 145, 154, 155) inside At Risk.
-    let (code, text) = check("config/r-rfm-vignette.yaml", &[]);
+    let (code, text) = check("tests/fixtures/r-rfm-vignette.yaml", &[]);
     assert_eq!(code, 0, "without --strict findings do not fail:\n{text}");
     assert!(
         text.contains(
@@ -54,7 +75,7 @@ fn the_r_rfm_box_table_leaves_36_cells_and_3_rules_out() {
     assert!(text.contains("unreachable: Promising never matches: earlier rules take all its cells: Potential Loyalist (2 cells)"), "{text}");
     assert!(text.contains("unreachable: Can't Lose Them never matches: earlier rules take all its cells: At Risk (4 cells)"), "{text}");
     assert!(text.contains("overlap: Champions and Loyal Customers both claim 8 cells (444 445 454 455 544 545 554 555)"), "{text}");
-    let (code, text) = check("config/r-rfm-vignette.yaml", &["--strict"]);
+    let (code, text) = check("tests/fixtures/r-rfm-vignette.yaml", &["--strict"]);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("check --strict failed: 36 cells can fall to the default segment; rule New Customers is unreachable"), "{text}");
 }

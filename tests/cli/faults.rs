@@ -322,9 +322,9 @@ fn a_full_disk_is_a_clear_error_and_leaves_no_partial_file() {
     let mount = match Mount::tmpfs(&disk, "64k") {
         Ok(m) => m,
         Err(why) => {
-            eprintln!(
-                "SKIPPED a_full_disk_is_a_clear_error_and_leaves_no_partial_file: cannot mount a tmpfs here ({why}); run the tests as root on Linux to check a full disk"
-            );
+            skipped(&format!(
+                "a_full_disk_is_a_clear_error_and_leaves_no_partial_file: cannot mount a tmpfs here ({why}); run the tests as root on Linux to check a full disk"
+            ));
             return;
         }
     };
@@ -370,7 +370,7 @@ fn an_unreadable_input_is_a_clear_error_and_leaves_no_file() {
         // Root reads any file: run it without the capabilities that allow that.
         let mut cmd = if is_root() {
             if Command::new("setpriv").arg("--version").output().is_err() {
-                eprintln!("SKIPPED an_unreadable_input_is_a_clear_error_and_leaves_no_file: running as root without setpriv, so no file is unreadable");
+                skipped("an_unreadable_input_is_a_clear_error_and_leaves_no_file: running as root without setpriv, so no file is unreadable");
                 return;
             }
             let mut c = Command::new("setpriv");

@@ -14,6 +14,7 @@ mod reference;
 mod rejects;
 mod report;
 mod run_ok;
+mod snapshots;
 mod sql;
 mod thresholds;
 mod util;

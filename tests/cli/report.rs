@@ -16,7 +16,7 @@ const CONFIG: &str = "tests/fixtures/report/config.yaml";
 
 /// Write the hand-written run output `tests/fixtures/report/{name}.csv` as Parquet with the
 /// contract's column types, into the scratch folder.
-fn run_file(s: &Scratch, name: &str) -> PathBuf {
+pub(crate) fn run_file(s: &Scratch, name: &str) -> PathBuf {
     let csv = repo(&format!("tests/fixtures/report/{name}.csv"));
     let mut df = scan_text_csv(&csv)
         .with_columns([
@@ -585,18 +585,11 @@ fn html_report_escapes_config_text_and_draws_every_chart() {
     assert_eq!(s.files().len(), 3, "{:?}", s.files());
 }
 
-/// The browser the HTML test opens the report in.
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// Open `page` in headless chromium: a 1200 x 3000 screenshot to `png`, the browser's
+/// Open `page` in headless `chromium`: a 1200 x 3000 screenshot to `png`, the browser's
 /// network log to `netlog`. Host names resolve to nothing, so no request leaves the machine
 /// even if the page asked for one; the log still records that it asked.
-fn open_in_chromium(s: &Scratch, page: &Path, png: &Path, netlog: &Path) {
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: the HTML report test opens the page in a real browser. Install it with `apt-get install chromium` (as root; .ci/run does it)"
-    );
-    let mut child = Command::new(CHROMIUM)
+fn open_in_chromium(chromium: &Path, s: &Scratch, page: &Path, png: &Path, netlog: &Path) {
+    let mut child = Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -782,12 +775,20 @@ fn html_report_opens_in_a_headless_browser_draws_and_fetches_nothing() {
     assert_self_contained(&html);
     assert_eq!(html.matches("<svg").count(), 8);
 
+    let Some(chromium) = external(
+        "html_report_opens_in_a_headless_browser_draws_and_fetches_nothing",
+        External::Chromium,
+    ) else {
+        return;
+    };
+
     // The method sees requests: a page that asks for an image and a style sheet is caught.
     let control = s.write(
         "control.html",
         "<!DOCTYPE html><html><body><p>control</p><img src=\"http://example.invalid/a.png\"><link rel=\"stylesheet\" href=\"https://example.invalid/a.css\"></body></html>",
     );
     open_in_chromium(
+        &chromium,
         &s,
         &control,
         &s.path("control.png"),
@@ -802,7 +803,7 @@ fn html_report_opens_in_a_headless_browser_draws_and_fetches_nothing() {
 
     let png = s.path("report.png");
     let netlog = s.path("report-net.json");
-    open_in_chromium(&s, &page, &png, &netlog);
+    open_in_chromium(&chromium, &s, &page, &png, &netlog);
     assert_eq!(page_requests(&netlog), Vec::<String>::new());
     let (width, height, colours, unlike, dark) = picture_stats(&png);
     assert_eq!((width, height), (1200, 3000));

@@ -165,12 +165,18 @@ fn sql_gives_the_rows_of_run_on_duckdb_and_spark() {
         "manifest.json",
         &serde_json::json!({ "cases": manifest }).to_string(),
     );
-    let out = std::process::Command::new("python3")
+    let Some(python) = external(
+        "sql_gives_the_rows_of_run_on_duckdb_and_spark",
+        External::SqlEngines,
+    ) else {
+        return;
+    };
+    let out = std::process::Command::new(python)
         .arg(repo("tests/sql/conformance.py"))
         .arg(&manifest_path)
         .current_dir(repo(""))
         .output()
-        .expect("python3 runs (the conformance test needs Python 3 with duckdb and pyspark)");
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");

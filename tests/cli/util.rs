@@ -246,3 +246,128 @@ pub fn fails(config: &str, input: &[&str], extra: &[&str], code: i32, needles: &
     assert_eq!(s.files(), ["config.yaml"], "a failed run wrote a file");
     stderr
 }
+
+/// Set to `1`, a test whose outside program is missing fails instead of being skipped
+/// (`.ci/run` sets it, so CI never skips one).
+pub const REQUIRE_EXTERNAL: &str = "RFMSEG_REQUIRE_EXTERNAL";
+
+/// An outside program a test needs.
+#[derive(Debug, Clone, Copy)]
+pub enum External {
+    /// Headless chromium on PATH (Debian's `chromium`), to open the HTML report.
+    Chromium,
+    /// `python3` on PATH that imports duckdb, pyspark and pyarrow, and Java 17 or newer on
+    /// PATH for Spark, to run the SQL of `rfmseg sql`.
+    SqlEngines,
+}
+
+impl External {
+    /// How to install it.
+    fn enable(self) -> &'static str {
+        match self {
+            External::Chromium => "install it with `apt-get install chromium`",
+            External::SqlEngines => {
+                "install them with `pip install duckdb pyspark pyarrow` and Java 17 (`apt-get install openjdk-17-jre-headless`)"
+            }
+        }
+    }
+
+    /// The program to run, or what is missing.
+    fn find(self) -> Result<PathBuf, String> {
+        match self {
+            External::Chromium => {
+                on_path("chromium").ok_or_else(|| "chromium is not on PATH".into())
+            }
+            External::SqlEngines => {
+                let mut missing = Vec::new();
+                let python = on_path("python3");
+                match &python {
+                    None => missing.push("python3 is not on PATH".to_string()),
+                    Some(python) => {
+                        let import = std::process::Command::new(python)
+                            .args(["-c", "import duckdb, pyspark, pyarrow"])
+                            .output();
+                        match import {
+                            Ok(out) if out.status.success() => {}
+                            Ok(out) => {
+                                let err = String::from_utf8_lossy(&out.stderr);
+                                let why = err.lines().last().unwrap_or("it failed").trim();
+                                missing.push(format!(
+                                    "python3 cannot import duckdb, pyspark and pyarrow ({why})"
+                                ));
+                            }
+                            Err(e) => missing.push(format!("python3 does not run ({e})")),
+                        }
+                    }
+                }
+                match on_path("java") {
+                    None => missing.push("java (17 or newer, for Spark) is not on PATH".into()),
+                    Some(java) => {
+                        match java_major(&java) {
+                            Some(v) if v >= 17 => {}
+                            Some(v) => missing
+                                .push(format!("java is version {v}; Spark needs 17 or newer")),
+                            None => missing
+                                .push("`java -version` does not say which version it is".into()),
+                        }
+                    }
+                }
+                match python {
+                    Some(python) if missing.is_empty() => Ok(python),
+                    _ => Err(missing.join("; ")),
+                }
+            }
+        }
+    }
+}
+
+/// The program `name` in a folder of PATH, as the shell would find it.
+fn on_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// The major version `java -version` reports (`"17.0.15"` is 17, `"1.8.0_402"` is 8).
+fn java_major(java: &Path) -> Option<u32> {
+    let out = std::process::Command::new(java)
+        .arg("-version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    let version = text.split('"').nth(1)?;
+    let mut parts = version.split(['.', '_', '-', '+']);
+    match parts.next()?.parse().ok()? {
+        1 => parts.next()?.parse().ok(),
+        major => Some(major),
+    }
+}
+
+/// The outside program `what` that `test` needs. When it is missing, prints one line saying
+/// the test was skipped, what is missing and how to enable it, and returns None (the test
+/// then returns); with `RFMSEG_REQUIRE_EXTERNAL=1` it fails the test with that line instead.
+pub fn external(test: &str, what: External) -> Option<PathBuf> {
+    let missing = match what.find() {
+        Ok(program) => return Some(program),
+        Err(missing) => missing,
+    };
+    let line = format!(
+        "{test}: {missing}; to run it, {}. With {REQUIRE_EXTERNAL}=1 (as .ci/run sets) this is a failure instead",
+        what.enable()
+    );
+    if std::env::var(REQUIRE_EXTERNAL).is_ok_and(|v| v == "1") {
+        panic!("not skipped ({REQUIRE_EXTERNAL}=1): {line}");
+    }
+    skipped(&line);
+    None
+}
+
+/// Say on the terminal that a test was skipped and why: `SKIPPED {why}`. Written to stderr
+/// directly, not through the test harness's capture, so a plain `cargo test` shows it.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {why}");
+}
