@@ -83,8 +83,9 @@ pub enum Command {
     ///
     /// Without --html or --json it prints the report on the terminal. --json writes every number
     /// (docs/report.md lists the fields), --html a single page with charts that opens from disk
-    /// in any browser (no network needed: xdg-open out/report.html, or double-click it). Money is rounded to the config's monetary_decimals (2 without
-    /// --config). Segments are listed in the config's rule order, or by size without --config.
+    /// in any browser (no network needed: xdg-open out/report.html, or double-click it). Money
+    /// is rounded to the config's monetary_decimals (2 without --config). Segments are listed
+    /// in the config's rule order, or by size without --config.
     ///
     /// Examples:
     ///   rfmseg report --segments out/segments.parquet

@@ -192,6 +192,11 @@ pub fn type_problems(rules: &[Rule], group_types: &[(String, DataType)]) -> Vec<
         Column::new(MONETARY.into(), [1.0f64]),
     ];
     for (g, dtype) in group_types {
+        // A column listed twice in group_by is a config problem of its own; here it is one
+        // column.
+        if columns.iter().any(|c| c.name().as_str() == g.as_str()) {
+            continue;
+        }
         let value = Column::new(g.as_str().into(), ["0"]);
         columns.push(
             value

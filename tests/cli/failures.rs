@@ -120,6 +120,19 @@ fn missing_group_by_column_names_the_file() {
     );
 }
 
+/// Regression: a group_by column listed twice made `run` and `check` panic while the `when`
+/// rules were typed; it is a config problem like any other.
+#[test]
+fn a_group_by_column_listed_twice_is_a_config_error_not_a_panic() {
+    fails(
+        &config("analysis: {group_by: [region, region]}"),
+        &[SMALL],
+        &[],
+        2,
+        &["analysis.group_by", "column \"region\" is listed twice"],
+    );
+}
+
 #[test]
 fn input_that_matches_nothing() {
     fails(

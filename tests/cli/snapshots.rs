@@ -314,6 +314,11 @@ segments:
                 SMALL,
             ),
             run_case("config_wrong_value_type", "scoring: {bins: five}\n", SMALL),
+            run_case(
+                "config_group_by_listed_twice",
+                "analysis: {group_by: [region, region]}\n",
+                SMALL,
+            ),
             run_case("config_not_a_mapping", "- input\n- segments\n", SMALL),
             run_case(
                 "config_score_range_of_another_type",
