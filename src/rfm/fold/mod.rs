@@ -17,8 +17,6 @@
 
 mod adjacent;
 pub use adjacent::group_starts;
-mod dictionary;
-mod keys;
 mod narrow;
 mod order_bitmap;
 mod plan;
@@ -31,8 +29,6 @@ use polars::prelude::*;
 use crate::columns::*;
 use crate::settings::{Analysis, Frequency};
 
-use keys::Codes;
-pub use keys::Keys;
 use narrow::Narrow;
 use order_bitmap::OrderBitmap;
 
@@ -91,13 +87,13 @@ impl Strategy {
     /// [`Strategy::for_schema`], or [`Strategy::InPlace`] where it applies: no group_by,
     /// both ids carried in 32 bits, and an order bitmap of at most a byte per line (`lines`, or
     /// 4 MiB).
-    fn for_input(schema: &Schema, analysis: &Analysis, keys: &Keys, lines: u64) -> Strategy {
+    fn for_input(schema: &Schema, analysis: &Analysis, narrow: &Narrow, lines: u64) -> Strategy {
         let fold = Strategy::for_schema(schema, analysis);
-        let bitmap_fits = keys
+        let bitmap_fits = narrow
             .order_span()
             .is_some_and(|span| OrderBitmap::bytes(span) <= lines.max(4 << 20));
         if fold == Strategy::ByOrderId && bitmap_fits {
-            Strategy::InPlace.usable(analysis, keys)
+            Strategy::InPlace.usable(analysis, narrow)
         } else {
             fold
         }
@@ -106,10 +102,10 @@ impl Strategy {
     /// This fold, or [`Strategy::ByOrderId`] for [`Strategy::InPlace`] where it cannot run:
     /// a group_by, or an id not carried in 32 bits (as after a pass finds an id outside its
     /// file's statistics).
-    fn usable(self, analysis: &Analysis, keys: &Keys) -> Strategy {
+    fn usable(self, analysis: &Analysis, narrow: &Narrow) -> Strategy {
         let runs = analysis.group_by.is_empty()
-            && keys.customer_is_32_bit()
-            && keys.order_span().is_some();
+            && narrow.customer_narrowed()
+            && narrow.order_span().is_some();
         match self {
             Strategy::InPlace if !runs => Strategy::ByOrderId,
             fold => fold,
@@ -129,8 +125,6 @@ pub struct Aggregation {
     bitmap: Option<Arc<OrderBitmap>>,
     /// Set when a narrowed id did not fit in 32 bits (and the query stopped for it).
     outside: Arc<AtomicBool>,
-    /// The dictionaries that coded the keys of this query.
-    codes: Codes,
 }
 
 /// The integer spans (smallest, largest) the Parquet statistics give for the ids.
@@ -192,11 +186,9 @@ pub struct Pass {
 /// The aggregation strategy of a run, and the fallbacks its passes took.
 #[derive(Debug, Clone)]
 pub struct Fold {
-    /// The analysis as the folds see it (no group columns when they are coded into the
-    /// customer key).
     analysis: Analysis,
     strategy: Strategy,
-    keys: Keys,
+    narrow: Narrow,
     fallbacks: Vec<Fallback>,
 }
 
@@ -205,13 +197,10 @@ impl Fold {
     /// statistics and about `lines` lines) under `analysis`.
     pub fn choose(schema: &Schema, analysis: &Analysis, spans: Spans, lines: u64) -> Fold {
         let narrow = Narrow::for_spans(schema, spans.customer, spans.order);
-        let keys = Keys::choose(schema, analysis, narrow, lines);
-        let fold_analysis = keys.fold_analysis(analysis);
-        let fold_schema = keys.fold_schema(schema);
         Fold {
-            strategy: Strategy::for_input(&fold_schema, &fold_analysis, &keys, lines),
-            analysis: fold_analysis,
-            keys,
+            analysis: analysis.clone(),
+            strategy: Strategy::for_input(schema, analysis, &narrow, lines),
+            narrow,
             fallbacks: Vec::new(),
         }
     }
@@ -240,7 +229,7 @@ impl Fold {
             window,
             partition,
             self.strategy,
-            &self.keys,
+            &self.narrow,
         )
     }
 
@@ -263,7 +252,7 @@ impl Fold {
                 window,
                 partition,
                 strategy,
-                &fold.keys,
+                &fold.narrow,
             );
             let mut plans = vec![aggregation.customers.clone().logical_plan];
             if with_totals {
@@ -272,10 +261,10 @@ impl Fold {
             let out = LazyFrame::collect_all_with_engine(plans, engine, OptFlags::default());
             (out, aggregation)
         };
-        let (mut out, codes) = loop {
+        let mut out = loop {
             let (out, aggregation) = collect(self, self.strategy, with_totals);
             let miss = match out {
-                Ok(out) => break (out, aggregation.codes),
+                Ok(out) => break out,
                 Err(e) => match aggregation.miss() {
                     Some(miss) => miss,
                     None => return Err(e),
@@ -286,26 +275,23 @@ impl Fold {
             if miss == Fallback::LinesNotInRuns {
                 self.strategy = Strategy::ByOrderId;
             } else {
-                self.keys = self.keys.as_they_are();
-                self.strategy = self.strategy.usable(&self.analysis, &self.keys);
+                self.narrow = Narrow::default();
+                self.strategy = self.strategy.usable(&self.analysis, &self.narrow);
             }
         };
         let totals = if with_totals { out.pop() } else { None };
         let mut customers = out.pop().expect("the customers query ran");
-        let mut codes = codes;
         if self.strategy == Strategy::ByOrderId {
             if customers.column(ORDER_SHARED)?.bool()?.any() {
                 // An order id holds lines of two customers (or groups): fold this pass exactly.
                 fallback(Fallback::OrderShared);
                 self.fell_back(Fallback::OrderShared);
-                let (out, aggregation) = collect(self, Strategy::ByCustomerOrder, false);
+                let (out, _) = collect(self, Strategy::ByCustomerOrder, false);
                 customers = out?.pop().expect("the customers query ran");
-                codes = aggregation.codes;
             } else {
                 customers = customers.drop(ORDER_SHARED)?;
             }
         }
-        let customers = codes.decode(customers)?;
         Ok(Pass { customers, totals })
     }
 
@@ -381,7 +367,7 @@ mod tests {
             window,
             one,
             Strategy::ByOrderId,
-            &Keys::default(),
+            &Narrow::default(),
         )
         .customers
         .collect()
@@ -420,71 +406,47 @@ mod tests {
     }
 
     #[test]
-    fn orders_are_counted_in_the_fold_whenever_both_keys_are_32_bit() {
-        let schema = |customer: DataType, order: DataType, store: DataType| {
-            Schema::from_iter([
-                Field::new(CUSTOMER_ID.into(), customer),
-                Field::new(ORDER_ID.into(), order),
-                Field::new("store".into(), store),
-            ])
-        };
-        let ints = schema(DataType::Int64, DataType::Int64, DataType::Int32);
+    fn orders_are_counted_in_the_fold_with_32_bit_ids_and_no_group_by_only() {
+        let schema = Schema::from_iter([
+            Field::new(CUSTOMER_ID.into(), DataType::Int64),
+            Field::new(ORDER_ID.into(), DataType::Int64),
+            Field::new("store".into(), DataType::Int32),
+        ]);
         let span = |hi: i64| Some((0, hi));
-        let both = Spans {
-            customer: span(10),
-            order: span(1000),
+        let both = Narrow::for_spans(&schema, span(10), span(1000));
+        let fold = |analysis: &Analysis, narrow: &Narrow, lines: u64| {
+            Strategy::for_input(&schema, analysis, narrow, lines)
         };
-        let strategy = |schema: &Schema, analysis: &Analysis, spans: Spans, lines: u64| {
-            Fold::choose(schema, analysis, spans, lines).strategy()
-        };
-        let plain = orders_analysis(vec![]);
+        assert_eq!(fold(&orders_analysis(vec![]), &both, 10), Strategy::InPlace);
         let grouped = orders_analysis(vec!["store".into()]);
-        assert_eq!(strategy(&ints, &plain, both, 10), Strategy::InPlace);
-        // Group columns and customer ids are coded into one customer key.
-        assert_eq!(strategy(&ints, &grouped, both, 10), Strategy::InPlace);
-        let text = schema(DataType::String, DataType::String, DataType::String);
+        assert_eq!(fold(&grouped, &both, 10), Strategy::ByOrderId);
+        // Once the ids go back to 64 bits (an id outside the statistics), it cannot run.
+        let runs = Strategy::InPlace;
+        assert_eq!(runs.usable(&orders_analysis(vec![]), &both), runs);
+        let wide = Narrow::default();
         assert_eq!(
-            strategy(&text, &grouped, Spans::default(), 10),
-            Strategy::InPlace
+            runs.usable(&orders_analysis(vec![]), &wide),
+            Strategy::ByOrderId
         );
-        // Ids the statistics do not give a span for are coded too.
-        let wide = Spans {
-            customer: span(1 << 40),
-            order: None,
-        };
-        assert_eq!(strategy(&ints, &plain, wide, 10), Strategy::InPlace);
-        // A group column that is neither integer nor text is not coded: the fold by order
-        // id alone needs integer keys, so the exact fold runs.
-        let dated = schema(DataType::Int64, DataType::Int64, DataType::Date);
+        assert_eq!(runs.usable(&grouped, &both), Strategy::ByOrderId);
+        let wide_customers = Narrow::for_spans(&schema, span(1 << 40), span(1000));
         assert_eq!(
-            strategy(&dated, &grouped, both, 10),
-            Strategy::ByCustomerOrder
+            fold(&orders_analysis(vec![]), &wide_customers, 10),
+            Strategy::ByOrderId
         );
-        // The bitmap takes at most a byte per line (or 4 MiB): ids 0..=2^31, 512 MiB and a
+        let no_order_span = Narrow::for_spans(&schema, span(10), None);
+        assert_eq!(
+            fold(&orders_analysis(vec![]), &no_order_span, 10),
+            Strategy::ByOrderId
+        );
+        // The ledger takes at most a byte per line (or 4 MiB): ids 0..=2^31, 512 MiB and a
         // word.
-        let sparse = Spans {
-            customer: span(10),
-            order: span(1 << 31),
-        };
+        let sparse = Narrow::for_spans(&schema, span(10), span(1 << 31));
         let bytes = (1 << 29) + 8;
         assert_eq!(OrderBitmap::bytes(1 << 31), bytes);
-        assert_eq!(
-            strategy(&ints, &plain, sparse, bytes - 1),
-            Strategy::ByOrderId
-        );
-        assert_eq!(strategy(&ints, &plain, sparse, bytes), Strategy::InPlace);
-        // Once the ids go back to 64 bits (an id outside the statistics), it cannot run.
-        let keys = Keys::choose(
-            &ints,
-            &plain,
-            Narrow::for_spans(&ints, span(10), span(1000)),
-            10,
-        );
-        assert_eq!(Strategy::InPlace.usable(&plain, &keys), Strategy::InPlace);
-        assert_eq!(
-            Strategy::InPlace.usable(&plain, &keys.as_they_are()),
-            Strategy::ByOrderId
-        );
+        let no_group = orders_analysis(vec![]);
+        assert_eq!(fold(&no_group, &sparse, bytes - 1), Strategy::ByOrderId);
+        assert_eq!(fold(&no_group, &sparse, bytes), Strategy::InPlace);
     }
 
     #[test]

@@ -39,11 +39,6 @@ impl Narrow {
         }
     }
 
-    /// Carry customer_id as it is (it is coded instead).
-    pub fn forget_customer(&mut self) {
-        self.customer = None;
-    }
-
     /// Whether customer_id is narrowed.
     pub fn customer_narrowed(&self) -> bool {
         self.customer.is_some()

@@ -11,7 +11,7 @@ use crate::columns::*;
 use crate::settings::{Analysis, Frequency, Returns};
 
 use super::adjacent::{fold_adjacent, KEPT_MINOR, PURCHASE_DATE};
-use super::keys::Keys;
+use super::narrow::Narrow;
 use super::order_bitmap::{fold_orders, OrderBitmap, PURCHASE_ORDERS};
 use super::{Aggregation, Partition, Strategy, Window};
 
@@ -31,7 +31,7 @@ pub(super) fn aggregate(
     window: Window,
     partition: Partition,
     fold: Strategy,
-    carried: &Keys,
+    narrow: &Narrow,
 ) -> Aggregation {
     let date = || col(ORDER_DATE);
     let amount = || col(AMOUNT);
@@ -93,7 +93,7 @@ pub(super) fn aggregate(
         .alias(KEPT_MINOR),
         only(is_return().not(), date()).alias(PURCHASE_DATE),
     ];
-    let fold = fold.usable(analysis, carried);
+    let fold = fold.usable(analysis, narrow);
     let mut bitmap = None;
     let outside = Arc::new(AtomicBool::new(false));
     if analysis.frequency == Frequency::Orders && fold == Strategy::ByCustomerOrder {
@@ -110,8 +110,9 @@ pub(super) fn aggregate(
     } else {
         lit(true)
     };
-    let (lines, codes) = carried.apply(lines.filter(known().and(observed()).and(mine)), &outside);
-    let lines = lines.with_columns(helpers);
+    let lines = narrow
+        .apply(lines.filter(known().and(observed()).and(mine)), &outside)
+        .with_columns(helpers);
     // Lines -> customers in one group-by, `frequency` being one of its reductions.
     let by_customer = |lines: LazyFrame, frequency: Expr| {
         lines.group_by(keys.clone()).agg([
@@ -161,7 +162,7 @@ pub(super) fn aggregate(
                 }
                 Strategy::ByOrderId => by_order_id(lines, per_order, per_customer, analysis),
                 Strategy::InPlace => {
-                    let counts = Arc::new(OrderBitmap::new(carried.order_span().unwrap_or(0)));
+                    let counts = Arc::new(OrderBitmap::new(narrow.order_span().unwrap_or(0)));
                     bitmap = Some(counts.clone());
                     fold_orders(lines, counts)
                         .group_by(keys)
@@ -171,11 +172,10 @@ pub(super) fn aggregate(
         }
     };
     Aggregation {
-        customers: carried.restore(customers),
+        customers: narrow.restore(customers),
         totals,
         bitmap,
         outside,
-        codes,
     }
 }
 
