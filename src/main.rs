@@ -9,8 +9,8 @@ use clap::Parser;
 use rfmseg::cmd;
 
 // polars frees large buffers from many threads; jemalloc hands them back to the system, and
-// its background thread does so within a second of their release (docs/performance.md).
-// `_RJEM_MALLOC_CONF` in the environment still overrides this.
+// its background thread does so within a second of their release; the arenas are jemalloc's
+// default, four per core (docs/performance.md). `_RJEM_MALLOC_CONF` overrides this.
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -21,6 +21,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000\0";
 
 fn main() -> ExitCode {
+    rfmseg::input::set_parquet_prefetch();
     let cli = cli::Cli::parse();
     // A panic is a bug, never the user's fault: say so in one paragraph, exit 1.
     std::panic::set_hook(Box::new(|info| {
