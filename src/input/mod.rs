@@ -7,6 +7,7 @@ mod csv_rows;
 mod paths;
 
 mod parquet_stats;
+mod prefetch;
 
 use std::path::Path;
 
@@ -14,6 +15,7 @@ use polars::prelude::*;
 
 pub use parquet_stats::integer_span;
 pub use paths::{format_of, resolve, Format, SourceFile};
+pub use prefetch::set_parquet_prefetch;
 
 use crate::columns::*;
 use crate::error::{shorten, BadValue, Error, Result};
@@ -88,25 +90,6 @@ pub fn estimated_lines(files: &[SourceFile]) -> u64 {
 
 /// The suffix polars gives the second column of a CSV header that repeats a name.
 const DUPLICATED: &str = "_duplicated_0";
-
-/// polars' setting for how many Parquet row groups its scan fetches ahead of the ones it
-/// decodes.
-const PREFETCH: &str = "POLARS_ROW_GROUP_PREFETCH_SIZE";
-
-/// Fetch as many Parquet row groups ahead as there are threads to decode them (at least 2,
-/// at most polars' own default of 16): more are only held in memory (docs/performance.md).
-/// Call before any polars thread starts; the environment still overrides it.
-pub fn set_parquet_prefetch() {
-    if std::env::var_os(PREFETCH).is_some() {
-        return;
-    }
-    let threads = std::env::var("POLARS_MAX_THREADS")
-        .ok()
-        .and_then(|t| t.trim().parse::<usize>().ok())
-        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
-        .unwrap_or(16);
-    std::env::set_var(PREFETCH, threads.clamp(2, 16).to_string());
-}
 
 /// Open one file lazily, as written (CSV: every column as text).
 fn scan_file(file: &SourceFile) -> Result<LazyFrame> {

@@ -22,27 +22,7 @@ fn yaml_syntax_error_names_line_and_column() {
 
 #[test]
 fn all_config_problems_are_reported_at_once() {
-    let config = r#"input:
-  paths: [x.csv]
-  colums: {}
-analysis:
-  returns: nett
-  frequency: orders
-  window_days: 0
-scoring:
-  method: ranked
-  bins: 12
-  recency: {method: fixed, thresholds: [30, 90]}
-  monetary: {method: fixed, bins: 3, thresholds: [100, 50]}
-segments:
-  rules:
-    - {name: A, r: [0, 6]}
-    - {name: B}
-    - {name: A, f: 5}
-    - {name: C, when: "r <= 2 AND colour = 'red'"}
-    - {name: D, when: "r <= (2"}
-    - {name: E, cells: ["555", "565"], tier: gold}
-"#;
+    let config = ALL_PROBLEMS;
     let err = fails(
         config,
         &[],

@@ -277,27 +277,7 @@ segments:
 "#;
 
 fn config_errors() -> Vec<Case> {
-    let all_at_once = r#"input:
-  paths: [x.csv]
-  colums: {}
-analysis:
-  returns: nett
-  frequency: orders
-  window_days: 0
-scoring:
-  method: ranked
-  bins: 12
-  recency: {method: fixed, thresholds: [30, 90]}
-  monetary: {method: fixed, bins: 3, thresholds: [100, 50]}
-segments:
-  rules:
-    - {name: A, r: [0, 6]}
-    - {name: B}
-    - {name: A, f: 5}
-    - {name: C, when: "r <= 2 AND colour = 'red'"}
-    - {name: D, when: "r <= (2"}
-    - {name: E, cells: ["555", "565"], tier: gold}
-"#;
+    let all_at_once = ALL_PROBLEMS;
     let edges = "format: rfmseg-thresholds/1\ngroup_by: []\nmetrics:\n  recency: {bins: 3, method: rank, compare: '>'}\n  frequency: {bins: 2, method: rank, compare: '>'}\n  monetary: {bins: 2, method: rank, compare: '>'}\ngroups:\n  - {key: {}, recency: [1.0], frequency: [1.0], monetary: [.nan]}\n  - {key: {}, recency: [1.0], frequency: [1.0], monetary: [1.0]}\n";
     let frozen = |from: &str| {
         format!(

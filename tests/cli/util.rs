@@ -371,3 +371,26 @@ pub fn skipped(why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "SKIPPED {why}");
 }
+
+/// A config with one of every kind of problem: all must be reported at once.
+pub const ALL_PROBLEMS: &str = r#"input:
+  paths: [x.csv]
+  colums: {}
+analysis:
+  returns: nett
+  frequency: orders
+  window_days: 0
+scoring:
+  method: ranked
+  bins: 12
+  recency: {method: fixed, thresholds: [30, 90]}
+  monetary: {method: fixed, bins: 3, thresholds: [100, 50]}
+segments:
+  rules:
+    - {name: A, r: [0, 6]}
+    - {name: B}
+    - {name: A, f: 5}
+    - {name: C, when: "r <= 2 AND colour = 'red'"}
+    - {name: D, when: "r <= (2"}
+    - {name: E, cells: ["555", "565"], tier: gold}
+"#;
