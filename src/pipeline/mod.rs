@@ -7,6 +7,7 @@
 //! grows with customers, not lines), then scoring and segmenting over the per-customer frame,
 //! which ranks need whole anyway.
 
+mod order;
 mod prepare;
 pub mod progress;
 pub mod summary;
@@ -285,16 +286,10 @@ fn sorted_customers(
     as_of: Option<i32>,
 ) -> Result<DataFrame> {
     let analysis = &settings.analysis;
-    let mut order: Vec<Expr> = analysis.group_by.iter().map(|g| col(g.as_str())).collect();
-    order.push(col(CUSTOMER_ID));
     // Sorted before the metrics are derived: the sort gathers the fewest columns.
-    let sorted = aggregated.lazy().sort_by_exprs(
-        order,
-        SortMultipleOptions::default()
-            .with_nulls_last(true)
-            .with_maintain_order(false),
-    );
-    let customers = rfm::customers(sorted, analysis, as_of.unwrap_or(0))
+    let sorted = order::sort(aggregated, &analysis.group_by)
+        .map_err(Error::engine("sorting the customers"))?;
+    let customers = rfm::customers(sorted.lazy(), analysis, as_of.unwrap_or(0))
         .collect()
         .map_err(Error::engine("sorting the customers"))?;
     if analysis.monetary == Monetary::Average {
