@@ -179,7 +179,8 @@ def main():
         if not os.path.exists(path):
             tmp = path + ".part"
             gen = [sys.executable, os.path.join(HERE, "gen_orders.py"), "--lines", str(n), "--out", tmp, *shape.gen_flags(args.spans)]
-            subprocess.run(gen, check=True)
+            print(f"generating {path}", flush=True)
+            subprocess.run(gen, check=True, stdout=subprocess.DEVNULL)
             os.replace(tmp, path)
         return path
 

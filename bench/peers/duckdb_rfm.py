@@ -36,7 +36,7 @@ def lit(text):
     return "'" + text.replace("'", "''") + "'"
 
 
-def build(cfg, source, target, form):
+def build(cfg, source, target, form, rank):
     c = cfg.columns
     g = [q(x) for x in cfg.group_by]
     gl = "".join(f"{x}, " for x in g)
@@ -83,6 +83,16 @@ def build(cfg, source, target, form):
     for name, value, ms in (("r", "recency_days", cfg.recency), ("f", "frequency", cfg.frequency_scoring),
                             ("m", "monetary", cfg.monetary_scoring)):
         recency = name == "r"
+        if ms.method == "rank" and rank == "counts":
+            # worse = the customers of the partition with lower goodness, from the value counts
+            order = "DESC" if recency else "ASC"
+            edges.append(f"""{name}_levels AS (
+      SELECT {gl}{value}, CAST(1 + ({ms.bins} * coalesce(sum(n) OVER ({part}ORDER BY {value} {order}
+             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)) // sum(n) OVER ({part.strip()}) AS INTEGER) AS {name}
+      FROM (SELECT {gl}{value}, count(*) AS n FROM metrics GROUP BY ALL))""")
+            joins.append(f" JOIN {name}_levels USING ({', '.join(g + [value])})")
+            scores.append(f"{name}_levels.{name}")
+            continue
         if ms.method == "rank":
             order = "DESC" if recency else "ASC"
             scores.append(f"CAST(1 + ({ms.bins} * (rank() OVER ({part}ORDER BY {value} {order}) - 1)) // count(*) OVER ({part.strip()}) AS INTEGER) AS {name}")
@@ -149,11 +159,12 @@ def main():
     ap.add_argument("input")
     ap.add_argument("output")
     ap.add_argument("--form", choices=["one", "two"], default="two")
+    ap.add_argument("--rank", choices=["window", "counts"], default="window")
     ap.add_argument("--threads", type=int)
     ap.add_argument("--print-sql", action="store_true")
     args = ap.parse_args()
     cfg = rfm_config.load(args.config)
-    sql = build(cfg, args.input, args.output, args.form)
+    sql = build(cfg, args.input, args.output, args.form, args.rank)
     if args.print_sql:
         print(sql)
         return
