@@ -155,6 +155,7 @@ def main():
     ap.add_argument("--threads", type=int, help="POLARS_MAX_THREADS for all tools and DuckDB's threads")
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of rfmseg,duckdb,polars")
     ap.add_argument("--duckdb-form", choices=["one", "two"], help="duckdb_rfm.py --form (default: its own)")
+    ap.add_argument("--duckdb-rank", choices=["counts", "window"], help="duckdb_rfm.py --rank (default: its own)")
     ap.add_argument("--polars-form", choices=["one", "two"], help="polars_rfm.py --form (default: its own)")
     ap.add_argument("--no-check", action="store_true", help="skip comparing the peers' outputs with rfmseg's")
     ap.add_argument("--generate-only", action="store_true", help="make the data files and stop")
@@ -214,7 +215,8 @@ def main():
                 (["--form", form] if form else [])
             cmds = {
                 "rfmseg": lambda: [rfmseg, "run", "-q", "--config", shape.config, "--input", data, "--output", outputs["rfmseg"]],
-                "duckdb": lambda: peer("duckdb_rfm.py", args.duckdb_form) + (["--threads", str(args.threads)] if args.threads else []),
+                "duckdb": lambda: peer("duckdb_rfm.py", args.duckdb_form) + (["--threads", str(args.threads)] if args.threads else [])
+                + (["--rank", args.duckdb_rank] if args.duckdb_rank else []),
                 "polars": lambda: peer("polars_rfm.py", args.polars_form),
             }
             print(f"\n== {shape.label}: {n:,} lines ({os.path.relpath(data, CACHE)}, config {os.path.relpath(shape.config, ROOT)})", flush=True)

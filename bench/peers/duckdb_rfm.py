@@ -2,7 +2,7 @@
 """The rfmseg contract in DuckDB SQL, as a data team would write it for the benchmark.
 
     python3 bench/peers/duckdb_rfm.py CONFIG.yaml INPUT.parquet|INPUT.csv OUTPUT.parquet \\
-        [--form one|two] [--threads N]
+        [--form two|one] [--rank counts|window] [--threads N]
 
 Reads the config's keys that change the result (rfm_config.py): mapped columns, as_of
 (default: the latest order date), window_days, returns net|exclude, integer minor units
@@ -13,8 +13,12 @@ id is cast to text.
 
 --form two (the default) aggregates in two levels, lines to orders then orders to customers:
 frequency is then a count of order rows instead of a COUNT(DISTINCT) per customer. --form one
-is the single GROUP BY with COUNT(DISTINCT order_id) FILTER (purchase). On 10M date-sorted
-lines with text ids the two-level form is the faster (bench/run.py README numbers).
+is the single GROUP BY with COUNT(DISTINCT order_id) FILTER (purchase).
+--rank counts (the default) derives rank scores from each metric's value counts (a running
+sum over the distinct values of each partition, joined back), as rfmseg's own `sql` does;
+--rank window is rank() OVER (PARTITION BY ... ORDER BY ...) over every customer.
+On 10M date-sorted lines with text customer ids (2 cores), two + counts was the fastest of the
+four combinations and the leanest: about 15-20% less wall and CPU time than one + window.
 --threads sets DuckDB's threads (default: all cores).
 """
 import argparse
@@ -159,7 +163,7 @@ def main():
     ap.add_argument("input")
     ap.add_argument("output")
     ap.add_argument("--form", choices=["one", "two"], default="two")
-    ap.add_argument("--rank", choices=["window", "counts"], default="window")
+    ap.add_argument("--rank", choices=["counts", "window"], default="counts")
     ap.add_argument("--threads", type=int)
     ap.add_argument("--print-sql", action="store_true")
     args = ap.parse_args()
@@ -173,7 +177,7 @@ def main():
     if args.threads:
         con.execute(f"SET threads = {args.threads}")
     con.execute(sql)
-    print(f"duckdb ({args.form}-level): {time.time() - start:.2f} s")
+    print(f"duckdb ({args.form}-level, rank by {args.rank}): {time.time() - start:.2f} s")
 
 
 if __name__ == "__main__":

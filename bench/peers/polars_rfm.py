@@ -2,7 +2,7 @@
 """The rfmseg contract as a Python-polars script, as a data team would write it for the
 benchmark.
 
-    python3 bench/peers/polars_rfm.py CONFIG.yaml INPUT.parquet|INPUT.csv OUTPUT.parquet [--form one|two]
+    python3 bench/peers/polars_rfm.py CONFIG.yaml INPUT.parquet|INPUT.csv OUTPUT.parquet [--form two|one]
 
 The same config keys as duckdb_rfm.py (rfm_config.py): mapped columns, as_of, window_days,
 returns, integer minor units (round half away from zero), frequency orders|lines|days,
@@ -10,8 +10,9 @@ monetary total|average, group_by, rank / quantile / fixed scores, r/f/m ranges a
 Native column types: Parquet's, or what polars infers from CSV (no id cast to text). Lazy
 scans, filters before the group-by, the streaming engine.
 
---form one (the default): one group_by per customer with n_unique of the purchase lines'
-order ids; --form two: lines to orders, then orders to customers.
+--form two (the default): lines to orders, then orders to customers (a count of order rows);
+--form one: one group_by per customer with n_unique of the purchase lines' order ids. On 10M
+date-sorted lines with text customer ids (2 cores) two was about 15% faster and 10% leaner.
 Threads: POLARS_MAX_THREADS, as for rfmseg.
 
 Monetary is divided by 10^d value by value (numpy): polars divides a float column by a
@@ -39,7 +40,7 @@ def main():
     ap.add_argument("config")
     ap.add_argument("input")
     ap.add_argument("output")
-    ap.add_argument("--form", choices=["one", "two"], default="one")
+    ap.add_argument("--form", choices=["two", "one"], default="two")
     args = ap.parse_args()
     cfg = rfm_config.load(args.config)
     c = cfg.columns
