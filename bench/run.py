@@ -37,6 +37,7 @@ DuckDB's threads, for 1- and 2-thread scaling.
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -192,6 +193,7 @@ def main():
                 print(f"{path}: {os.path.getsize(path) / 2**20:,.0f} MiB")
         return
 
+    rfmseg = None
     if args.rfmseg:
         rfmseg = os.path.abspath(args.rfmseg)
     elif "rfmseg" in tools:
@@ -200,8 +202,15 @@ def main():
     env = dict(os.environ)
     if args.threads:
         env["POLARS_MAX_THREADS"] = str(args.threads)
-    out_dir = os.path.join(CACHE, "out")
-    os.makedirs(out_dir, exist_ok=True)
+    # Each run writes its outputs in its own folder: two runs at once must not read each other's.
+    out_dir = tempfile.mkdtemp(prefix="out-", dir=CACHE)
+    try:
+        measure(args, shapes, lines, tools, rfmseg if "rfmseg" in tools else None, env, out_dir, data_file)
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+
+
+def measure(args, shapes, lines, tools, rfmseg, env, out_dir, data_file):
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; threads: "
           f"{args.threads or 'all'}; runs per tool: {args.runs}; rfmseg: {rfmseg if 'rfmseg' in tools else '-'}", flush=True)
