@@ -210,14 +210,15 @@ impl Fold {
         self.strategy
     }
 
-    /// The peak memory of a pass per input line it reads, in bytes, for the chosen
-    /// strategy (measured, docs/performance.md): the group-by folds hold every order of the
+    /// The peak memory of a run per input line of a pass, in bytes, for the chosen strategy:
+    /// the peak RSS of one-pass runs over 100M bench lines divided by the lines
+    /// (docs/performance.md, "Bytes per line"). The group-by folds hold every order of the
     /// pass's customers; folded in place, a pass holds its customers only.
     pub fn bytes_per_line(&self) -> u64 {
         if self.strategy == Strategy::InPlace {
-            15
+            24
         } else {
-            25
+            50
         }
     }
 
