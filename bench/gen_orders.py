@@ -69,14 +69,21 @@ def customer_orders(rng, n):
     return np.where(once, 1, tail)
 
 
-def chunk_today(rng, first_customer, customers, first_order):
-    """The original model (random calls in the original order: same seed, same lines)."""
+def customers_orders_stores(rng, first_customer, customers):
+    """Orders per customer, each order's customer, and its store: each customer shops mostly
+    at one store. Both models start with these random calls, in this order."""
     orders_per = customer_orders(rng, customers)
     n_orders = int(orders_per.sum())
     cust_of_order = np.repeat(np.arange(first_customer, first_customer + customers), orders_per)
-    # Each customer shops mostly at one store, over a span of their active days.
     home = rng.integers(0, STORES, customers)
     store_of_order = np.where(rng.random(n_orders) < 0.9, np.repeat(home, orders_per), rng.integers(0, STORES, n_orders))
+    return orders_per, n_orders, cust_of_order, store_of_order
+
+
+def chunk_today(rng, first_customer, customers, first_order):
+    """The original model (random calls in the original order: same seed, same lines)."""
+    orders_per, n_orders, cust_of_order, store_of_order = customers_orders_stores(rng, first_customer, customers)
+    # Each customer shops over a span of their active days.
     end_day = rng.integers(0, DAYS, customers)
     day_of_order = np.repeat(end_day, orders_per) - rng.integers(0, DAYS, n_orders) % (np.repeat(end_day, orders_per) + 1)
     lines_per = 1 + rng.poisson(2.0, n_orders)
@@ -94,11 +101,7 @@ def chunk_today(rng, first_customer, customers, first_order):
 
 def chunk_realistic(rng, first_customer, customers, first_order):
     """Customers who buy over realistic spans: a start day, then gaps of ~45 days."""
-    orders_per = customer_orders(rng, customers)
-    n_orders = int(orders_per.sum())
-    cust_of_order = np.repeat(np.arange(first_customer, first_customer + customers), orders_per)
-    home = rng.integers(0, STORES, customers)
-    store_of_order = np.where(rng.random(n_orders) < 0.9, np.repeat(home, orders_per), rng.integers(0, STORES, n_orders))
+    orders_per, n_orders, cust_of_order, store_of_order = customers_orders_stores(rng, first_customer, customers)
     start = rng.integers(0, DAYS, customers)
     gaps = rng.gamma(np.maximum(orders_per - 1, 1), 45.0)
     span = np.where(orders_per > 1, np.minimum(np.round(gaps), DAYS - 1 - start), 0).astype(np.int64)

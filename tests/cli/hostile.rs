@@ -195,13 +195,6 @@ fn empty_and_header_only_files_are_refused() {
 /// Writes one test input file.
 type WriteFile = fn(&Path);
 
-fn write_parquet(path: &Path, mut df: DataFrame) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    ParquetWriter::new(std::fs::File::create(path).unwrap())
-        .finish(&mut df)
-        .unwrap();
-}
-
 fn lines_frame() -> DataFrame {
     df!(
         "customer_id" => ["c1", "c2", "c1", "c3"],

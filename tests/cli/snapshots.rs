@@ -164,13 +164,6 @@ fn snapshot_all(cases: Vec<Case>, ends: Ends) {
     );
 }
 
-fn write_parquet(path: &Path, mut df: DataFrame) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    ParquetWriter::new(std::fs::File::create(path).unwrap())
-        .finish(&mut df)
-        .unwrap();
-}
-
 /// One order line as Parquet, with text columns.
 fn one_line() -> DataFrame {
     df!(

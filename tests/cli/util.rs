@@ -394,3 +394,11 @@ segments:
     - {name: D, when: "r <= (2"}
     - {name: E, cells: ["555", "565"], tier: gold}
 "#;
+
+/// Write `df` as a Parquet file at `path`, creating its folder.
+pub fn write_parquet(path: &Path, mut df: DataFrame) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
