@@ -80,12 +80,9 @@ def customers_orders_stores(rng, first_customer, customers):
     return orders_per, n_orders, cust_of_order, store_of_order
 
 
-def chunk_today(rng, first_customer, customers, first_order):
-    """The original model (random calls in the original order: same seed, same lines)."""
-    orders_per, n_orders, cust_of_order, store_of_order = customers_orders_stores(rng, first_customer, customers)
-    # Each customer shops over a span of their active days.
-    end_day = rng.integers(0, DAYS, customers)
-    day_of_order = np.repeat(end_day, orders_per) - rng.integers(0, DAYS, n_orders) % (np.repeat(end_day, orders_per) + 1)
+def order_lines(rng, first_order, n_orders, cust_of_order, store_of_order, day_of_order):
+    """Each order's lines (1 + Poisson(2)), their amounts, and which are returns (2%). Both
+    models draw these after their days, in this order."""
     lines_per = 1 + rng.poisson(2.0, n_orders)
     n_lines = int(lines_per.sum())
     order_ids = np.repeat(np.arange(first_order, first_order + n_orders), lines_per)
@@ -94,6 +91,18 @@ def chunk_today(rng, first_customer, customers, first_order):
     day = np.repeat(day_of_order, lines_per)
     amount = np.round(rng.gamma(2.0, 15.0, n_lines), 2)
     returns = rng.random(n_lines) < 0.02
+    return n_lines, order_ids, customer, store, day, amount, returns
+
+
+def chunk_today(rng, first_customer, customers, first_order):
+    """The original model (random calls in the original order: same seed, same lines)."""
+    orders_per, n_orders, cust_of_order, store_of_order = customers_orders_stores(rng, first_customer, customers)
+    # Each customer shops over a span of their active days.
+    end_day = rng.integers(0, DAYS, customers)
+    day_of_order = np.repeat(end_day, orders_per) - rng.integers(0, DAYS, n_orders) % (np.repeat(end_day, orders_per) + 1)
+    n_lines, order_ids, customer, store, day, amount, returns = order_lines(
+        rng, first_order, n_orders, cust_of_order, store_of_order, day_of_order
+    )
     amount = np.where(returns, -amount, amount)
     order_ids = np.where(returns, -order_ids, order_ids)  # a return is its own order
     return customer, order_ids, day, store, amount, n_orders
@@ -112,14 +121,9 @@ def chunk_realistic(rng, first_customer, customers, first_order):
     u = rng.random(n_orders)
     u = np.where(k == 0, 0.0, np.where(k == last, 1.0, u))
     day_of_order = np.repeat(start, orders_per) + np.round(u * np.repeat(span, orders_per)).astype(np.int64)
-    lines_per = 1 + rng.poisson(2.0, n_orders)
-    n_lines = int(lines_per.sum())
-    order_ids = np.repeat(np.arange(first_order, first_order + n_orders), lines_per)
-    customer = np.repeat(cust_of_order, lines_per)
-    store = np.repeat(store_of_order, lines_per).astype(np.int32)
-    day = np.repeat(day_of_order, lines_per)
-    amount = np.round(rng.gamma(2.0, 15.0, n_lines), 2)
-    returns = rng.random(n_lines) < 0.02
+    n_lines, order_ids, customer, store, day, amount, returns = order_lines(
+        rng, first_order, n_orders, cust_of_order, store_of_order, day_of_order
+    )
     delay = rng.integers(0, 31, n_lines)
     amount = np.where(returns, -amount, amount)
     order_ids = np.where(returns, -order_ids, order_ids)  # a return is its own order
