@@ -1,7 +1,9 @@
-//! Customers in output order: by the group_by columns (nulls last), then customer_id. Text
-//! customer ids without group columns are sorted on their first 16 bytes as one integer,
-//! comparing whole ids only where those are equal; any other key goes to polars' sort. Both
-//! give the same order (bytewise, as polars orders text).
+//! Customers in output order: by the group_by columns (nulls last), then customer_id. The
+//! keys are sorted as one 128-bit integer per row where they fit in one: integer keys packed
+//! side by side (each as its offset from its smallest value, a null after every value), or a
+//! text customer_id without group columns as its first 16 bytes (whole ids compared only where
+//! those are equal). Any other key goes to polars' sort. Both give the same order (numbers by
+//! value, text bytewise, as polars orders them).
 
 use polars::prelude::*;
 
@@ -19,12 +21,60 @@ pub fn sort(customers: DataFrame, group_by: &[String]) -> PolarsResult<DataFrame
     }
     let mut by: Vec<PlSmallStr> = group_by.iter().map(PlSmallStr::from).collect();
     by.push(CUSTOMER_ID.into());
+    if let Some(keys) = packed_integers(&customers, &by)? {
+        let mut keys: Vec<(u128, IdxSize)> = keys
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| (k, i as IdxSize))
+            .collect();
+        keys.sort_unstable();
+        let order = IdxCa::from_vec(
+            PlSmallStr::EMPTY,
+            keys.into_iter().map(|(_, i)| i).collect(),
+        );
+        return customers.take(&order);
+    }
     customers.sort(
         by,
         SortMultipleOptions::default()
             .with_nulls_last(true)
             .with_maintain_order(false),
     )
+}
+
+/// Each row's integer keys `by` packed into one integer that sorts as they do (the first key
+/// in the highest bits; a null after every value); None when a key is not an integer or they
+/// need more than 128 bits.
+fn packed_integers(customers: &DataFrame, by: &[PlSmallStr]) -> PolarsResult<Option<Vec<u128>>> {
+    let mut packed = vec![0u128; customers.height()];
+    let mut bits_used = 0u32;
+    for name in by {
+        let column = customers.column(name)?;
+        if !column.dtype().is_integer() {
+            return Ok(None);
+        }
+        let values = column.as_materialized_series().cast(&DataType::Int64)?;
+        let values = values.i64()?;
+        let (Some(lo), Some(hi)) = (values.min(), values.max()) else {
+            // All null (or no rows): every row has the same key here.
+            continue;
+        };
+        // Offsets 0..=span, and span + 1 for a null.
+        let span = (i128::from(hi) - i128::from(lo) + 1) as u128;
+        let bits = 128 - span.leading_zeros();
+        bits_used += bits;
+        if bits_used > 128 {
+            return Ok(None);
+        }
+        for (key, v) in packed.iter_mut().zip(values.iter()) {
+            let offset = match v {
+                Some(v) => (i128::from(v) - i128::from(lo)) as u128,
+                None => span,
+            };
+            *key = (*key << bits) | offset;
+        }
+    }
+    Ok(Some(packed))
 }
 
 /// The positions of `ids` in ascending (bytewise) order.
@@ -57,6 +107,58 @@ fn prefix(bytes: &[u8]) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_keys_sort_as_polars_sorts_them() {
+        // Group values with nulls (last) and negatives, customers of two widths, ties on the
+        // group, and keys too wide to pack (polars sorts those).
+        let n = 600usize;
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        let store: Vec<Option<i32>> = (0..n)
+            .map(|_| match next() % 9 {
+                0 => None,
+                v => Some(v as i32 - 4),
+            })
+            .collect();
+        let region: Vec<Option<i64>> = (0..n)
+            .map(|_| (next() % 5 != 0).then(|| (next() % 3) as i64))
+            .collect();
+        let customer: Vec<i64> = (0..n as i64).map(|i| (i * 7919) % 1000 - 300).collect();
+        let wide: Vec<i64> = (0..n as i64)
+            .map(|i| {
+                if i % 2 == 0 {
+                    i64::MIN + i
+                } else {
+                    i64::MAX - i
+                }
+            })
+            .collect();
+        let frame = df!(
+            "store" => &store,
+            "region" => &region,
+            CUSTOMER_ID => &customer,
+            "wide" => &wide,
+        )
+        .unwrap();
+        let polars_sorted = |by: Vec<&str>| {
+            frame
+                .sort(by, SortMultipleOptions::default().with_nulls_last(true))
+                .unwrap()
+        };
+        let ours = sort(frame.clone(), &["store".into(), "region".into()]).unwrap();
+        assert!(ours.equals_missing(&polars_sorted(vec!["store", "region", CUSTOMER_ID])));
+        let ours = sort(frame.clone(), &[]).unwrap();
+        assert!(ours.equals_missing(&polars_sorted(vec![CUSTOMER_ID])));
+        // Three 64-bit spans do not fit in 128 bits: polars' sort gives the same order.
+        let wide_keys: Vec<PlSmallStr> = vec!["wide".into(), "wide".into(), CUSTOMER_ID.into()];
+        assert!(packed_integers(&frame, &wide_keys).unwrap().is_none());
+    }
 
     #[test]
     fn text_ids_sort_as_polars_sorts_them() {
