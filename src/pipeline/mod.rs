@@ -265,17 +265,35 @@ fn default_passes(lines: u64, fold: &rfm::Fold) -> u32 {
     lines.div_ceil(per_pass).clamp(1, 1024) as u32
 }
 
-/// The machine's memory in bytes (Linux: MemTotal; elsewhere, or unreadable, 8 GiB).
+/// The memory this process may use, in bytes: the machine's (Linux: `MemTotal`), or the
+/// container's limit where a cgroup sets a lower one; 8 GiB where neither can be read.
 fn total_memory() -> u64 {
     const FALLBACK: u64 = 8 << 30;
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(kib * 1024)
-        })
-        .unwrap_or(FALLBACK)
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let machine = read("/proc/meminfo").and_then(|t| mem_total(&t));
+    let limit = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .into_iter()
+    .filter_map(|p| read(p).and_then(|t| cgroup_limit(&t)))
+    .min();
+    match (machine, limit) {
+        (Some(m), Some(l)) => m.min(l),
+        (m, l) => m.or(l).unwrap_or(FALLBACK),
+    }
+}
+
+/// `MemTotal` of /proc/meminfo, in bytes.
+fn mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// A cgroup memory limit file's bytes; None for "max" (no limit) or unreadable text.
+fn cgroup_limit(text: &str) -> Option<u64> {
+    text.trim().parse().ok()
 }
 
 /// The scored customers' metrics, sorted by the group_by columns (nulls last), then
@@ -439,5 +457,19 @@ impl Clock {
         let now = std::time::Instant::now();
         self.laps.push((stage.into(), now - self.last));
         self.last = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_is_the_machine_s_or_a_lower_container_limit() {
+        let meminfo = "MemTotal:       24588440 kB\nMemFree:        1000 kB\n";
+        assert_eq!(mem_total(meminfo), Some(24588440 * 1024));
+        assert_eq!(mem_total("MemFree: 1 kB\n"), None);
+        assert_eq!(cgroup_limit("max\n"), None);
+        assert_eq!(cgroup_limit("4294967296\n"), Some(4 << 30));
     }
 }

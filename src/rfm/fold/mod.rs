@@ -406,6 +406,73 @@ mod tests {
         assert!(shared(&[None, Some(1), Some(2)], &[7, 7, 8], &[10, 10, 11]));
     }
 
+    /// Lines of integer ids whose span the statistics give (so they are carried in 32 bits
+    /// and orders are counted in place), with amounts read from text.
+    fn narrowed_pass(amounts: &[&str], customers: &[i64]) -> (PolarsResult<Pass>, Vec<Fallback>) {
+        let n = amounts.len();
+        let day = NaiveDate::from_ymd_opt(2024, 6, 1).unwrap();
+        let lines = df!(
+            CUSTOMER_ID => customers,
+            ORDER_DATE => vec![day; n],
+            "text" => amounts,
+            ORDER_ID => (0..n as i64).collect::<Vec<_>>(),
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("text").strict_cast(DataType::Float64).alias(AMOUNT))
+        .drop(cols(["text"]));
+        let schema = lines.clone().collect_schema().unwrap();
+        let spans = Spans {
+            customer: Some((0, 10)),
+            order: Some((0, n as i64)),
+        };
+        let mut fold = Fold::choose(&schema, &orders_analysis(vec![]), spans, n as u64);
+        assert_eq!(fold.strategy(), Strategy::InPlace);
+        let window = Window {
+            as_of: None,
+            window_days: None,
+        };
+        let mut told = Vec::new();
+        let out = fold.pass(
+            &lines,
+            window,
+            Partition { index: 0, of: 1 },
+            true,
+            Engine::InMemory,
+            &mut |why| told.push(why),
+        );
+        (out, told)
+    }
+
+    #[test]
+    fn a_data_error_under_narrowed_ids_is_returned_without_a_fallback() {
+        // Regression: any failure while ids were narrowed was taken for an id outside the
+        // statistics, and the pass was aggregated again before the error was reported.
+        let (out, told) = narrowed_pass(&["1.5", "x", "2"], &[1, 2, 3]);
+        assert!(out.is_err(), "an amount of \"x\" cannot be read");
+        assert_eq!(told, Vec::<Fallback>::new());
+    }
+
+    #[test]
+    fn an_id_outside_the_statistics_falls_back_to_64_bit_ids() {
+        // Customer 1 << 40 is far outside the stated span 0..=10.
+        let (out, told) = narrowed_pass(&["1.5", "3", "2"], &[1, 1 << 40, 3]);
+        let pass = out.unwrap();
+        assert_eq!(told, vec![Fallback::IdOutsideStatistics]);
+        assert_eq!(pass.customers.height(), 3);
+        let mut ids: Vec<i64> = pass
+            .customers
+            .column(CUSTOMER_ID)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .map(Option::unwrap)
+            .collect();
+        ids.sort();
+        assert_eq!(ids, [1, 3, 1 << 40]);
+    }
+
     #[test]
     fn orders_are_counted_in_the_fold_with_32_bit_ids_and_no_group_by_only() {
         let schema = Schema::from_iter([
@@ -440,7 +507,7 @@ mod tests {
             fold(&orders_analysis(vec![]), &no_order_span, 10),
             Strategy::ByOrderId
         );
-        // The ledger takes at most a byte per line (or 4 MiB): ids 0..=2^31, 512 MiB and a
+        // The bitmap takes at most a byte per line (or 4 MiB): ids 0..=2^31, 512 MiB and a
         // word.
         let sparse = Narrow::for_spans(&schema, span(10), span(1 << 31));
         let bytes = (1 << 29) + 8;

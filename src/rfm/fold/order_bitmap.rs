@@ -491,7 +491,7 @@ mod tests {
     }
 
     #[test]
-    fn the_ledger_stops_the_count_where_it_could_be_wrong() {
+    fn the_order_bitmap_stops_the_count_where_it_could_be_wrong() {
         let purchase = |order: u32, customer: u32| (Some(order), customer, 100, Some(1));
         let whole = |lines: &[Line]| folded(lines, &[lines.len()], &[0], 99);
         // One order id under two customers, side by side.
