@@ -181,3 +181,7 @@ pub const IN_PREVIOUS: &str = "__in_previous";
 pub const IN_CURRENT: &str = "__in_current";
 /// Report: rfm_score in the previous run.
 pub const PREVIOUS_SCORE: &str = "__previous_score";
+
+/// The smallest magnitude of minor units (`amount * 10^monetary_decimals`) that does not fit
+/// in 64 bits, 2^63: an amount at or past it is a bad amount.
+pub const MINOR_UNITS_LIMIT: f64 = 9_223_372_036_854_775_808.0;

@@ -28,6 +28,8 @@ pub struct Spec<'a> {
     pub input: &'a InputSettings,
     /// analysis.group_by columns.
     pub group_by: &'a [String],
+    /// analysis.monetary_decimals: an amount whose minor units do not fit in 64 bits is bad.
+    pub monetary_decimals: u32,
 }
 
 /// One role: its canonical name, the file's column name, and what it accepts.
@@ -240,6 +242,8 @@ pub fn rejected(files: &[SourceFile], spec: &Spec) -> Result<Rejected> {
                     .then(lit(
                         "not a plain number (e.g. 1234.50, -20; no currency sign or thousands separator)",
                     ))
+                    .when(col(role.canonical.as_str()).is_finite())
+                    .then(lit(format!("too large: {}", too_large(spec.monetary_decimals))))
                     .otherwise(lit("NaN or infinite")),
                 _ => lit(date_reason.as_str()),
             };
@@ -404,6 +408,7 @@ fn canonical_frames(files: &[SourceFile], spec: &Spec, strict: bool) -> Result<F
                 &dtype,
                 common,
                 spec.input.date_format.as_deref(),
+                spec.monetary_decimals,
                 strict,
             )?;
             exprs.push(value.alias(role.canonical.as_str()));
@@ -443,6 +448,7 @@ fn role_expr(
     dtype: &DataType,
     common: &DataType,
     date_format: Option<&str>,
+    monetary_decimals: u32,
     strict: bool,
 ) -> Result<(Expr, Option<Expr>)> {
     let raw = || col(role.column.as_str());
@@ -478,7 +484,7 @@ fn role_expr(
                         parsed
                             .clone()
                             .is_null()
-                            .or(parsed.clone().is_finite().not()),
+                            .or(not_minor_units(parsed.clone(), monetary_decimals)),
                     );
                     (parsed, Some(bad))
                 }
@@ -487,11 +493,12 @@ fn role_expr(
                 if strict {
                     (value, None)
                 } else {
-                    // NaN and infinities are not amounts (the run counts them and stops).
+                    // NaN, infinities and amounts past 64-bit minor units are not amounts
+                    // (the run counts them and stops).
                     let bad = value
                         .clone()
                         .is_not_null()
-                        .and(value.clone().is_finite().not());
+                        .and(not_minor_units(value.clone(), monetary_decimals));
                     (value, Some(bad))
                 }
             } else {
@@ -625,7 +632,12 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
                 }
                 Format::Parquet => format!("row {row}"),
             };
+            let finite = value.trim().parse::<f64>().is_ok_and(f64::is_finite);
             let (expected, fix) = match role.kind {
+                Kind::Amount if finite => (
+                    format!("an amount {}", too_large(spec.monetary_decimals)),
+                    "Check the value; if such amounts are real, lower analysis.monetary_decimals (0 takes whole currency units).".to_string(),
+                ),
                 Kind::Amount => (
                     "a finite number".to_string(),
                     "Amounts are plain numbers with a '.' decimal point and no currency sign or thousands separator (e.g. 1234.50, -20); NaN and infinity are not amounts.".to_string(),
@@ -653,6 +665,25 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
         }
     }
     Ok(None)
+}
+
+/// Whether an amount cannot be taken in minor units: NaN, infinite, or so large that
+/// `amount * 10^monetary_decimals` does not fit in 64 bits.
+pub fn not_minor_units(amount: Expr, monetary_decimals: u32) -> Expr {
+    let scale = 10f64.powi(monetary_decimals as i32);
+    amount
+        .clone()
+        .is_finite()
+        .not()
+        .or((amount * lit(scale)).abs().gt_eq(lit(MINOR_UNITS_LIMIT)))
+}
+
+/// The amounts that can be taken in minor units at `monetary_decimals`.
+fn too_large(monetary_decimals: u32) -> String {
+    let limit = MINOR_UNITS_LIMIT / 10f64.powi(monetary_decimals as i32);
+    format!(
+        "below {limit:.2e} at monetary_decimals {monetary_decimals}, so that its minor units fit in 64 bits"
+    )
 }
 
 fn bad_flag(role: &Role) -> PlSmallStr {

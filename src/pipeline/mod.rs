@@ -120,6 +120,7 @@ pub fn score_all(settings: &Settings, options: &Options) -> Result<Scored> {
     let spec = Spec {
         input: &settings.input,
         group_by: &analysis.group_by,
+        monetary_decimals: analysis.monetary_decimals,
     };
     let files = &prepared.files;
     let rejected = match &settings.input.rejects_path {
@@ -144,8 +145,9 @@ pub fn score_all(settings: &Settings, options: &Options) -> Result<Scored> {
     clock.lap(stage);
     progress.stage("sorting customers and finding the score edges");
     if summary::cell_u64(&totals, N_BAD_AMOUNT) > 0 {
-        return Err(input::diagnose(&files, &spec)?
-            .unwrap_or_else(|| Error::Data("an amount is NaN or infinite".to_string())));
+        return Err(input::diagnose(&files, &spec)?.unwrap_or_else(|| {
+            Error::Data("an amount is NaN, infinite, or past 64-bit minor units".to_string())
+        }));
     }
     let mut lines = line_counts(&totals);
     if let Some(r) = &rejected {

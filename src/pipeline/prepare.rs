@@ -52,6 +52,7 @@ pub(super) fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> 
     let spec = Spec {
         input: &settings.input,
         group_by: &analysis.group_by,
+        monetary_decimals: analysis.monetary_decimals,
     };
     let mut lines = match settings.input.rejects_path {
         None => input::scan(&files, &spec)?,

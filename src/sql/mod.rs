@@ -225,6 +225,7 @@ impl Gen<'_> {
                 self.lit(&format!("\" as {expected}"))
             ))
         };
+        let decimals = self.s.analysis.monetary_decimals;
         let mut checked: Vec<String> = self.groups().iter().map(|g| self.q(g)).collect();
         checked.push(self.q(CUSTOMER_ID));
         if cols.order_id.is_some() {
@@ -238,7 +239,7 @@ impl Gen<'_> {
             dd = self.q("__date"),
         ));
         checked.push(format!(
-            "CASE WHEN ({at} IS NOT NULL AND {av} IS NULL) THEN {} WHEN ({av} - {av}) <> 0 THEN {} ELSE {av} END AS {}",
+            "CASE WHEN ({at} IS NOT NULL AND {av} IS NULL) THEN {} WHEN ({av} - {av}) <> 0 THEN {} WHEN ABS({av}) * {scale} >= {limit} THEN {} ELSE {av} END AS {}",
             bad(&cols.amount, "__amount_text", "a finite number"),
             d.raise(&format!(
                 "{} || {} || {}",
@@ -246,7 +247,17 @@ impl Gen<'_> {
                 d.as_text(&self.q("__amount")),
                 self.lit(" is not a finite number")
             )),
+            d.raise(&format!(
+                "{} || {} || {}",
+                self.lit(&format!("rfmseg: input column {:?}: the amount ", cols.amount)),
+                d.as_text(&self.q("__amount")),
+                self.lit(&format!(
+                    " is too large: its minor units (amount x 10^{decimals}) do not fit in 64 bits; lower analysis.monetary_decimals"
+                ))
+            )),
             self.q(AMOUNT),
+            scale = format!("CAST({} AS DOUBLE)", float_text(10f64.powi(decimals as i32))),
+            limit = "CAST(9223372036854775808.0 AS DOUBLE)",
             at = self.q("__amount_text"),
             av = self.q("__amount"),
         ));
@@ -343,7 +354,7 @@ impl Gen<'_> {
         ctes.push((
             "customers".into(),
             format!(
-                "SELECT {keys},\n    SUM({}) AS {},\n    MIN({}) AS {},\n    MAX({}) AS {},\n    {frequency} AS {}\n  FROM {}\n  GROUP BY {keys}",
+                "SELECT {keys},\n    SUM(CAST({} AS DECIMAL(38, 0))) AS {},\n    MIN({}) AS {},\n    MAX({}) AS {},\n    {frequency} AS {}\n  FROM {}\n  GROUP BY {keys}",
                 self.q(MINOR),
                 self.q(SUM_MINOR),
                 purchase(&self.q(ORDER_DATE)),

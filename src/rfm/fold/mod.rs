@@ -31,6 +31,7 @@ use crate::settings::{Analysis, Frequency};
 
 use narrow::Narrow;
 use order_bitmap::OrderBitmap;
+pub use plan::Sums;
 
 /// The observation window, as days since 1970-01-01.
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +126,8 @@ pub struct Aggregation {
     bitmap: Option<Arc<OrderBitmap>>,
     /// Set when a narrowed id did not fit in 32 bits (and the query stopped for it).
     outside: Arc<AtomicBool>,
+    /// Set when the checked sums stopped the query: a sum could pass 64 bits.
+    beyond: Arc<AtomicBool>,
 }
 
 /// The integer spans (smallest, largest) the Parquet statistics give for the ids.
@@ -146,6 +149,9 @@ pub enum Fallback {
     OrderShared,
     /// An id lay outside its file's statistics: the ids were carried in 64 bits.
     IdOutsideStatistics,
+    /// The absolute minor units of the lines totalled more than 64 bits hold: minor units
+    /// were summed in two parts ([`Sums::Split`]).
+    SumsBeyond64Bits,
 }
 
 impl Fallback {
@@ -159,6 +165,9 @@ impl Fallback {
             Fallback::IdOutsideStatistics => {
                 "an id lies outside its file's statistics: aggregating with 64-bit ids"
             }
+            Fallback::SumsBeyond64Bits => {
+                "the amounts could sum past 64 bits: summing them in two parts"
+            }
         }
     }
 
@@ -169,6 +178,9 @@ impl Fallback {
             Fallback::OrderShared => "again by customer and order: an order id is shared",
             Fallback::IdOutsideStatistics => {
                 "again with 64-bit ids: an id lies outside its file's statistics"
+            }
+            Fallback::SumsBeyond64Bits => {
+                "again with sums in two parts: the amounts could sum past 64 bits"
             }
         }
     }
@@ -189,6 +201,7 @@ pub struct Fold {
     analysis: Analysis,
     strategy: Strategy,
     narrow: Narrow,
+    sums: Sums,
     fallbacks: Vec<Fallback>,
 }
 
@@ -201,6 +214,7 @@ impl Fold {
             analysis: analysis.clone(),
             strategy: Strategy::for_input(schema, analysis, &narrow, lines),
             narrow,
+            sums: Sums::Checked,
             fallbacks: Vec::new(),
         }
     }
@@ -231,6 +245,7 @@ impl Fold {
             partition,
             self.strategy,
             &self.narrow,
+            self.sums,
         )
     }
 
@@ -254,6 +269,7 @@ impl Fold {
                 partition,
                 strategy,
                 &fold.narrow,
+                fold.sums,
             );
             let mut plans = vec![aggregation.customers.clone().logical_plan];
             if with_totals {
@@ -273,16 +289,18 @@ impl Fold {
             };
             fallback(miss);
             self.fell_back(miss);
-            if miss == Fallback::LinesNotInRuns {
-                self.strategy = Strategy::ByOrderId;
-            } else {
-                self.narrow = Narrow::default();
-                self.strategy = self.strategy.usable(&self.analysis, &self.narrow);
+            match miss {
+                Fallback::LinesNotInRuns => self.strategy = Strategy::ByOrderId,
+                Fallback::SumsBeyond64Bits => self.sums = Sums::Split,
+                _ => {
+                    self.narrow = Narrow::default();
+                    self.strategy = self.strategy.usable(&self.analysis, &self.narrow);
+                }
             }
         };
         let totals = if with_totals { out.pop() } else { None };
         let mut customers = out.pop().expect("the customers query ran");
-        if self.strategy == Strategy::ByOrderId {
+        if self.strategy == Strategy::ByOrderId && self.sums == Sums::Checked {
             if customers.column(ORDER_SHARED)?.bool()?.any() {
                 // An order id holds lines of two customers (or groups): fold this pass exactly.
                 fallback(Fallback::OrderShared);
@@ -293,6 +311,7 @@ impl Fold {
                 customers = customers.drop(ORDER_SHARED)?;
             }
         }
+        let customers = plan::exact_sums(customers, self.sums)?;
         Ok(Pass { customers, totals })
     }
 
@@ -316,6 +335,8 @@ impl Aggregation {
             Some(Fallback::LinesNotInRuns)
         } else if self.outside.load(Ordering::Relaxed) {
             Some(Fallback::IdOutsideStatistics)
+        } else if self.beyond.load(Ordering::Relaxed) {
+            Some(Fallback::SumsBeyond64Bits)
         } else {
             None
         }
@@ -369,6 +390,7 @@ mod tests {
             one,
             Strategy::ByOrderId,
             &Narrow::default(),
+            Sums::Checked,
         )
         .customers
         .collect()
@@ -553,5 +575,93 @@ mod tests {
             Strategy::for_schema(&ints, &lines),
             Strategy::ByCustomerOrder
         );
+    }
+
+    /// One pass over lines of customers 1..=3 in turn, two lines an order (amounts in whole
+    /// units, `monetary_decimals` 0) under `frequency`, with the sums `forced` or as the checked sums decide: the
+    /// customers as (id, sum of minor units, frequency), and the fallbacks taken.
+    fn sums_pass(
+        amounts: &[f64],
+        frequency: Frequency,
+        forced: Option<Sums>,
+    ) -> (Vec<(i64, f64, i64)>, Vec<Fallback>) {
+        let n = amounts.len();
+        let day = |d: u32| NaiveDate::from_ymd_opt(2024, 6, d).unwrap();
+        let lines = df!(
+            CUSTOMER_ID => (0..n as i64).map(|i| 1 + (i / 2) % 3).collect::<Vec<_>>(),
+            ORDER_DATE => (0..n as u32).map(|i| day(1 + i % 4)).collect::<Vec<_>>(),
+            AMOUNT => amounts,
+            ORDER_ID => (0..n as i64).map(|i| i / 2).collect::<Vec<_>>(),
+        )
+        .unwrap()
+        .lazy();
+        let analysis = Analysis {
+            monetary_decimals: 0,
+            frequency,
+            ..orders_analysis(vec![])
+        };
+        let schema = lines.clone().collect_schema().unwrap();
+        let mut fold = Fold::choose(&schema, &analysis, Spans::default(), n as u64);
+        if let Some(sums) = forced {
+            fold.sums = sums;
+        }
+        let window = Window {
+            as_of: None,
+            window_days: None,
+        };
+        let mut told = Vec::new();
+        let pass = fold
+            .pass(
+                &lines,
+                window,
+                Partition { index: 0, of: 1 },
+                false,
+                Engine::InMemory,
+                &mut |why| told.push(why),
+            )
+            .unwrap();
+        let c = &pass.customers;
+        let ids = c.column(CUSTOMER_ID).unwrap().i64().unwrap().clone();
+        let sums = c.column(SUM_MINOR).unwrap().f64().unwrap().clone();
+        let freq = c.column(FREQUENCY).unwrap().i64().unwrap().clone();
+        let mut rows: Vec<(i64, f64, i64)> = ids
+            .iter()
+            .zip(sums.iter())
+            .zip(freq.iter())
+            .map(|((i, s), f)| (i.unwrap(), s.unwrap(), f.unwrap()))
+            .collect();
+        rows.sort_by_key(|r| r.0);
+        (rows, told)
+    }
+
+    #[test]
+    fn split_sums_give_the_checked_sums_for_every_frequency() {
+        let amounts = [
+            5.0, -2.0, 7.0, 3.0, 1e12, -1e12, 4.0, 0.0, 9.0, -9.0, 2.5, 8.0,
+        ];
+        for frequency in [Frequency::Orders, Frequency::Lines, Frequency::Days] {
+            let (checked, told) = sums_pass(&amounts, frequency, None);
+            assert_eq!(told, vec![], "small amounts stay in 64 bits");
+            let (split, _) = sums_pass(&amounts, frequency, Some(Sums::Split));
+            assert_eq!(split, checked, "{frequency:?}");
+        }
+    }
+
+    #[test]
+    fn sums_past_64_bits_are_carried_in_two_parts_and_never_wrap() {
+        // Customer 1: 2^62 + 2^62 = 2^63, one past i64::MAX; customer 2: 2^62 - 2^62 = 0
+        // (the absolute total passes 64 bits, the sum does not); customer 3: -2^62 twice.
+        let big = 4_611_686_018_427_387_904.0;
+        let amounts = [big, big, big, -big, -big, -big];
+        for frequency in [Frequency::Orders, Frequency::Lines, Frequency::Days] {
+            let (rows, told) = sums_pass(&amounts, frequency, None);
+            assert_eq!(told, vec![Fallback::SumsBeyond64Bits], "{frequency:?}");
+            let sums: Vec<f64> = rows.iter().map(|r| r.1).collect();
+            assert_eq!(sums, [2.0 * big, 0.0, -2.0 * big], "{frequency:?}");
+        }
+        // Up to i64::MAX in absolute value the checked sums hold: no fallback.
+        let (rows, told) = sums_pass(&[big, big - 1024.0], Frequency::Lines, None);
+        assert_eq!(told, vec![]);
+        assert_eq!(rows[0].1, 2.0 * big - 1024.0);
     }
 }

@@ -2,18 +2,41 @@
 //! counters of the run summary, and the fold of lines into one row per (group...,
 //! customer_id) by the strategy [`super::Fold`] chose.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use polars::prelude::*;
 
 use crate::columns::*;
+use crate::input::not_minor_units;
 use crate::settings::{Analysis, Frequency, Returns};
 
 use super::adjacent::{fold_adjacent, KEPT_MINOR, PURCHASE_DATE};
 use super::narrow::Narrow;
 use super::order_bitmap::{fold_orders, OrderBitmap, PURCHASE_ORDERS};
 use super::{Aggregation, Partition, Strategy, Window};
+
+/// How a pass sums minor units without ever wrapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sums {
+    /// In 64 bits, while the absolute minor units of the pass's lines total at most
+    /// `i64::MAX`: no sum of them (an order's, a customer's, a segment's) can then wrap. A
+    /// line that would take the total past it stops the query ([`SUMS_BEYOND_64_BITS`]).
+    Checked,
+    /// Each line's minor units split into a high part, `floor(minor / 2^32)`, and a low part
+    /// in 0..2^32, summed apart in 64 bits and joined in 128 bits: exact for any line whose
+    /// minor units fit in 64 bits, over fewer than 2^31 lines per customer. Plain group-bys,
+    /// without the folds of the checked sums.
+    Split,
+}
+
+/// What the query error says when the checked sums stop it.
+const SUMS_BEYOND_64_BITS: &str = "the amounts' minor units could sum past 64 bits";
+
+/// With [`Sums::Split`], per line: the minor units' high part ([`KEPT_MINOR`] holds the low
+/// part); per customer, its sum beside [`SUM_MINOR`], the sum of the low parts.
+pub(super) const KEPT_MINOR_HIGH: &str = "__kept_minor_high";
+pub(super) const SUM_MINOR_HIGH: &str = "__sum_minor_high";
 
 /// Fold `lines` (columns: group_by..., customer_id, order_date: Date, amount: Float64 and,
 /// when mapped, order_id) into per-customer rows and the run's line counters.
@@ -32,6 +55,7 @@ pub(super) fn aggregate(
     partition: Partition,
     fold: Strategy,
     narrow: &Narrow,
+    sums: Sums,
 ) -> Aggregation {
     let date = || col(ORDER_DATE);
     let amount = || col(AMOUNT);
@@ -70,7 +94,12 @@ pub(super) fn aggregate(
         .alias(N_OUTSIDE_WINDOW),
         count(known().and(observed()).and(is_return()).and(lit(excluded)))
             .alias(N_RETURNS_EXCLUDED),
-        count(amount().is_not_null().and(amount().is_finite().not())).alias(N_BAD_AMOUNT),
+        count(
+            amount()
+                .is_not_null()
+                .and(not_minor_units(amount(), analysis.monetary_decimals)),
+        )
+        .alias(N_BAD_AMOUNT),
         count(known().and(observed()).and(is_return().not())).alias(N_PURCHASES),
         count(known().and(observed()).and(is_return()).and(lit(!excluded))).alias(N_RETURNS),
         when(known().and(dated()))
@@ -83,7 +112,11 @@ pub(super) fn aggregate(
     let scale = 10f64.powi(analysis.monetary_decimals as i32);
     let only = |cond: Expr, value: Expr| when(cond).then(value).otherwise(lit(NULL));
     const PURCHASE_KEY: &str = "__purchase_key";
-    let minor = minor_units(amount(), scale);
+    let beyond = Arc::new(AtomicBool::new(false));
+    let minor = match sums {
+        Sums::Checked => checked_minor_units(amount(), scale, beyond.clone()),
+        Sums::Split => minor_units(amount(), scale),
+    };
     let mut helpers = vec![
         if excluded {
             only(is_return().not(), minor)
@@ -93,7 +126,10 @@ pub(super) fn aggregate(
         .alias(KEPT_MINOR),
         only(is_return().not(), date()).alias(PURCHASE_DATE),
     ];
-    let fold = fold.usable(analysis, narrow);
+    let fold = match sums {
+        Sums::Checked => fold.usable(analysis, narrow),
+        Sums::Split => Strategy::ByCustomerOrder,
+    };
     let mut bitmap = None;
     let outside = Arc::new(AtomicBool::new(false));
     if analysis.frequency == Frequency::Orders && fold == Strategy::ByCustomerOrder {
@@ -113,6 +149,16 @@ pub(super) fn aggregate(
     let lines = narrow
         .apply(lines.filter(known().and(observed()).and(mine)), &outside)
         .with_columns(helpers);
+    if sums == Sums::Split {
+        let customers = split_sums(lines, keys, analysis.frequency, PURCHASE_KEY);
+        return Aggregation {
+            customers: narrow.restore(customers),
+            totals,
+            bitmap,
+            outside,
+            beyond,
+        };
+    }
     // Lines -> customers in one group-by, `frequency` being one of its reductions.
     let by_customer = |lines: LazyFrame, frequency: Expr| {
         lines.group_by(keys.clone()).agg([
@@ -176,7 +222,148 @@ pub(super) fn aggregate(
         totals,
         bitmap,
         outside,
+        beyond,
     }
+}
+
+/// [`Sums::Split`]: lines (with `frequency: orders`, lines -> (keys..., order) -> customers)
+/// in plain group-bys, each carrying the sums of the low parts ([`KEPT_MINOR`]) and of the
+/// high parts ([`KEPT_MINOR_HIGH`]) of the minor units.
+fn split_sums(
+    lines: LazyFrame,
+    keys: Vec<Expr>,
+    frequency: Frequency,
+    purchase_key: &str,
+) -> LazyFrame {
+    let two_32 = || lit(1i64 << 32);
+    let lines = lines.with_columns([
+        col(KEPT_MINOR).floor_div(two_32()).alias(KEPT_MINOR_HIGH),
+        (col(KEPT_MINOR) - col(KEPT_MINOR).floor_div(two_32()) * two_32()).alias(KEPT_MINOR),
+    ]);
+    let sums = || {
+        [
+            col(KEPT_MINOR).sum().alias(SUM_MINOR),
+            col(KEPT_MINOR_HIGH).sum().alias(SUM_MINOR_HIGH),
+        ]
+    };
+    let customer_row = |first: &str, last: &str, frequency: Expr| {
+        let mut row = sums().to_vec();
+        row.extend([
+            col(first).min().alias(FIRST_ORDER_DATE),
+            col(last).max().alias(LAST_ORDER_DATE),
+            frequency.cast(DataType::Int64).alias(FREQUENCY),
+        ]);
+        row
+    };
+    let distinct = |c: &str| {
+        col(c).n_unique().cast(DataType::Int64) - len().gt(col(c).count()).cast(DataType::Int64)
+    };
+    match frequency {
+        Frequency::Lines => lines.group_by(keys).agg(customer_row(
+            PURCHASE_DATE,
+            PURCHASE_DATE,
+            col(PURCHASE_DATE).count(),
+        )),
+        Frequency::Days => lines.group_by(keys).agg(customer_row(
+            PURCHASE_DATE,
+            PURCHASE_DATE,
+            distinct(PURCHASE_DATE),
+        )),
+        Frequency::Orders => {
+            let mut order_keys = keys.clone();
+            order_keys.push(col(purchase_key));
+            let mut order_row = sums().to_vec();
+            order_row.extend([
+                col(PURCHASE_DATE).min().alias(FIRST_ORDER_DATE),
+                col(PURCHASE_DATE).max().alias(LAST_ORDER_DATE),
+            ]);
+            let sum_again = |c: &str| col(c).sum().alias(c);
+            lines
+                .group_by(order_keys)
+                .agg(order_row)
+                .group_by(keys)
+                .agg([
+                    sum_again(SUM_MINOR),
+                    sum_again(SUM_MINOR_HIGH),
+                    col(FIRST_ORDER_DATE).min(),
+                    col(LAST_ORDER_DATE).max(),
+                    col(purchase_key)
+                        .count()
+                        .cast(DataType::Int64)
+                        .alias(FREQUENCY),
+                ])
+        }
+    }
+}
+
+/// The exact sum of the minor units of each customer row, rounded once to the nearest
+/// double, as [`SUM_MINOR`] (Float64): from the 64-bit sum of [`Sums::Checked`], or from the
+/// two parts of [`Sums::Split`] joined in 128 bits.
+pub(super) fn exact_sums(customers: DataFrame, sums: Sums) -> PolarsResult<DataFrame> {
+    let low = customers
+        .column(SUM_MINOR)?
+        .as_materialized_series()
+        .clone();
+    let joined: Float64Chunked = match sums {
+        Sums::Checked => low.cast(&DataType::Float64)?.f64()?.clone(),
+        Sums::Split => {
+            let high = customers
+                .column(SUM_MINOR_HIGH)?
+                .as_materialized_series()
+                .clone();
+            let (low, high) = (low.i64()?, high.i64()?);
+            low.iter()
+                .zip(high.iter())
+                .map(|(l, h)| match (l, h) {
+                    (Some(l), Some(h)) => Some(((i128::from(h) << 32) + i128::from(l)) as f64),
+                    _ => None,
+                })
+                .collect()
+        }
+    };
+    let mut customers = customers;
+    if sums == Sums::Split {
+        customers = customers.drop(SUM_MINOR_HIGH)?;
+    }
+    customers.with_column(joined.with_name(SUM_MINOR.into()).into_column())?;
+    Ok(customers)
+}
+
+/// [`minor_units`] for [`Sums::Checked`]: the absolute minor units of the lines are added
+/// up batch by batch; a batch that takes the total past `i64::MAX` sets `beyond` and stops
+/// the query. An amount that is not finite or whose minor units do not fit in 64 bits gives
+/// null (the line counters count it as a bad amount, and the run stops on it).
+fn checked_minor_units(amount: Expr, scale: f64, beyond: Arc<AtomicBool>) -> Expr {
+    let total = Arc::new(AtomicU64::new(0));
+    amount.map(
+        move |c| {
+            let mut batch: u64 = 0;
+            let minor: Int64Chunked = c
+                .f64()?
+                .iter()
+                .map(|v| {
+                    // Not finite or 2^63 or more: a bad amount, counted (the run stops on it).
+                    let x = (v? * scale).round();
+                    (x.abs() < MINOR_UNITS_LIMIT).then(|| {
+                        let x = x as i64;
+                        batch = batch.saturating_add(x.unsigned_abs());
+                        x
+                    })
+                })
+                .collect();
+            let before = total
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+                    Some(t.saturating_add(batch))
+                })
+                .unwrap_or(u64::MAX);
+            if before.saturating_add(batch) > i64::MAX as u64 {
+                beyond.store(true, Ordering::Relaxed);
+                polars_bail!(ComputeError: "{SUMS_BEYOND_64_BITS}");
+            }
+            Ok(minor.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::Int64)),
+    )
 }
 
 /// Lines -> orders by order_id alone -> customers. Each order row carries, per key column,
