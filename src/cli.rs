@@ -101,10 +101,10 @@ pub enum Command {
     /// (Parquet, a warehouse table) or all text (CSV read without schema inference): text dates
     /// are read as ISO or with input.date_format, text amounts as numbers. It implements the
     /// whole config: as_of (given, or the latest order date in the table), the window, returns,
-    /// integer minor units, the frequency mode, rank / quantile / fixed scores per metric within
-    /// each group_by partition, the segment rules (ranges, cells, `when`) and the output
-    /// columns, types and order of `run`. A value that cannot be read stops the query with an
-    /// error naming it. Not supported: scoring.thresholds_from (a clear error, exit 2).
+    /// integer minor units, the frequency mode, rank / quantile / r-rfm / fixed scores per
+    /// metric within each group_by partition, the segment rules (ranges, cells, `when`) and the
+    /// output columns, types and order of `run`. A value that cannot be read stops the query
+    /// with an error naming it. Not supported: scoring.thresholds_from (a clear error, exit 2).
     ///
     /// Examples:
     ///   rfmseg sql --config config/rfm.yaml --dialect duckdb > rfm.sql

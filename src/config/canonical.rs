@@ -160,6 +160,36 @@ mod tests {
     }
 
     #[test]
+    fn r_rfm_is_a_method_globally_and_per_metric() {
+        let text = "input: {paths: a.csv}\nscoring:\n  method: r-rfm\n  bins: 4\n  frequency: {method: quantile}\n  monetary: {method: r-rfm, bins: 3}\nsegments: {rules: [{name: Top, r: 4}]}\n";
+        let once = canonical(text);
+        assert_eq!(canonical(&once), once);
+        assert!(
+            once.contains("scoring:\n  recency: {method: r-rfm, bins: 4}\n  frequency: {method: quantile, bins: 4}\n  monetary: {method: r-rfm, bins: 3}\n"),
+            "{once}"
+        );
+        let Err(validate::Failure::Problems(problems)) = validate::resolve(
+            "input: {paths: a.csv}\nscoring:\n  method: rrfm\n  frequency: {method: r-rfm, thresholds: [1, 2, 3, 4]}\nsegments: {rules: [{name: Top, r: 4}]}\n",
+            &Overrides::default(),
+        ) else {
+            panic!("a bad method and thresholds without fixed are config errors");
+        };
+        let e: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.place, p.message))
+            .collect();
+        let e = e.join("\n");
+        assert!(
+            e.contains("\"rrfm\" is not a method; use rank, quantile, r-rfm or fixed"),
+            "{e}"
+        );
+        assert!(
+            e.contains("thresholds apply only to method fixed, but frequency is scored by r-rfm"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn the_canonical_text_is_a_config_that_gives_itself_back() {
         let text = "input:\n  paths: [a.csv, 'b: \"x\".parquet']\n  date_format: '%d/%m/%Y'\n  columns: {customer_id: cust, order_id: oid}\nanalysis:\n  as_of: 2024-06-30\n  window_days: 365\n  returns: exclude\n  monetary: average\n  monetary_decimals: 3\n  group_by: [region]\nscoring:\n  method: quantile\n  bins: 4\n  recency: {method: fixed, thresholds: [30, 90.5, 1e3]}\nsegments:\n  default: Rest\n  rules:\n    - {name: \"Can't Lose\", description: \"big \\u00e9t\\u00e9\", cells: [\"444\", 443], f: [2, 4]}\n    - {name: B, when: \"r <= 2 AND region = 'N\\\\'\"}\n";
         let once = canonical(text);

@@ -73,7 +73,7 @@ pub struct RawAnalysis {
 /// `scoring:`
 #[derive(Debug, Default, Deserialize)]
 pub struct RawScoring {
-    /// rank | quantile | fixed, for every metric without its own.
+    /// rank | quantile | r-rfm | fixed, for every metric without its own.
     pub method: Option<String>,
     /// Score levels, for every metric without its own.
     pub bins: Option<i64>,
@@ -90,7 +90,7 @@ pub struct RawScoring {
 /// `scoring.<metric>:`
 #[derive(Debug, Default, Deserialize)]
 pub struct RawMetricScoring {
-    /// rank | quantile | fixed
+    /// rank | quantile | r-rfm | fixed
     pub method: Option<String>,
     /// Score levels.
     pub bins: Option<i64>,

@@ -389,15 +389,19 @@ fn choice<T: Copy>(
 
 fn check_scoring(raw: &RawConfig, group_by: &[String], ck: &mut Checker) -> Scoring {
     let s = &raw.scoring;
-    let global_method = s.method.as_deref();
-    let global_method = match global_method {
-        None | Some("rank") | Some("quantile") | Some("fixed") => global_method.unwrap_or("rank"),
+    let not_a_method = |other: &str| {
+        let names = Method::NAMES;
+        let (last, first) = names.split_last().expect("methods");
+        format!(
+            "{other:?} is not a method; use {} or {last}",
+            first.join(", ")
+        )
+    };
+    let global_method = match s.method.as_deref() {
+        None => "rank",
+        Some(m) if Method::NAMES.contains(&m) => m,
         Some(other) => {
-            ck.add(
-                "scoring.method",
-                None,
-                format!("{other:?} is not a method; use rank, quantile or fixed"),
-            );
+            ck.add("scoring.method", None, not_a_method(other));
             "rank"
         }
     };
@@ -431,13 +435,9 @@ fn check_scoring(raw: &RawConfig, group_by: &[String], ck: &mut Checker) -> Scor
         } as u32;
         let method_name = match block.method.as_deref() {
             None => global_method,
-            Some(m @ ("rank" | "quantile" | "fixed")) => m,
+            Some(m) if Method::NAMES.contains(&m) => m,
             Some(other) => {
-                ck.add(
-                    &format!("{base}.method"),
-                    None,
-                    format!("{other:?} is not a method; use rank, quantile or fixed"),
-                );
+                ck.add(&format!("{base}.method"), None, not_a_method(other));
                 global_method
             }
         };
@@ -492,14 +492,9 @@ fn check_scoring(raw: &RawConfig, group_by: &[String], ck: &mut Checker) -> Scor
                     None,
                     format!("thresholds apply only to method fixed, but {name} is scored by {m}; set {base}.method: fixed or remove them"),
                 );
-                if m == "quantile" {
-                    Method::Quantile
-                } else {
-                    Method::Rank
-                }
+                Method::without_thresholds(m).unwrap_or(Method::Rank)
             }
-            ("quantile", None) => Method::Quantile,
-            _ => Method::Rank,
+            (m, None) => Method::without_thresholds(m).unwrap_or(Method::Rank),
         };
         MetricScoring { method, bins }
     };

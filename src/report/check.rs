@@ -291,17 +291,23 @@ fn render_edges(t: &Thresholds) -> String {
             }
         };
         let unit = if metric == "recency" { ", days" } else { "" };
+        // A value equal to an edge passes it: r-rfm, fixed frequency and monetary.
+        let reach = if scale.compare == ">=" {
+            ", value >= edge"
+        } else {
+            ""
+        };
         if t.groups.len() == 1 {
             let list: Vec<String> = edges(0).iter().map(|v| number(*v)).collect();
             s += &format!(
-                "    {metric} ({}{unit}): {}\n",
+                "    {metric} ({}{unit}{reach}): {}\n",
                 scale.method,
                 list.join(", ")
             );
             continue;
         }
         s += &format!(
-            "    {metric} ({}{unit}), min / median / max over {} groups:\n",
+            "    {metric} ({}{unit}{reach}), min / median / max over {} groups:\n",
             scale.method,
             t.groups.len()
         );

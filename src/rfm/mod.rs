@@ -1,7 +1,7 @@
 //! Order lines -> per-customer metrics -> scores, as pure LazyFrame transformations:
 //! [`fold`] folds the lines of each (group, customer) into the metrics' raw material and the
 //! line counters of the run summary; [`metrics`] gives recency, frequency and monetary;
-//! [`score`] finds the edges and bins the metrics (rank, quantile or fixed) within each
+//! [`score`] finds the edges and bins the metrics (rank, quantile, r-rfm or fixed) within each
 //! group, and builds `rfm_cell` and `rfm_score`.
 
 pub mod fold;

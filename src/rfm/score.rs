@@ -12,6 +12,8 @@
 //!   `lower + (upper - lower) * fraction`), so that the same data scores the same in a
 //!   reviewer's notebook or a warehouse (exact fractions would differ where `(N-1) q`
 //!   rounds below a whole number, e.g. 90 * 0.7 = 62.99999999999999);
+//! - r-rfm (R's rfm package): the quantiles of `quantile` plus 1, passed at `>=`
+//!   (`k = 1 + #{i : value >= q_i + 1}`, R's bins `[lower, upper)`);
 //! - fixed: the thresholds (`>=` for frequency and monetary).
 
 use std::collections::BTreeMap;
@@ -23,7 +25,7 @@ use crate::columns::*;
 use crate::error::{Error, Result};
 use crate::settings::cells::{all_cells, cell_text};
 use crate::settings::thresholds::{GroupEdges, MetricScale, Thresholds, FORMAT};
-use crate::settings::{Method, MetricScoring, Scoring};
+use crate::settings::{Method, MetricScoring, Scoring, R_RFM_SHIFT};
 
 /// Column of a group's `i`-th edge (0-based) in the edge tables.
 fn edge_column(i: usize) -> String {
@@ -54,10 +56,7 @@ pub fn edges(
             .zip([&scoring.recency, &scoring.frequency, &scoring.monetary])
     {
         let (name, value) = (&metric.name, &metric.column);
-        let compare = match ms.method {
-            Method::Fixed(_) if *name != "recency" => ">=",
-            _ => ">",
-        };
+        let compare = ms.method.compare(*name == "recency");
         metrics.insert(
             name.to_string(),
             MetricScale {
@@ -147,7 +146,8 @@ fn group_keys(
     Ok(keys)
 }
 
-/// Quantile and fixed edges: one aggregation per group.
+/// Quantile, r-rfm and fixed edges: one aggregation per group. r-rfm's edges are the
+/// quantiles plus [`R_RFM_SHIFT`], as R's rfm package makes them.
 fn aggregated_edges(
     customers: &DataFrame,
     value: &str,
@@ -155,13 +155,16 @@ fn aggregated_edges(
     group_by: &[String],
 ) -> PolarsResult<DataFrame> {
     let v = col(value).cast(DataType::Float64);
+    let quantile = |i: u32| {
+        v.clone()
+            .quantile(lit(i as f64 / ms.bins as f64), QuantileMethod::Linear)
+    };
     let aggs: Vec<Expr> = (1..ms.bins)
         .map(|i| {
             match &ms.method {
                 Method::Fixed(t) => lit(t[i as usize - 1]).first(),
-                _ => v
-                    .clone()
-                    .quantile(lit(i as f64 / ms.bins as f64), QuantileMethod::Linear),
+                Method::RRfm => quantile(i) + lit(R_RFM_SHIFT),
+                Method::Quantile | Method::Rank => quantile(i),
             }
             .alias(edge_column(i as usize - 1))
         })
@@ -602,6 +605,149 @@ mod tests {
         assert_eq!(f[62], 7);
         assert_eq!(f[90], 10);
         assert_eq!(f[0], 1);
+    }
+
+    /// The metric edges [`edges`] gives one group of `values` (all three metrics the same).
+    fn edges_of(values: &[i64], ms: MetricScoring) -> (Vec<f64>, MetricScale) {
+        let df = df!(
+            RECENCY_DAYS => values,
+            FREQUENCY => values,
+            MONETARY => values.iter().map(|v| *v as f64).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let scoring = Scoring {
+            recency: ms.clone(),
+            frequency: ms.clone(),
+            monetary: ms,
+            frozen: None,
+            thresholds_from: None,
+        };
+        let t = edges(&df, &scoring, &[], None).unwrap();
+        let scale = t.scale("frequency").unwrap().clone();
+        (t.groups[0].frequency.clone(), scale)
+    }
+
+    #[test]
+    fn r_rfm_puts_a_value_above_a_fractional_quantile_one_level_lower() {
+        // 1, 2, 3, 3, 4, 5, 6, 8, bins 5: positions 7 i / 5 = 1.4, 2.8, 4.2, 5.6 give the
+        // quantiles 2.4, 3, 4.2, 5.6 (numpy: 2.4000000000000004, 3.0, 4.2, 5.6000000000000005).
+        // quantile: k = 1 + #{v > q}: 1 1 2 2 3 4 5 5.
+        // r-rfm (R): edges q + 1 = 3.4, 4, 5.2, 6.6 and k = 1 + #{v >= edge}: 1 1 1 1 3 3 4 5:
+        // 3 lies below 2.4 + 1 (R's bin [1, 3.4) is 1, quantile's (2.4, 3] is 2); 4 passes
+        // the whole quantile 3 in both (4 > 3, 4 >= 3 + 1); level 2 stays empty.
+        let values = [1, 2, 3, 3, 4, 5, 6, 8];
+        let q = run(Metric::Frequency, &values, ms(Method::Quantile, 5), None);
+        assert_eq!(q, [1, 1, 2, 2, 3, 4, 5, 5]);
+        let f = run(Metric::Frequency, &values, ms(Method::RRfm, 5), None);
+        assert_eq!(f, [1, 1, 1, 1, 3, 3, 4, 5]);
+        let m = run(Metric::Monetary, &values, ms(Method::RRfm, 5), None);
+        assert_eq!(m, f);
+        // Recency: R bins recency_days the same way, then reverses: bins + 1 - k.
+        let r = run(Metric::Recency, &values, ms(Method::RRfm, 5), None);
+        assert_eq!(r, [5, 5, 5, 5, 3, 3, 2, 1]);
+        // The edges it writes are q + 1, passed at >=.
+        let (edges, scale) = edges_of(&values, ms(Method::RRfm, 5));
+        assert_eq!(
+            edges,
+            [2.4000000000000004 + 1.0, 4.0, 5.2, 5.6000000000000005 + 1.0]
+        );
+        assert_eq!(
+            (scale.method.as_str(), scale.compare.as_str()),
+            ("r-rfm", ">=")
+        );
+        let (edges, scale) = edges_of(&values, ms(Method::Quantile, 5));
+        assert_eq!(edges, [2.4000000000000004, 3.0, 4.2, 5.6000000000000005]);
+        assert_eq!(
+            (scale.method.as_str(), scale.compare.as_str()),
+            ("quantile", ">")
+        );
+    }
+
+    #[test]
+    fn r_rfm_equals_quantile_on_whole_numbers_with_whole_quantiles() {
+        // 1..=6, bins 5: positions 5 i / 5 = i, quantiles 2, 3, 4, 5 (whole): on whole numbers
+        // v > q and v >= q + 1 are the same test.
+        let values = [1, 2, 3, 4, 5, 6];
+        for metric in [Metric::Recency, Metric::Frequency, Metric::Monetary] {
+            let q = run(metric, &values, ms(Method::Quantile, 5), None);
+            let r = run(metric, &values, ms(Method::RRfm, 5), None);
+            assert_eq!(q, r);
+        }
+        assert_eq!(
+            run(Metric::Frequency, &values, ms(Method::RRfm, 5), None),
+            [1, 1, 2, 3, 4, 5]
+        );
+        // A value that reaches an edge passes it: 3 = 2 + 1 scores 2 (R: 3 is in [3, 4)).
+        let (edges, _) = edges_of(&values, ms(Method::RRfm, 5));
+        assert_eq!(edges, [3.0, 4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn r_rfm_monetary_adds_one_to_its_quantiles_too() {
+        // Monetary 10.00, 10.50, 11.00, bins 2: median 10.5, R's edge 11.5: only values of at
+        // least 11.50 score 2 (method quantile puts 11.00 at 2). R adds 1 to every
+        // metric's quantiles, whatever its unit.
+        let df = df!(
+            RECENCY_DAYS => [0i64, 0, 0],
+            FREQUENCY => [1i64, 1, 1],
+            MONETARY => [10.0, 10.5, 11.0],
+        )
+        .unwrap();
+        let scoring = |method: Method| Scoring {
+            recency: ms(Method::Rank, 2),
+            frequency: ms(Method::Rank, 2),
+            monetary: ms(method, 2),
+            frozen: None,
+            thresholds_from: None,
+        };
+        let m = |method: Method| -> Vec<i32> {
+            let scoring = scoring(method);
+            let t = edges(&df, &scoring, &[], None).unwrap();
+            let out = score(df.clone().lazy(), &t, &scoring, &[])
+                .collect()
+                .unwrap();
+            out.column(M)
+                .unwrap()
+                .i32()
+                .unwrap()
+                .into_no_null_iter()
+                .collect()
+        };
+        assert_eq!(m(Method::Quantile), [1, 1, 2]);
+        assert_eq!(m(Method::RRfm), [1, 1, 1]);
+    }
+
+    #[test]
+    fn r_rfm_ties_share_a_level_and_repeated_edges_leave_levels_empty() {
+        // 1, 2, 2, 3, bins 5: positions 0.6, 1.2, 1.8, 2.4, quantiles 1.6, 2, 2, 2.4; R's
+        // edges 2.6, 3, 3, 3.4 (bins [1, 2.6) [2.6, 3) [3, 3) [3, 3.4) [3.4, 4)): 1 and both 2s
+        // score 1, 3 scores 4; levels 2, 3 and 5 are empty, and scoring does not fail.
+        let values = [1, 2, 2, 3];
+        let f = run(Metric::Frequency, &values, ms(Method::RRfm, 5), None);
+        assert_eq!(f, [1, 1, 1, 4]);
+        let r = run(Metric::Recency, &values, ms(Method::RRfm, 5), None);
+        assert_eq!(r, [5, 5, 5, 2]);
+        // All tied: every quantile is the value, every edge above it: one level.
+        let f = run(Metric::Frequency, &[4, 4, 4], ms(Method::RRfm, 3), None);
+        assert_eq!(f, [1, 1, 1]);
+        let r = run(Metric::Recency, &[4, 4, 4], ms(Method::RRfm, 3), None);
+        assert_eq!(r, [3, 3, 3]);
+    }
+
+    #[test]
+    fn r_rfm_scores_within_groups() {
+        // Group a: 1, 2, 3, 3, 4, 5, 6, 8 as above; group b: 1..=6 (whole quantiles).
+        let values = [1, 2, 3, 3, 4, 5, 6, 8, 1, 2, 3, 4, 5, 6];
+        let groups = [
+            "a", "a", "a", "a", "a", "a", "a", "a", "b", "b", "b", "b", "b", "b",
+        ];
+        let f = run(
+            Metric::Frequency,
+            &values,
+            ms(Method::RRfm, 5),
+            Some(&groups),
+        );
+        assert_eq!(f, [1, 1, 1, 1, 3, 3, 4, 5, 1, 1, 2, 3, 4, 5]);
     }
 
     #[test]

@@ -113,19 +113,52 @@ pub struct Analysis {
 pub enum Method {
     /// `1 + floor(bins * worse / N)`.
     Rank,
-    /// Linear-interpolated quantile edges, right-closed bins.
+    /// Linear-interpolated quantile edges, right-closed bins: `k = 1 + #{i : value > q_i}`.
     Quantile,
+    /// R's rfm package (0.3): the quantiles of `quantile` plus [`R_RFM_SHIFT`], bins closed on
+    /// the left: `k = 1 + #{i : value >= q_i + 1}`.
+    RRfm,
     /// Ascending thresholds in the metric's unit.
     Fixed(Vec<f64>),
 }
 
+/// What R's rfm package adds to each quantile to make its bins' edges (`bins()` in its
+/// `utils.R`: `quantile(...) + 1`), for every metric, monetary included.
+pub const R_RFM_SHIFT: f64 = 1.0;
+
 impl Method {
+    /// The names a config may give `method`, in the order messages list them.
+    pub const NAMES: [&'static str; 4] = ["rank", "quantile", "r-rfm", "fixed"];
+
     /// The method's name as written in the config.
     pub fn name(&self) -> &'static str {
         match self {
             Method::Rank => "rank",
             Method::Quantile => "quantile",
+            Method::RRfm => "r-rfm",
             Method::Fixed(_) => "fixed",
+        }
+    }
+
+    /// The method named `name` when it needs nothing more than bins (every method but
+    /// `fixed`, which needs its thresholds).
+    pub fn without_thresholds(name: &str) -> Option<Method> {
+        match name {
+            "rank" => Some(Method::Rank),
+            "quantile" => Some(Method::Quantile),
+            "r-rfm" => Some(Method::RRfm),
+            _ => None,
+        }
+    }
+
+    /// How a value passes one of this method's edges, on the metric's own value (days for
+    /// recency): `">="` for `r-rfm` (R's bins `[lower, upper)`) and for `fixed` frequency and
+    /// monetary thresholds, `">"` otherwise. The level is `1 +` the edges passed.
+    pub fn compare(&self, recency: bool) -> &'static str {
+        match self {
+            Method::RRfm => ">=",
+            Method::Fixed(_) if !recency => ">=",
+            _ => ">",
         }
     }
 }

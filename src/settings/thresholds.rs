@@ -2,11 +2,12 @@
 //! `bins - 1` edges a run scored with; a config that names it (`scoring.thresholds_from`)
 //! scores with those frozen edges, so two periods are scored on the same scale.
 //!
-//! One rule for every method: `k = 1 + #{i : value > edge_i}` (`>=` where `compare: ">="`,
-//! fixed frequency and monetary thresholds); frequency and monetary score `k`, recency scores
-//! `bins + 1 - k`. For `quantile` the edges are the quantiles; for `fixed` the thresholds;
-//! for `rank` they are derived so that they give the same scores: edge `i` is the largest
-//! value whose level is at most `i` (`-.inf` when no value is).
+//! One rule for every method: `k = 1 + #{i : value > edge_i}` (`>=` where `compare: ">="`:
+//! `r-rfm`, and fixed frequency and monetary thresholds); frequency and monetary score `k`,
+//! recency scores `bins + 1 - k`. For `quantile` the edges are the quantiles; for `r-rfm` the
+//! quantiles plus 1; for `fixed` the thresholds; for `rank` they are derived so that they give
+//! the same scores: edge `i` is the largest value whose level is at most `i` (`-.inf` when no
+//! value is).
 
 use std::collections::BTreeMap;
 
@@ -24,7 +25,8 @@ pub const FORMAT: &str = "rfmseg-thresholds/1";
 pub struct MetricScale {
     /// Score levels.
     pub bins: u32,
-    /// The method the edges came from (rank, quantile, fixed).
+    /// The method the edges came from (rank, quantile, r-rfm, fixed); for people: `compare`
+    /// and the edges score.
     pub method: String,
     /// ">" or ">=": how a value passes an edge.
     pub compare: String,

@@ -6,8 +6,8 @@
 //! `checked` (a value that cannot be read stops the query, naming it) -> `valid` -> `params`
 //! (as_of) -> `kept` (window, returns, integer minor units) -> `customers` (one row per
 //! group and customer) -> `metrics` -> per metric the score table (rank: from the value
-//! counts; quantile: edges from the value counts; fixed: literals) -> `scored` -> `cells` ->
-//! the output columns, in the contract's order and types, sorted.
+//! counts; quantile and r-rfm: edges from the value counts; fixed: literals) -> `scored` ->
+//! `cells` -> the output columns, in the contract's order and types, sorted.
 //!
 //! No step uses a window over customers: rank scores and quantile edges come from the value
 //! counts of each metric (one row per group and distinct value), then join back. Without
@@ -18,7 +18,9 @@ pub mod dialect;
 use crate::columns::*;
 use crate::error::{Error, Result};
 use crate::settings::when::{float_text, Quoting};
-use crate::settings::{Frequency, Method, MetricScoring, Monetary, Returns, Rule, Settings};
+use crate::settings::{
+    Frequency, Method, MetricScoring, Monetary, Returns, Rule, Settings, R_RFM_SHIFT,
+};
 pub use dialect::Dialect;
 
 /// Options of `rfmseg sql`.
@@ -575,10 +577,16 @@ impl Gen<'_> {
                     format!("{alias}.{}", self.q("__score")),
                 )
             }
-            Method::Quantile => {
+            Method::Quantile | Method::RRfm => {
                 // Edge i: numpy 'linear' at q = i / bins: position p = (N - 1) q, then
                 // (p - floor p) * (x[ceil p] - x[floor p]) + x[floor p], where x[k] (0-based,
-                // ascending) is the smallest value whose cumulative count exceeds k.
+                // ascending) is the smallest value whose cumulative count exceeds k; for
+                // r-rfm that quantile plus 1, passed at >= (R's bins [lower, upper)).
+                let shifted = |q: String| match ms.method {
+                    Method::RRfm => format!("({q}) + CAST({} AS DOUBLE)", float_text(R_RFM_SHIFT)),
+                    _ => q,
+                };
+                let cmp = ms.method.compare(recency);
                 let cum = format!("{prefix}_cum");
                 let edges = format!("{prefix}_edges");
                 let alias = format!("{prefix}e");
@@ -599,7 +607,8 @@ impl Gen<'_> {
                         c = self.q("__cum")
                     ));
                     edge_exprs.push(format!(
-                        "({p} - FLOOR({p})) * ({hi} - {lo}) + {lo} AS {}",
+                        "{} AS {}",
+                        shifted(format!("({p} - FLOOR({p})) * ({hi} - {lo}) + {lo}")),
                         self.q(&format!("__e{i}"))
                     ));
                 }
@@ -634,7 +643,7 @@ impl Gen<'_> {
                 let passed: Vec<String> = (1..bins)
                     .map(|i| {
                         format!(
-                            "CASE WHEN CAST({x_value} AS DOUBLE) > {alias}.{} THEN 1 ELSE 0 END",
+                            "CASE WHEN CAST({x_value} AS DOUBLE) {cmp} {alias}.{} THEN 1 ELSE 0 END",
                             self.q(&format!("__e{i}"))
                         )
                     })
@@ -652,7 +661,7 @@ impl Gen<'_> {
                 )
             }
             Method::Fixed(thresholds) => {
-                let cmp = if recency { ">" } else { ">=" };
+                let cmp = ms.method.compare(recency);
                 let passed: Vec<String> = thresholds
                     .iter()
                     .map(|t| {
@@ -716,6 +725,27 @@ mod tests {
                 assert!(body.trim_end().ends_with("_counts`"), "{name}: {body}");
             }
         }
+    }
+
+    #[test]
+    fn r_rfm_edges_are_the_quantiles_plus_one_passed_at_or_above() {
+        // The conformance test runs the query on the engines; this pins the one difference
+        // from quantile where they are not installed.
+        let sql = query("config/r-rfm.yaml", Dialect::DuckDb);
+        let edge = "((\"__p1\" - FLOOR(\"__p1\")) * (\"__hi1\" - \"__lo1\") + \"__lo1\") + CAST(1.0 AS DOUBLE) AS \"__e1\"";
+        assert_eq!(sql.matches(edge).count(), 3, "{sql}");
+        for (value, alias) in [
+            ("recency_days", "re"),
+            ("frequency", "fe"),
+            ("monetary", "me"),
+        ] {
+            let passed = format!("CAST(x.\"{value}\" AS DOUBLE) >= {alias}.\"__e4\"");
+            assert!(sql.contains(&passed), "{passed}:\n{sql}");
+        }
+        assert!(
+            sql.contains("CAST((6 - (1 + CASE WHEN CAST(x.\"recency_days\" AS DOUBLE) >= "),
+            "{sql}"
+        );
     }
 
     #[test]

@@ -133,6 +133,115 @@ fn rf_grid_is_the_tutorial_seg_map_cell_by_cell() {
 }
 
 #[test]
+fn r_rfm_config_is_the_r_readme_table_cell_by_cell() {
+    // R's rfm 0.3.0 README and vignette, as written there: rfm_segment() gives each customer
+    // the first segment whose three [lower, upper] ranges hold its scores (it skips customers
+    // that already have one), "Others" when none does.
+    let names = [
+        "Champions",
+        "Potential Loyalist",
+        "Loyal Customers",
+        "Promising",
+        "New Customers",
+        "Can't Lose Them",
+        "At Risk",
+        "Need Attention",
+        "About To Sleep",
+        "Lost",
+    ];
+    let recency_lower = [5, 3, 2, 3, 4, 1, 1, 1, 2, 1];
+    let recency_upper = [5, 5, 4, 4, 5, 2, 2, 3, 3, 1];
+    let frequency_lower = [5, 3, 2, 1, 1, 3, 2, 3, 1, 1];
+    let frequency_upper = [5, 5, 4, 3, 3, 4, 5, 5, 3, 5];
+    let monetary_lower = [5, 2, 2, 3, 1, 4, 4, 3, 1, 1];
+    let monetary_upper = [5, 5, 4, 5, 5, 5, 5, 5, 4, 5];
+    let r_segment = |[r, f, m]: [u32; 3]| -> &str {
+        (0..names.len())
+            .find(|&i| {
+                (recency_lower[i]..=recency_upper[i]).contains(&r)
+                    && (frequency_lower[i]..=frequency_upper[i]).contains(&f)
+                    && (monetary_lower[i]..=monetary_upper[i]).contains(&m)
+            })
+            .map_or("Others", |i| names[i])
+    };
+    let settings = rfmseg::config::load(&repo("config/r-rfm.yaml"), &Default::default()).unwrap();
+    for ms in [
+        &settings.scoring.recency,
+        &settings.scoring.frequency,
+        &settings.scoring.monetary,
+    ] {
+        assert_eq!(ms.method, rfmseg::settings::Method::RRfm);
+        assert_eq!(ms.bins, 5);
+    }
+    assert_eq!(
+        settings.analysis.frequency,
+        rfmseg::settings::Frequency::Lines
+    );
+    assert_eq!(
+        settings.analysis.monetary,
+        rfmseg::settings::Monetary::Total
+    );
+    let grid = rfmseg::segment::grid::analyse(&settings.segments, &settings.scoring).unwrap();
+    assert_eq!(grid.cells.len(), 125);
+    let mut others = 0;
+    for cell in &grid.cells {
+        let rfmseg::segment::grid::Winner::Rule(i) = cell.winner else {
+            panic!("{} falls to the default", cell.text)
+        };
+        let expected = r_segment(cell.scores);
+        others += usize::from(expected == "Others");
+        assert_eq!(grid.names[i], expected, "cell {}", cell.text);
+    }
+    assert_eq!(others, 10);
+    assert_eq!(settings.segments.default, "Others");
+}
+
+#[test]
+fn check_input_reports_r_rfm_edges_and_its_empty_levels() {
+    // Frequencies 1, 2, 3, 3, 4, 5, 6, 8 (that many lines of 10.00 each), all bought on
+    // as_of: quantiles 2.4, 3, 4.2, 5.6, R's edges 3.4, 4, 5.2, 6.6: f = 1 1 1 1 3 3 4 5, so
+    // frequency score 2 is empty. Monetary 10 times that: quantiles 24, 30, 42, 56, edges
+    // 25, 31, 43, 57 (56.00000000000001 + 1, shown 57.00): 1 added to currency units moves
+    // little, m = 1 1 2 2 3 4 5 5, no level empty. Every recency is 0, below the edge 0 + 1:
+    // every r is 5.
+    let s = Scratch::new();
+    let mut lines = String::from("customer_id,order_date,amount\n");
+    for (c, f) in [1, 2, 3, 3, 4, 5, 6, 8].iter().enumerate() {
+        for _ in 0..*f {
+            lines += &format!("C{c},2024-06-30,10.00\n");
+        }
+    }
+    let input = s.write("lines.csv", &lines);
+    let cfg = s.write(
+        "c.yaml",
+        "scoring: {method: r-rfm}\nsegments: {default: Rest, rules: [{name: Top, f: [4, 5]}]}\n",
+    );
+    let (code, text) = check(cfg.to_str().unwrap(), &["--input", input.to_str().unwrap()]);
+    assert_eq!(
+        code, 0,
+        "an empty level does not fail without --strict:\n{text}"
+    );
+    for line in [
+        "data: 8 customers scored",
+        "recency (r-rfm, days, value >= edge): 1, 1, 1, 1",
+        "frequency (r-rfm, value >= edge): 3.40, 4, 5.20, 6.60",
+        "monetary (r-rfm, value >= edge): 25, 31, 43, 57.00",
+        "frequency score 2 is empty: 25% of customers have frequency 3",
+        "recency score 1 is empty",
+        "recency score 4 is empty",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(!text.contains("monetary score"), "{text}");
+    let (code, text) = check(
+        cfg.to_str().unwrap(),
+        &["--strict", "--input", input.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("frequency score 2 is empty"), "{text}");
+}
+
+#[test]
 fn hand_made_table_on_a_two_level_grid() {
     let s = Scratch::new();
     let cfg = s.write(

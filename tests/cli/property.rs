@@ -65,6 +65,7 @@ fn method(metric: usize, bins: u32) -> impl Strategy<Value = Meth> {
     prop_oneof![
         Just(Meth::Rank),
         Just(Meth::Quantile),
+        Just(Meth::RRfm),
         prop::collection::btree_set(0..40u32, n).prop_map(move |set| {
             Meth::Fixed(
                 set.into_iter()
@@ -179,6 +180,7 @@ fn yaml(p: &Params) -> String {
         s += &match meth {
             Meth::Rank => "rank}\n".to_string(),
             Meth::Quantile => "quantile}\n".to_string(),
+            Meth::RRfm => "r-rfm}\n".to_string(),
             Meth::Fixed(t) => format!("fixed, thresholds: {t:?}}}\n"),
         };
     }

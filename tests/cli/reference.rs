@@ -18,6 +18,8 @@ pub struct Line {
 pub enum Meth {
     Rank,
     Quantile,
+    /// R's rfm package 0.3 (`bins()`, `bins_lower()`, `bins_upper()`, then its loop).
+    RRfm,
     Fixed(Vec<f64>),
 }
 
@@ -200,9 +202,42 @@ pub fn reference(lines: &[Line], p: &Params) -> Vec<Row> {
             let n = idx.len();
             let mut sorted: Vec<f64> = idx.iter().map(|&i| value(i)).collect();
             sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            // numpy 'linear' / PERCENTILE_CONT at e / bins, in floating point as they do.
+            let quantile = |e: usize| -> f64 {
+                let h = (n - 1) as f64 * (e as f64 / *bins as f64);
+                let lo = h.floor() as usize;
+                let hi = (lo + 1).min(n - 1);
+                sorted[lo] + (sorted[hi] - sorted[lo]) * (h - lo as f64)
+            };
+            // R: q = quantile(values, probs)[-c(1, bins + 1)] + 1; lower = c(min, q), upper =
+            // c(q, max + 1); for i in 1..bins, values in [lower_i, upper_i) get i (recency:
+            // bins + 1 - i); a later i overwrites an earlier one.
+            let r_levels: Vec<i32> = if *meth == Meth::RRfm {
+                let q: Vec<f64> = (1..*bins as usize).map(|e| quantile(e) + 1.0).collect();
+                let mut lower = vec![sorted[0]];
+                lower.extend(&q);
+                let mut upper = q.clone();
+                upper.push(sorted[n - 1] + 1.0);
+                idx.iter()
+                    .map(|&i| {
+                        let v = value(i);
+                        let mut level = 0;
+                        for b in 0..*bins as usize {
+                            if v >= lower[b] && v < upper[b] {
+                                level = b as i32 + 1;
+                            }
+                        }
+                        assert!(level > 0, "R leaves {v} without a score (NA)");
+                        level
+                    })
+                    .collect()
+            } else {
+                vec![]
+            };
             let scores: Vec<i32> = idx
                 .iter()
-                .map(|&i| match meth {
+                .enumerate()
+                .map(|(pos, &i)| match meth {
                     Meth::Rank => {
                         let worse = idx.iter().filter(|&&j| goodness(j) < goodness(i)).count();
                         1 + (*bins as usize * worse / n) as i32
@@ -210,12 +245,7 @@ pub fn reference(lines: &[Line], p: &Params) -> Vec<Row> {
                     Meth::Quantile => {
                         let mut k = 1;
                         for e in 1..*bins as usize {
-                            // numpy 'linear' / PERCENTILE_CONT, in floating point as they do.
-                            let h = (n - 1) as f64 * (e as f64 / *bins as f64);
-                            let lo = h.floor() as usize;
-                            let hi = (lo + 1).min(n - 1);
-                            let edge = sorted[lo] + (sorted[hi] - sorted[lo]) * (h - lo as f64);
-                            if value(i) > edge {
+                            if value(i) > quantile(e) {
                                 k += 1;
                             }
                         }
@@ -223,6 +253,13 @@ pub fn reference(lines: &[Line], p: &Params) -> Vec<Row> {
                             *bins as i32 + 1 - k
                         } else {
                             k
+                        }
+                    }
+                    Meth::RRfm => {
+                        if metric == 0 {
+                            *bins as i32 + 1 - r_levels[pos]
+                        } else {
+                            r_levels[pos]
                         }
                     }
                     Meth::Fixed(t) => {

@@ -94,6 +94,15 @@ fn cases(s: &Scratch) -> Vec<Case> {
     }
     let edges = s.write("float-edges.csv", &lines);
     let float_edges = "input:\n  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\nscoring:\n  method: quantile\n  bins: 10\nsegments:\n  rules:\n    - {name: Eight, when: \"m = 8\"}\n    - {name: Top, cells: [\"10-10-10\", \"1-10-10\"]}\n".to_string();
+    // r-rfm (R's bins: quantiles + 1, passed at >=) globally with two group columns, beside
+    // quantile and rank per metric, on average monetary (fractional values and edges).
+    let r_rfm_grouped = format!(
+        "input:\n{COLUMNS}analysis:\n  as_of: 2024-05-31\n  monetary: average\n  frequency: lines\n  group_by: [region, channel]\nscoring:\n  method: r-rfm\n  recency: {{bins: 4}}\n  frequency: {{method: quantile}}\n  monetary: {{bins: 10}}\nsegments:\n  rules:\n    - {{name: Top, r: 4, m: [8, 10]}}\n    - {{name: Frequent, f: [4, 5], when: \"channel = 'web'\"}}\n    - {{name: Low, cells: [\"1-1-1\", \"1-1-2\"]}}\n"
+    );
+    let r_rfm_per_metric = format!(
+        "input:\n{COLUMNS}analysis:\n  window_days: 300\n  group_by: [store_id]\nscoring:\n  method: rank\n  bins: 3\n  recency: {{method: r-rfm}}\n  frequency: {{method: r-rfm, bins: 4}}\n  monetary: {{method: quantile}}\nsegments:\n  rules:\n    - {{name: Best, r: 3, f: [3, 4]}}\n    - {{name: Spent, m: 3}}\n"
+    );
+    let r_rfm_float_edges = float_edges.replace("method: quantile", "method: r-rfm");
     let mut rank_table = case("rank-grouped-window-orders", rank_grouped, pq(), 2);
     rank_table.table = "order_lines";
     vec![
@@ -115,7 +124,16 @@ fn cases(s: &Scratch) -> Vec<Case> {
         rank_table,
         case("date-format-all-text-csv", dmy_text, dmy, 2),
         case("typed-ints-timestamps-parquet", dmy_typed, typed, 2),
-        case("quantile-float-edges-csv", float_edges, edges, 2),
+        case("quantile-float-edges-csv", float_edges, edges.clone(), 2),
+        case(
+            "r-rfm-bundled-all-text-csv",
+            bundled("config/r-rfm.yaml"),
+            csv(),
+            2,
+        ),
+        case("r-rfm-grouped-average-parquet", r_rfm_grouped, pq(), 2),
+        case("r-rfm-per-metric-grouped-csv", r_rfm_per_metric, csv(), 2),
+        case("r-rfm-float-edges-csv", r_rfm_float_edges, edges, 2),
     ]
 }
 

@@ -31,6 +31,8 @@ fn frozen_edges_of_a_run_reproduce_it_exactly() {
         "  method: rank\n",
         "  method: quantile\n  bins: 4\n",
         "  method: rank\n  recency: {method: fixed, thresholds: [30, 90, 180, 365]}\n  frequency: {method: quantile, bins: 3}\n  monetary: {method: fixed, bins: 3, thresholds: [50, 200]}\n",
+        "  method: r-rfm\n",
+        "  method: quantile\n  recency: {method: r-rfm, bins: 4}\n  monetary: {method: r-rfm, bins: 3}\n",
     ] {
         let s = Scratch::new();
         let edges = s.path("edges.yaml");
@@ -38,6 +40,74 @@ fn frozen_edges_of_a_run_reproduce_it_exactly() {
         let frozen = format!("  thresholds_from: {}\n", edges.display());
         let again = run(&s, &config(scoring, &frozen), "b.parquet", &[]);
         assert!(first.equals_missing(&again), "{scoring}\n{first}\n{again}");
+    }
+}
+
+#[test]
+fn r_rfm_writes_the_quantiles_plus_one_passed_at_or_above() {
+    // The same data scored by quantile and by r-rfm: per group and metric, r-rfm's edges are
+    // quantile's plus 1, and the file says they are passed at >= (R's bins [lower, upper)).
+    let s = Scratch::new();
+    let read = |method: &str| -> rfmseg::settings::Thresholds {
+        let edges = s.path(&format!("{method}.yaml"));
+        run(
+            &s,
+            &config(&format!("  method: {method}\n"), ""),
+            &format!("{method}.parquet"),
+            &["--thresholds-out", edges.to_str().unwrap()],
+        );
+        serde_yaml::from_str(&std::fs::read_to_string(&edges).unwrap()).unwrap()
+    };
+    let (q, r) = (read("quantile"), read("r-rfm"));
+    for metric in ["recency", "frequency", "monetary"] {
+        let scale = r.scale(metric).unwrap();
+        assert_eq!(
+            (scale.method.as_str(), scale.compare.as_str()),
+            ("r-rfm", ">=")
+        );
+        assert_eq!(q.scale(metric).unwrap().compare, ">");
+    }
+    assert_eq!(q.groups.len(), 4);
+    for (gq, gr) in q.groups.iter().zip(&r.groups) {
+        assert_eq!(gq.key, gr.key);
+        for (eq, er) in [
+            (&gq.recency, &gr.recency),
+            (&gq.frequency, &gr.frequency),
+            (&gq.monetary, &gr.monetary),
+        ] {
+            let plus_one: Vec<f64> = eq.iter().map(|e| e + 1.0).collect();
+            assert_eq!(&plus_one, er, "{:?}", gq.key);
+        }
+    }
+    // Scored from the file: k = 1 + #{edge : value >= edge}, recency bins + 1 - k.
+    let frozen = format!("  thresholds_from: {}\n", s.path("r-rfm.yaml").display());
+    let march = run(
+        &s,
+        &config("  method: r-rfm\n", &frozen),
+        "march.parquet",
+        &["--as-of", "2024-03-31"],
+    );
+    let regions = strings(&march, "region");
+    for (value, score) in [("recency_days", "r"), ("frequency", "f"), ("monetary", "m")] {
+        for ((v, got), region) in floats(&march, value)
+            .iter()
+            .zip(ints(&march, score))
+            .zip(&regions)
+        {
+            let g = r
+                .groups
+                .iter()
+                .find(|g| g.key["region"].as_str() == Some(region.as_str()))
+                .unwrap();
+            let edges = match score {
+                "r" => &g.recency,
+                "f" => &g.frequency,
+                _ => &g.monetary,
+            };
+            let k = 1 + edges.iter().filter(|e| v >= e).count() as i64;
+            let expected = if score == "r" { 6 - k } else { k };
+            assert_eq!(got, expected, "{score} of value {v} in {region}");
+        }
     }
 }
 

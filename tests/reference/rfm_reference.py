@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 import yaml
 
 ROLES = ("customer_id", "order_date", "amount", "order_id")
+METHODS = ("rank", "quantile", "r-rfm", "fixed")
 REQUIRED_ROLES = ("customer_id", "order_date", "amount")
 METRICS = ("recency", "frequency", "monetary")
 SCORE_OF = {"recency": "r", "frequency": "f", "monetary": "m"}
@@ -103,7 +104,7 @@ def yaml_places(node, path=(), out=None):
 
 @dataclass
 class MetricScoring:
-    method: str  # rank | quantile | fixed
+    method: str  # rank | quantile | r-rfm | fixed
     bins: int
     thresholds: list = None  # fixed only: t_1..t_{bins-1}
 
@@ -309,10 +310,10 @@ def load_config(path, cli_inputs, cli_output, cli_as_of):
                 "orders needs an order_id column: map it in input.columns, or use lines or days")
 
     # --- scoring: "r, f, m in 1..bins (bins default 5, 2 to 10, per metric)";
-    # "method: rank | quantile | fixed; per-metric blocks override"
+    # "method: rank | quantile | r-rfm | fixed; per-metric blocks override"
     base_method = sco.get("method", "rank")
-    if base_method not in ("rank", "quantile", "fixed"):
-        problem(["scoring", "method"], f"{base_method!r}: must be rank, quantile or fixed")
+    if base_method not in METHODS:
+        problem(["scoring", "method"], f"{base_method!r}: must be rank, quantile, r-rfm or fixed")
         base_method = "rank"
     base_bins = sco.get("bins", 5)
     if not (is_int(base_bins) and 2 <= base_bins <= 10):
@@ -328,8 +329,9 @@ def load_config(path, cli_inputs, cli_output, cli_as_of):
             if k not in ("method", "bins", "thresholds"):
                 warn(f"{at(['scoring', metric, k])}: scoring.{metric}.{k}: unknown key, ignored")
         method = block.get("method", base_method)
-        if method not in ("rank", "quantile", "fixed"):
-            problem(["scoring", metric, "method"], f"{method!r}: must be rank, quantile or fixed")
+        if method not in METHODS:
+            problem(["scoring", metric, "method"],
+                    f"{method!r}: must be rank, quantile, r-rfm or fixed")
             method = "rank"
         bins = block.get("bins", base_bins)
         if not (is_int(bins) and 2 <= bins <= 10):
@@ -865,17 +867,22 @@ def score_partition(members, metric, ms, edges_mode, stats):
         #  partition with strictly lower goodness. Ties share a score"
         ordered = sorted(goodness(c, metric) for c in members)
         return [1 + (ms.bins * bisect_left(ordered, goodness(c, metric))) // n for c in members]
-    if ms.method == "quantile":
+    if ms.method in ("quantile", "r-rfm"):
         values = [metric_value(c, metric) for c in members]
         numpy_edges = quantile_edges_numpy(values, ms.bins)
         exact_edges = quantile_edges_exact(values, ms.bins)
 
+        def passes(v, q, one):
+            # quantile: "k = 1 + #{i : value > e_i} (right-closed bins)"
+            # r-rfm: "q_i = the same quantiles as quantile; k = 1 + #{i : value >= q_i + 1}"
+            return v >= q + one if ms.method == "r-rfm" else v > q
+
         def scores_for(edges, as_fraction):
+            one = Fraction(1) if as_fraction else 1.0
             out = []
             for v in values:
                 v = Fraction(v) if as_fraction else float(v)
-                # "k = 1 + #{i : value > e_i} (right-closed bins)"
-                k = 1 + sum(1 for e in edges if v > e)
+                k = 1 + sum(1 for e in edges if passes(v, e, one))
                 # "f and m score k, r scores bins + 1 - k"
                 out.append(ms.bins + 1 - k if metric == "recency" else k)
             return out
