@@ -103,6 +103,11 @@ fn cases(s: &Scratch) -> Vec<Case> {
         "input:\n{COLUMNS}analysis:\n  window_days: 300\n  group_by: [store_id]\nscoring:\n  method: rank\n  bins: 3\n  recency: {{method: r-rfm}}\n  frequency: {{method: r-rfm, bins: 4}}\n  monetary: {{method: quantile}}\nsegments:\n  rules:\n    - {{name: Best, r: 3, f: [3, 4]}}\n    - {{name: Spent, m: 3}}\n"
     );
     let r_rfm_float_edges = float_edges.replace("method: quantile", "method: r-rfm");
+    // Two lines of 5e16 (5e18 minor units each): their sum passes 64 bits, exactly.
+    let past_64_bits = s.write(
+        "past-64-bits.csv",
+        "order_id,customer_id,order_date,amount\nO1,A,2024-01-01,50000000000000000.00\nO2,A,2024-01-02,50000000000000000.00\nO3,B,2024-01-03,10.50\nO3,B,2024-01-03,-0.50\nO4,C,2024-01-02,1.25\n",
+    );
     let mut rank_table = case("rank-grouped-window-orders", rank_grouped, pq(), 2);
     rank_table.table = "order_lines";
     vec![
@@ -134,6 +139,12 @@ fn cases(s: &Scratch) -> Vec<Case> {
         case("r-rfm-grouped-average-parquet", r_rfm_grouped, pq(), 2),
         case("r-rfm-per-metric-grouped-csv", r_rfm_per_metric, csv(), 2),
         case("r-rfm-float-edges-csv", r_rfm_float_edges, edges, 2),
+        case(
+            "sums-past-64-bits-csv",
+            bundled("config/rfm.yaml"),
+            past_64_bits,
+            2,
+        ),
     ]
 }
 
@@ -222,6 +233,10 @@ fn refusing_cases(s: &Scratch) -> Vec<serde_json::Value> {
         "bad-date.csv",
         "order_id,customer_id,order_date,amount\nA,1,2024-01-02,5\nB,2,2024-02-30,5\n",
     );
+    let too_large = s.write(
+        "too-large.csv",
+        "order_id,customer_id,order_date,amount\nA,1,2024-01-02,5\nB,2,2024-01-03,92233720368547758.08\n",
+    );
     let cases = [
         (
             "bad-amount-csv",
@@ -232,6 +247,11 @@ fn refusing_cases(s: &Scratch) -> Vec<serde_json::Value> {
             "bad-date-csv",
             bad_date,
             "cannot read \"2024-02-30\" as an ISO date",
+        ),
+        (
+            "amount-past-64-bit-minor-units-csv",
+            too_large,
+            "is too large: its minor units",
         ),
     ];
     cases
