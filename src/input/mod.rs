@@ -535,8 +535,9 @@ fn blank_to_null(text: Expr) -> Expr {
 
 /// Text -> Date. With a format: as that format says (time parts are read and dropped). Without:
 /// ISO 8601, `YYYY-MM-DD` optionally followed by a time (`T` or space); the calendar date as
-/// written is the date, whatever the time zone.
-fn parse_date(text: Expr, format: Option<&str>, strict: bool) -> Expr {
+/// written is the date, whatever the time zone. `rfmseg sql` reads the same strings
+/// (`sql::dates`, whose tests compare the two).
+pub(crate) fn parse_date(text: Expr, format: Option<&str>, strict: bool) -> Expr {
     let options = |fmt: &str| StrptimeOptions {
         format: Some(fmt.into()),
         strict,

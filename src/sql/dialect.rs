@@ -1,8 +1,12 @@
 //! What differs between the SQL dialects `rfmseg sql` writes: quoting, type names and
-//! type tests, date parsing (strftime -> the dialect's pattern syntax), raising an error,
-//! day differences, integer division and null-safe equality.
+//! type tests, regular expression groups (text dates: [`super::dates`]), making a date,
+//! raising an error, day differences, integer division and null-safe equality.
 
 use crate::settings::when::Quoting;
+
+/// Whitespace as Rust's `char::is_whitespace` knows it (what polars' strip and chrono skip),
+/// as the body of a regular expression's character class: `\s` is narrower in Java and RE2.
+pub const WHITESPACE: &str = r"\x{9}-\x{D}\x{20}\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}";
 
 /// A SQL dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +35,14 @@ impl Quoting for Dialect {
 }
 
 impl Dialect {
+    /// The engine's name, for messages.
+    pub fn title(self) -> &'static str {
+        match self {
+            Dialect::Spark => "Spark",
+            Dialect::DuckDb => "DuckDB",
+        }
+    }
+
     /// The dialect's name, as given to `--dialect`.
     pub fn name(self) -> &'static str {
         match self {
@@ -68,11 +80,12 @@ impl Dialect {
         }
     }
 
-    /// True when the text `e` is empty or only whitespace.
+    /// True when the text `e` is empty or only whitespace (as `rfmseg run` trims it).
     pub fn is_blank(self, e: &str) -> String {
+        let blank = format!(r"\A[{WHITESPACE}]*\z");
         match self {
-            Dialect::Spark => format!("{e} RLIKE '^\\\\s*$'"),
-            Dialect::DuckDb => format!("regexp_full_match({e}, '\\s*')"),
+            Dialect::Spark => format!("{e} RLIKE {}", self.string(&blank)),
+            Dialect::DuckDb => format!("regexp_matches({e}, {})", self.string(&blank)),
         }
     }
 
@@ -108,146 +121,42 @@ impl Dialect {
         }
     }
 
-    /// The text `e` read as a date with the strftime `format` (None: ISO `YYYY-MM-DD`, leading
-    /// zeros optional); NULL when it does not parse.
-    pub fn parse_date(self, e: &str, format: Option<&str>) -> Result<String, String> {
+    /// The groups 1..=`n` of the anchored regular expression `regex` in the text `e`, as one
+    /// value to read with [`Dialect::regex_group`]: a Spark array (NULL where `e` does not
+    /// match; the pattern runs twice), a DuckDB struct (empty groups where it does not match;
+    /// the pattern runs once).
+    pub fn regex_groups(self, e: &str, regex: &str, n: usize) -> String {
+        let re = self.string(regex);
         match self {
             Dialect::Spark => {
-                let pattern = match format {
-                    None => "yyyy-M-d".to_string(),
-                    Some(f) => spark_pattern(f)?,
-                };
-                Ok(format!(
-                    "CAST(try_to_timestamp({e}, {}) AS DATE)",
-                    self.string(&pattern)
-                ))
+                let refs: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+                format!(
+                    "CASE WHEN {e} RLIKE {re} THEN split(regexp_replace({e}, {re}, {}), ',') END",
+                    self.string(&refs.join(","))
+                )
             }
             Dialect::DuckDb => {
-                let format = match format {
-                    None => "%Y-%m-%d".to_string(),
-                    Some(f) => duckdb_format(f)?,
-                };
-                Ok(format!(
-                    "CAST(try_strptime({e}, {}) AS DATE)",
-                    self.string(&format)
-                ))
+                let names: Vec<String> = (1..=n).map(|i| format!("'g{i}'")).collect();
+                format!("regexp_extract({e}, {re}, [{}])", names.join(", "))
             }
         }
     }
-}
 
-/// The strftime specifiers `rfmseg sql` translates, with their Spark pattern letters.
-const SPECIFIERS: [(char, &str); 11] = [
-    ('Y', "yyyy"),
-    ('m', "M"),
-    ('d', "d"),
-    ('e', "d"),
-    ('H', "H"),
-    ('M', "m"),
-    ('S', "s"),
-    ('b', "MMM"),
-    ('h', "MMM"),
-    ('B', "MMMM"),
-    ('j', "D"),
-];
+    /// Group `i` (from 1) of a value of [`Dialect::regex_groups`].
+    pub fn regex_group(self, groups: &str, i: usize) -> String {
+        match self {
+            Dialect::Spark => format!("{groups}[{}]", i - 1),
+            Dialect::DuckDb => format!("struct_extract({groups}, 'g{i}')"),
+        }
+    }
 
-/// Split a strftime format into literal text and specifiers; an unsupported specifier is
-/// an error that lists the supported ones.
-fn tokens(format: &str) -> Result<Vec<Result<char, String>>, String> {
-    let supported = || {
-        let mut s: Vec<String> = SPECIFIERS.iter().map(|(c, _)| format!("%{c}")).collect();
-        s.extend(["%F".into(), "%T".into(), "%%".into()]);
-        s.join(" ")
-    };
-    let mut out: Vec<Result<char, String>> = Vec::new();
-    let mut chars = format.chars();
-    let mut literal = String::new();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            literal.push(c);
-            continue;
-        }
-        let spec = chars.next();
-        let expanded: Vec<char> = match spec {
-            Some('%') => {
-                literal.push('%');
-                continue;
-            }
-            Some('F') => vec!['Y', '-', 'm', '-', 'd'],
-            Some('T') => vec!['H', ':', 'M', ':', 'S'],
-            Some(s) if SPECIFIERS.iter().any(|(c, _)| *c == s) => vec![s],
-            other => {
-                let shown = other.map(|c| format!("%{c}")).unwrap_or("%".into());
-                return Err(format!(
-                    "input.date_format {format:?}: {shown} has no exact equivalent in every SQL dialect; rfmseg sql translates {}",
-                    supported()
-                ));
-            }
-        };
-        if !literal.is_empty() {
-            out.push(Err(std::mem::take(&mut literal)));
-        }
-        for (i, c) in expanded.iter().enumerate() {
-            // %F and %T expand to specifiers at even places and literal separators between.
-            if expanded.len() > 1 && i % 2 == 1 {
-                out.push(Err(c.to_string()));
-            } else {
-                out.push(Ok(*c));
-            }
+    /// The date `days` days after the first of month `m` (1 to 12) of year `y`.
+    pub fn month_day(self, y: &str, m: &str, days: &str) -> String {
+        match self {
+            Dialect::Spark => format!("date_add(make_date({y}, {m}, 1), {days})"),
+            Dialect::DuckDb => format!("(make_date({y}, {m}, 1) + ({days}))"),
         }
     }
-    if !literal.is_empty() {
-        out.push(Err(literal));
-    }
-    Ok(out)
-}
-
-/// strftime -> Spark datetime pattern (letters of literal text quoted).
-fn spark_pattern(format: &str) -> Result<String, String> {
-    let mut out = String::new();
-    for t in tokens(format)? {
-        match t {
-            Ok(c) => {
-                let letters = SPECIFIERS
-                    .iter()
-                    .find(|(s, _)| *s == c)
-                    .map(|(_, l)| *l)
-                    .expect("tokens only gives known specifiers");
-                out.push_str(letters);
-            }
-            Err(text) => {
-                for ch in text.chars() {
-                    if ch == '\'' {
-                        out.push_str("''");
-                    } else if ch.is_ascii_alphabetic() {
-                        out.push('\'');
-                        out.push(ch);
-                        out.push('\'');
-                    } else {
-                        out.push(ch);
-                    }
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// strftime -> DuckDB strptime format (the same syntax, limited to the translated set).
-fn duckdb_format(format: &str) -> Result<String, String> {
-    let mut out = String::new();
-    for t in tokens(format)? {
-        match t {
-            Ok('e') => out.push_str("%d"),
-            Ok('h') => out.push_str("%b"),
-            Ok(c) => {
-                out.push('%');
-                out.push(c);
-            }
-            Err(text) => out.push_str(&text.replace('%', "%%")),
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -260,19 +169,5 @@ mod tests {
         assert_eq!(Dialect::DuckDb.ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(Dialect::Spark.string("it's a\\b"), "'it\\'s a\\\\b'");
         assert_eq!(Dialect::DuckDb.string("it's a\\b"), "'it''s a\\b'");
-    }
-
-    #[test]
-    fn date_formats_are_translated() {
-        assert_eq!(spark_pattern("%d/%m/%Y").unwrap(), "d/M/yyyy");
-        assert_eq!(spark_pattern("%FT%T").unwrap(), "yyyy-M-d'T'H:m:s");
-        assert_eq!(
-            spark_pattern("%d %b %Y at %H").unwrap(),
-            "d MMM yyyy 'a''t' H"
-        );
-        assert_eq!(duckdb_format("%d/%m/%Y").unwrap(), "%d/%m/%Y");
-        assert_eq!(duckdb_format("%F 100%%").unwrap(), "%Y-%m-%d 100%%");
-        let e = spark_pattern("%d/%m/%y").unwrap_err();
-        assert!(e.contains("%y has no exact equivalent"), "{e}");
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! The query is a chain of CTEs, one step of the pipeline each:
 //! `lines` (the mapped columns, typed from text or kept as typed; blank keys are NULL) ->
-//! `checked` (a value that cannot be read stops the query, naming it) -> `valid` -> `params`
+//! `date_parts` (the fields of text dates, [`dates`]) -> `parsed` -> `checked` (a value that
+//! cannot be read stops the query, naming it) -> `valid` -> `params`
 //! (as_of) -> `kept` (window, returns, integer minor units) -> `customers` (one row per
 //! group and customer) -> `metrics` -> per metric the score table (rank: from the value
 //! counts; quantile and r-rfm: edges from the value counts; fixed: literals) -> `scored` ->
@@ -13,6 +14,7 @@
 //! counts of each metric (one row per group and distinct value), then join back. Without
 //! group_by those small tables are the only thing Spark moves to one partition.
 
+mod dates;
 pub mod dialect;
 
 use crate::columns::*;
@@ -21,6 +23,7 @@ use crate::settings::when::{float_text, Quoting};
 use crate::settings::{
     Frequency, Method, MetricScoring, Monetary, Returns, Rule, Settings, R_RFM_SHIFT,
 };
+use dates::TextDate;
 pub use dialect::Dialect;
 
 /// Options of `rfmseg sql`.
@@ -150,18 +153,7 @@ impl Gen<'_> {
         let date = self.q(&cols.order_date);
         let amount = self.q(&cols.amount);
         let date_text = self.unless_blank(&date, &d.as_text(&date));
-        let iso = |t: &str| -> String {
-            match &self.s.input.date_format {
-                Some(_) => t.to_string(),
-                None => format!(
-                    "CASE WHEN substr({t}, 11, 1) IN ('T', ' ') THEN substr({t}, 1, 10) ELSE {t} END"
-                ),
-            }
-        };
-        let parsed = d.parse_date(
-            &iso(&self.q("__date_text")),
-            self.s.input.date_format.as_deref(),
-        )?;
+        let text_date = TextDate::new(self.s.input.date_format.as_deref(), d)?;
         let mut lines = Vec::new();
         for g in self.groups() {
             lines.push(format!("{} AS {}", self.key(g), self.q(g)));
@@ -200,17 +192,27 @@ impl Gen<'_> {
             format!("SELECT\n    {}\n  FROM {table}", lines.join(",\n    ")),
         ));
 
-        // parsed: text dates and amounts read.
+        // date_parts: the fields of text dates; parsed: text dates and amounts read.
+        ctes.push((
+            "date_parts".into(),
+            format!(
+                "SELECT *,\n    {} AS {}\n  FROM {}",
+                text_date.parts(d, &self.q("__date_text")),
+                self.q("__date_parts"),
+                self.q("lines")
+            ),
+        ));
         ctes.push((
             "parsed".into(),
             format!(
-                "SELECT *,\n    COALESCE({}, {parsed}) AS {},\n    COALESCE({}, TRY_CAST({} AS DOUBLE)) AS {}\n  FROM {}",
+                "SELECT *,\n    COALESCE({}, {}) AS {},\n    COALESCE({}, TRY_CAST({} AS DOUBLE)) AS {}\n  FROM {}",
                 self.q("__date_typed"),
+                text_date.date(d, &self.q("__date_parts")),
                 self.q("__date"),
                 self.q("__amount_typed"),
                 self.q("__amount_text"),
                 self.q("__amount"),
-                self.q("lines")
+                self.q("date_parts")
             ),
         ));
 

@@ -17,5 +17,6 @@ mod report;
 mod run_ok;
 mod snapshots;
 mod sql;
+mod sql_dates;
 mod thresholds;
 mod util;

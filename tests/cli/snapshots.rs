@@ -727,6 +727,16 @@ fn sql_errors() -> Vec<Case> {
                 format!("input:\n  date_format: \"%d/%m/%y\"\n{COLUMNS}{RULES}"),
             ),
             sql(
+                "sql_weekday_name",
+                "spark",
+                format!("input:\n  date_format: \"%a %d/%m/%Y\"\n{COLUMNS}{RULES}"),
+            ),
+            sql(
+                "sql_hour_without_minute",
+                "duckdb",
+                format!("input:\n  date_format: \"%Y%m%d %H\"\n{COLUMNS}{RULES}"),
+            ),
+            sql(
                 "sql_when_smuggles_sql",
                 "spark",
                 format!("input:\n{COLUMNS}segments:\n  rules:\n    - {{name: A, when: \"r = 1) OR (SELECT 1) = (1\"}}\n"),

@@ -1,6 +1,7 @@
 //! `rfmseg sql`: the generated query, run on DuckDB and on Apache Spark (local mode) by
 //! `tests/sql/conformance.py`, gives the rows `rfmseg run` writes for the same config and
 //! input, every row and column (monetary to the cent); and what it refuses, it refuses clearly.
+//! The text date formats' cases are in `sql_dates.rs`; one Spark session runs them all.
 
 use std::path::{Path, PathBuf};
 
@@ -149,7 +150,7 @@ fn cases(s: &Scratch) -> Vec<Case> {
 }
 
 /// `rfmseg sql` for a config, which must succeed: the query text.
-fn sql_of(config: &Path, dialect: &str, table: &str) -> String {
+pub fn sql_of(config: &Path, dialect: &str, table: &str) -> String {
     let out = rfmseg()
         .args(["sql", "--dialect", dialect, "--table", table, "--config"])
         .arg(config)
@@ -190,6 +191,7 @@ fn sql_gives_the_rows_of_run_on_duckdb_and_spark() {
         manifest.push(entry);
     }
     manifest.extend(refusing_cases(&s));
+    manifest.extend(crate::sql_dates::date_cases(&s));
     let manifest_path = s.write(
         "manifest.json",
         &serde_json::json!({ "cases": manifest }).to_string(),
@@ -336,7 +338,10 @@ fn sql_refuses_what_it_cannot_write_exactly() {
         &format!("input:\n  date_format: \"%d/%m/%y\"\n{COLUMNS}{rules}"),
         "duckdb",
     );
-    assert!(err.contains("%y has no exact equivalent"), "{err}");
+    assert!(
+        err.contains("%y (a two-digit year) has no exact translation to DuckDB SQL"),
+        "{err}"
+    );
     // A condition that smuggles SQL is a config error, placed at the rule.
     let err = refused(
         &s,

@@ -7,7 +7,9 @@ every row with what `rfmseg run` wrote for the same config and input.
 The manifest (written by tests/cli/sql.rs) lists the cases:
     {"cases": [{"name", "input", "format": "csv"|"parquet", "expected": run output (Parquet),
                 "decimals", "table", "duckdb": SQL file, "spark": SQL file}, ...]}
-A case with "error" (and no "expected") must stop with a message containing that text.
+A case with "error" (and no "expected") must stop with a message containing that text. A case
+with "time_zone" runs with that session time zone (DuckDB's TimeZone, Spark's
+spark.sql.session.timeZone; UTC otherwise).
 CSV inputs are registered with every column as text (DuckDB all_varchar, Spark without schema
 inference), Parquet inputs as typed. Same columns (names, order, types), same rows in the same
 order: keys, dates, counts, scores and segments equal; monetary equal to the cent (the number
@@ -110,7 +112,8 @@ def run_case(engine, case, execute):
     except Exception as e:  # noqa: BLE001 - report and go on
         message = str(e)
         if expected_error and expected_error in message:
-            print(f"{engine:6} {case['name']:34} ok: stopped with {expected_error!r}", flush=True)
+            elapsed = time.perf_counter() - start
+            print(f"{engine:6} {case['name']:34} ok: stopped with {expected_error!r}, {elapsed:.2f} s", flush=True)
             return True
         print(f"{engine:6} {case['name']:34} FAIL: {message.splitlines()[0]}", flush=True)
         return False
@@ -130,6 +133,7 @@ def run_duckdb(cases):
         else:
             source = f"read_parquet('{path}')"
         con.execute(f'CREATE VIEW "{case["table"]}" AS SELECT * FROM {source}')
+        con.execute(f"SET TimeZone = '{case.get('time_zone') or 'UTC'}'")
         sql = open(case["duckdb"]).read()
 
         def execute():
@@ -163,6 +167,7 @@ def run_spark(cases):
             else:
                 frame = spark.read.parquet(case["input"])
             frame.createOrReplaceTempView(case["table"])
+            spark.conf.set("spark.sql.session.timeZone", case.get("time_zone") or "UTC")
             sql = open(case["spark"]).read()
 
             def execute():
