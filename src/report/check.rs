@@ -1,6 +1,7 @@
 //! What `rfmseg check` prints: the rules on the grid (default cells, unreachable rules,
 //! overlaps, the R x F map) and, with data, the edges used, empty levels and segment sizes.
 
+use super::format::{isolate, pad, Align};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -200,7 +201,7 @@ pub fn render_grid(grid: &Grid) -> String {
     }
     let width = labels
         .iter()
-        .map(|(_, l)| l.len())
+        .map(|(_, l)| super::format::width(l))
         .max()
         .unwrap_or(2)
         .max(4)
@@ -222,7 +223,7 @@ pub fn render_grid(grid: &Grid) -> String {
                 .find(|((rr, ff), _)| *rr == r && *ff == f)
                 .expect("every cell labelled")
                 .1;
-            line += &format!(" {label:>width$}");
+            line += &format!(" {}", pad(label, width, Align::Right));
         }
         let _ = writeln!(s, "{line}");
     }
@@ -240,13 +241,13 @@ pub fn render_grid(grid: &Grid) -> String {
         .iter()
         .zip(&codes)
         .zip(&counts)
-        .map(|((n, c), k)| format!("{c} {n} ({k})"))
+        .map(|((n, c), k)| format!("{} {} ({k})", isolate(c), isolate(n)))
         .collect();
     let _ = writeln!(
         s,
         "  legend (cells won): {}, - {} ({})",
         legend.join(", "),
-        grid.default,
+        isolate(&grid.default),
         grid.default_cells().len()
     );
     s

@@ -1,4 +1,51 @@
-//! Numbers as people read them, shared by the terminal and HTML forms of the segment report.
+//! Numbers as people read them, shared by the terminal and HTML forms of the segment report,
+//! and text cells of terminal tables sized by their display width.
+
+use unicode_width::UnicodeWidthStr;
+
+/// The columns `text` takes on a terminal: combining marks, joiners (the Persian ZWNJ) and
+/// direction marks take none, East Asian wide characters two.
+pub fn width(text: &str) -> usize {
+    text.width()
+}
+
+/// Whether `text` holds a right-to-left letter (Hebrew, Arabic, Syriac, Thaana, N'Ko and
+/// their presentation forms).
+fn right_to_left(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(c as u32,
+            0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF | 0x1E800..=0x1EFFF)
+    })
+}
+
+/// `text` for a terminal line that goes on after it: wrapped in a first-strong isolate
+/// (U+2068 ... U+2069) when it holds right-to-left letters, so that a terminal applying the
+/// Unicode bidirectional algorithm shows the name right to left within its own cell and keeps
+/// the numbers after it in their columns (without the isolate, numbers after an Arabic letter
+/// join its run). Other text is returned as it is.
+pub fn isolate(text: &str) -> String {
+    if right_to_left(text) {
+        format!("\u{2068}{text}\u{2069}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Which side of its column a cell keeps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// `text` ([`isolate`]d) padded with spaces to `columns` display columns.
+pub fn pad(text: &str, columns: usize, align: Align) -> String {
+    let fill = " ".repeat(columns.saturating_sub(width(text)));
+    match align {
+        Align::Left => format!("{}{fill}", isolate(text)),
+        Align::Right => format!("{fill}{}", isolate(text)),
+    }
+}
 
 /// A count with thousands separators: 1234567 -> "1,234,567".
 pub fn count(v: u64) -> String {
@@ -78,6 +125,24 @@ pub fn n(v: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_are_padded_by_display_width_and_right_to_left_text_is_isolated() {
+        // A zero-width non-joiner and a combining accent take no column; a wide CJK
+        // character two.
+        assert_eq!(width("می\u{200c}خرند"), 6);
+        assert_eq!(width("Cafe\u{301}"), 4);
+        assert_eq!(width("店"), 2);
+        assert_eq!(pad("Cafe\u{301}", 6, Align::Left), "Cafe\u{301}  ");
+        assert_eq!(pad("店", 3, Align::Right), " 店");
+        assert_eq!(pad("ab", 1, Align::Left), "ab");
+        assert_eq!(
+            pad("قهرمانان", 10, Align::Left),
+            "\u{2068}قهرمانان\u{2069}  "
+        );
+        assert_eq!(isolate("שלום"), "\u{2068}שלום\u{2069}");
+        assert_eq!(isolate("Loyal 2"), "Loyal 2");
+    }
 
     #[test]
     fn thousands_separators() {

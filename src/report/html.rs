@@ -41,8 +41,8 @@ th { background: #eef1f5; text-align: left; }
 td.n, th.n { text-align: right; white-space: nowrap; }
 td .name { font-weight: 600; }
 td .desc { color: #555; font-size: 13px; margin-top: 2px; }
-.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
-.legend span.item { margin-right: 14px; white-space: nowrap; font-size: 13px; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-inline-end: 6px; vertical-align: -1px; }
+.legend span.item { margin-inline-end: 14px; white-space: nowrap; font-size: 13px; }
 dl dt { font-weight: 600; margin-top: 8px; }
 dl dd { margin: 2px 0 0 16px; color: #444; }
 ";
@@ -188,7 +188,7 @@ fn segment_table(s: &mut String, rows: &[SegmentRow], order: &[String], decimals
     for r in rows {
         let index = color_index(order, &r.segment);
         let description = r.description.as_deref().map_or(String::new(), |d| {
-            format!("<div class=\"desc\">{}</div>", escape(d))
+            format!("<div class=\"desc\" dir=\"auto\">{}</div>", escape(d))
         });
         let numbers: String = segment_stat_cells(&r.stats, decimals)
             .iter()
@@ -196,7 +196,7 @@ fn segment_table(s: &mut String, rows: &[SegmentRow], order: &[String], decimals
             .collect();
         let _ = writeln!(
             s,
-            "<tr><td><div class=\"name\">{}{}</div>{description}</td>{numbers}</tr>",
+            "<tr><td><div class=\"name\" dir=\"auto\">{}{}</div>{description}</td>{numbers}</tr>",
             swatch(index),
             escape(&r.segment),
         );
@@ -382,7 +382,13 @@ fn groups_section(s: &mut String, report: &SegmentReport) -> Result<()> {
     let legend: Vec<String> = order
         .iter()
         .enumerate()
-        .map(|(i, name)| format!("<span class=\"item\">{}{}</span>", swatch(i), escape(name)))
+        .map(|(i, name)| {
+            format!(
+                "<span class=\"item\" dir=\"auto\">{}{}</span>",
+                swatch(i),
+                escape(name)
+            )
+        })
         .collect();
     let _ = writeln!(s, "<p class=\"legend\">{}</p>", legend.join(" "));
     let retention = report.movement.is_some();
@@ -398,7 +404,7 @@ fn groups_section(s: &mut String, report: &SegmentReport) -> Result<()> {
         });
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{kept}</tr>",
+            "<tr><td dir=\"auto\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{kept}</tr>",
             escape(&g.group.label()),
             count(st.customers),
             percent(Some(st.share)),
@@ -413,7 +419,7 @@ fn groups_section(s: &mut String, report: &SegmentReport) -> Result<()> {
     for g in &report.groups {
         let _ = writeln!(
             s,
-            "<details><summary>{}: segments</summary>",
+            "<details><summary><bdi>{}</bdi>: segments</summary>",
             escape(&g.group.label())
         );
         segment_table(s, &g.segments, &order, d);

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::format::n;
+use super::format::{n, pad, width, Align};
 use crate::columns::metric;
 use crate::output::provenance::LineCounts;
 use crate::pipeline::summary::{EmptyLevel, RunSummary};
@@ -110,10 +110,10 @@ pub fn render(summary: &RunSummary) -> String {
             list.join(", ")
         );
     }
-    let width = summary
+    let name_width = summary
         .segments
         .iter()
-        .map(|r| r.name.chars().count())
+        .map(|r| width(&r.name))
         .max()
         .unwrap_or(7)
         .max(7);
@@ -128,15 +128,15 @@ pub fn render(summary: &RunSummary) -> String {
     if !summary.segments.is_empty() {
         let _ = writeln!(
             s,
-            "  {:<width$}  {:>count_width$}  {:>6}  {:>7}",
+            "  {:<name_width$}  {:>count_width$}  {:>6}  {:>7}",
             "segment", "customers", "share", "revenue"
         );
     }
     for r in &summary.segments {
         let _ = writeln!(
             s,
-            "  {:<width$}  {:>count_width$}  {:>5.1}%  {:>6.1}%",
-            r.name,
+            "  {}  {:>count_width$}  {:>5.1}%  {:>6.1}%",
+            pad(&r.name, name_width, Align::Left),
             n(r.customers),
             r.share * 100.0,
             r.revenue_share * 100.0

@@ -4,17 +4,17 @@
 use std::fmt::Write as _;
 
 use super::check::codes;
-use super::format::{count, maybe_money, money, percent, segment_stat_cells};
+use super::format::{count, maybe_money, money, pad, percent, segment_stat_cells, width, Align};
 use crate::review::kpi::SegmentRow;
 use crate::review::movement::Movement;
 use crate::review::segments::SegmentReport;
 
-/// The widest cell of each column, header included.
+/// The widest cell of each column (in display columns), header included.
 fn widths<'a>(header: &[String], rows: impl IntoIterator<Item = &'a Vec<String>>) -> Vec<usize> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(width(cell));
         }
     }
     widths
@@ -29,13 +29,7 @@ fn table(header: &[String], rows: &[Vec<String>], widths: &[usize], left: usize)
             .iter()
             .zip(widths)
             .enumerate()
-            .map(|(i, (cell, w))| {
-                if i < left {
-                    format!("{cell:<w$}")
-                } else {
-                    format!("{cell:>w$}")
-                }
-            })
+            .map(|(i, (cell, &w))| pad(cell, w, if i < left { Align::Left } else { Align::Right }))
             .collect();
         let _ = writeln!(s, "  {}", cells.join("  ").trim_end());
     }

@@ -242,6 +242,10 @@ impl Gen<'_> {
             dt = self.q("__date_text"),
             dd = self.q("__date"),
         ));
+        let scale_sql = format!(
+            "CAST({} AS DOUBLE)",
+            float_text(10f64.powi(decimals as i32))
+        );
         checked.push(format!(
             "CASE WHEN ({at} IS NOT NULL AND {av} IS NULL) THEN {} WHEN ({av} - {av}) <> 0 THEN {} WHEN ABS({av}) * {scale} >= {limit} THEN {} ELSE {av} END AS {}",
             bad(&cols.amount, "__amount_text", "a finite number"),
@@ -260,7 +264,7 @@ impl Gen<'_> {
                 ))
             )),
             self.q(AMOUNT),
-            scale = format!("CAST({} AS DOUBLE)", float_text(10f64.powi(decimals as i32))),
+            scale = scale_sql,
             limit = "CAST(9223372036854775808.0 AS DOUBLE)",
             at = self.q("__amount_text"),
             av = self.q("__amount"),

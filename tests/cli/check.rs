@@ -339,6 +339,33 @@ fn putler_table_as_published_names_every_cell_like_the_default_config() {
 }
 
 #[test]
+fn the_persian_scheme_gives_every_cell_the_segment_of_the_default_config() {
+    let winners = |path: &str| {
+        let settings = rfmseg::config::load(&repo(path), &Default::default()).unwrap();
+        let grid = rfmseg::segment::grid::analyse(&settings.segments, &settings.scoring).unwrap();
+        let rules: Vec<usize> = grid
+            .cells
+            .iter()
+            .map(|c| match c.winner {
+                rfmseg::segment::grid::Winner::Rule(i) => i,
+                _ => usize::MAX,
+            })
+            .collect();
+        (rules, settings.segments.rules.len())
+    };
+    // The same rule (by position) wins every cell; the Persian rules are all named in Persian.
+    assert_eq!(winners("config/fa-rfm.yaml"), winners("config/rfm.yaml"));
+    let settings = rfmseg::config::load(&repo("config/fa-rfm.yaml"), &Default::default()).unwrap();
+    assert!(settings.segments.rules.iter().all(|r| r
+        .name
+        .chars()
+        .all(|c| c == ' ' || ('\u{0600}'..='\u{06FF}').contains(&c))
+        && r.description
+            .as_deref()
+            .is_some_and(|d| d.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)))));
+}
+
+#[test]
 fn overlaps_name_every_claimant_and_the_real_winner() {
     // Worked by hand on the 2 x 2 x 2 grid: each cell is claimed by the rules whose score is 2
     // (A: r, B: f, C: m) or, for D, r = 1; the first claimant wins.

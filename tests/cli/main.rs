@@ -14,6 +14,7 @@ mod readme;
 mod reference;
 mod rejects;
 mod report;
+mod rtl;
 mod run_ok;
 mod snapshots;
 mod sql;
