@@ -13,7 +13,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-pub use parquet_stats::integer_span;
+pub use parquet_stats::{integer_span, latest_date as latest_date_in_statistics};
 pub use paths::{format_of, resolve, Format, SourceFile};
 pub use prefetch::set_parquet_prefetch;
 

@@ -7,6 +7,7 @@ use std::fs::File;
 use parquet::basic::{ConvertedType, LogicalType};
 use parquet::file::metadata::ParquetMetaDataReader;
 use parquet::file::statistics::Statistics;
+use parquet::schema::types::ColumnDescriptor;
 
 use super::{Format, SourceFile};
 
@@ -15,6 +16,28 @@ use super::{Format, SourceFile};
 /// otherwise (a CSV file, a missing statistic, another type, an unreadable footer: the
 /// aggregation then keeps the column as it is).
 pub fn integer_span(files: &[SourceFile], column: &str) -> Option<(i64, i64)> {
+    span(files, column, |_| true)
+}
+
+/// The latest date (days since 1970-01-01) of the `DATE` column named `column` in every file,
+/// from the row-group statistics; None unless every file is Parquet with such a column and
+/// every row group states it. An upper bound of the default `as_of` (lines without a customer
+/// or an amount count here and not there).
+pub fn latest_date(files: &[SourceFile], column: &str) -> Option<i32> {
+    let is_date = |c: &ColumnDescriptor| {
+        matches!(c.logical_type_ref(), Some(LogicalType::Date))
+            || c.converted_type() == ConvertedType::DATE
+    };
+    let (_, hi) = span(files, column, is_date)?;
+    i32::try_from(hi).ok()
+}
+
+/// The span of an Int32 or Int64 column whose descriptor `accepts`.
+fn span(
+    files: &[SourceFile],
+    column: &str,
+    accepts: impl Fn(&ColumnDescriptor) -> bool,
+) -> Option<(i64, i64)> {
     let mut span: Option<(i64, i64)> = None;
     for file in files {
         if file.format != Format::Parquet {
@@ -40,7 +63,7 @@ pub fn integer_span(files: &[SourceFile], column: &str) -> Option<(i64, i64)> {
                 | ConvertedType::UINT_32
                 | ConvertedType::UINT_64
         );
-        if unsigned {
+        if unsigned || !accepts(&c) {
             return None;
         }
         for rg in meta.row_groups() {
@@ -101,6 +124,33 @@ mod tests {
         );
         assert_eq!(integer_span(&[a.clone(), b], "small"), Some((-9, 5)));
         assert_eq!(integer_span(&[a], "missing"), None);
+    }
+
+    #[test]
+    fn the_latest_date_comes_from_date_columns_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2024, 6, d).unwrap();
+        let a = parquet(
+            dir.path(),
+            "a.parquet",
+            df!("d" => [Some(day(3)), None, Some(day(9)), Some(day(1)), Some(day(2))],
+                "n" => [1i32, 2, 3, 4, 5])
+            .unwrap(),
+        );
+        let b = parquet(
+            dir.path(),
+            "b.parquet",
+            df!("d" => [day(7), day(5)], "n" => [9i32, 0]).unwrap(),
+        );
+        let days = |d: u32| {
+            (day(d) - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
+        };
+        assert_eq!(latest_date(&[a.clone(), b], "d"), Some(days(9)));
+        assert_eq!(
+            latest_date(std::slice::from_ref(&a), "n"),
+            None,
+            "not a date"
+        );
     }
 
     #[test]

@@ -132,7 +132,23 @@ pub fn score_all(settings: &Settings, options: &Options) -> Result<Scored> {
             Some(found)
         }
     };
-    let (aggregated, totals) = aggregate(&mut prepared, &spec, options)?;
+    let (mut aggregated, mut totals) = aggregate(&mut prepared, &spec, options)?;
+    let mut as_of_note = "";
+    if prepared.as_of_from_statistics {
+        let latest = max_i32(&totals, MAX_LINE_DATE)?;
+        if latest == prepared.as_of {
+            as_of_note = "; as_of from the Parquet statistics";
+        } else {
+            // The statistics' latest date belongs to lines without a customer or an amount
+            // (or the statistics are wrong): the window moves to the real latest date.
+            progress.stage("the latest dated lines have no customer or amount: aggregating again");
+            prepared.as_of = latest;
+            prepared.window.as_of = latest;
+            (aggregated, totals) = aggregate(&mut prepared, &spec, options)?;
+            as_of_note =
+                "; again: the statistics' latest date has no line with a customer and an amount";
+        }
+    }
     let Prepared {
         files, as_of, fold, ..
     } = prepared;
@@ -141,6 +157,7 @@ pub fn score_all(settings: &Settings, options: &Options) -> Result<Scored> {
         stage.push_str("; ");
         stage.push_str(why.done());
     }
+    stage.push_str(as_of_note);
     stage.push(')');
     clock.lap(stage);
     progress.stage("sorting customers and finding the score edges");

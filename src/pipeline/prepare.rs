@@ -35,6 +35,9 @@ pub(super) struct Prepared {
     pub lines: LazyFrame,
     pub window: rfm::Window,
     pub as_of: Option<i32>,
+    /// Whether `as_of` is the Parquet statistics' latest date, to be confirmed by the
+    /// aggregation's latest line date (a window needs it before any line is read).
+    pub as_of_from_statistics: bool,
     /// The aggregation strategy chosen for these lines.
     pub fold: rfm::Fold,
 }
@@ -72,6 +75,13 @@ pub(super) fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> 
     };
     let fold = rfm::Fold::choose(&schema, analysis, spans, input::estimated_lines(&files));
     let mut as_of = analysis.as_of.map(days);
+    let mut as_of_from_statistics = false;
+    if as_of.is_none() && analysis.window_days.is_some() {
+        // The footers' latest date of a DATE column costs no scan; the aggregation's latest
+        // line date confirms it (pipeline::score_all aggregates again where it differs).
+        as_of = input::latest_date_in_statistics(&files, &settings.input.columns.order_date);
+        as_of_from_statistics = as_of.is_some();
+    }
     if as_of.is_none() && analysis.window_days.is_some() {
         as_of = input::latest_date(lines.clone()).map_err(|e| match e {
             Error::Engine { context, source } => explain_failure(&files, &spec, &context, source),
@@ -92,6 +102,7 @@ pub(super) fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> 
         lines,
         window,
         as_of,
+        as_of_from_statistics,
         fold,
     })
 }

@@ -21,3 +21,4 @@ mod sql;
 mod sql_dates;
 mod thresholds;
 mod util;
+mod window;
