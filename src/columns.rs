@@ -25,6 +25,9 @@ pub const RFM_CELL: &str = "rfm_cell";
 pub const RFM_SCORE: &str = "rfm_score";
 /// Output: the segment name.
 pub const SEGMENT: &str = "segment";
+/// Output, with `scoring.min_group_customers` (after `rfm_score`): how many group_by columns
+/// the scores were computed within (the level of the partition whose edges were used).
+pub const SCORE_LEVEL: &str = "score_level";
 
 /// The contract's output columns after the group_by columns, in their order.
 pub const OUTPUT_COLUMNS: [&str; 12] = [

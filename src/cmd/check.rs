@@ -12,6 +12,9 @@ use crate::report;
 use crate::segment::grid::{analyse, Grid};
 use crate::settings::Settings;
 
+/// Why a score level is empty only in groups scored with a parent partition's edges.
+const SMALL_GROUPS: &str = "the groups scored there are smaller than scoring.min_group_customers and hold a few of the customers whose edges scored them, so their scores need not fill every level";
+
 /// What `check` found.
 #[derive(Debug)]
 pub struct CheckOutcome {
@@ -92,11 +95,18 @@ pub fn check(settings: &Settings, with_data: bool) -> Result<CheckOutcome> {
         } else {
             Vec::new()
         };
+        let deepest = settings.analysis.group_by.len() as u32;
         let empty_levels = empty
             .into_iter()
             .map(|e| {
-                let why = tie_behind(&result, e.score)
-                    .unwrap_or_else(|_| "tied values share a score".into());
+                // Only in groups scored with a larger partition's edges: they hold a few of
+                // its customers, not a tie of them all.
+                let why = if !e.at.is_empty() && e.at.iter().all(|a| a.score_level < deepest) {
+                    SMALL_GROUPS.to_string()
+                } else {
+                    tie_behind(&result, e.score)
+                        .unwrap_or_else(|_| "tied values share a score".into())
+                };
                 (e, why)
             })
             .collect();
@@ -106,6 +116,8 @@ pub fn check(settings: &Settings, with_data: bool) -> Result<CheckOutcome> {
             empty_levels,
             segments: segment_table(&summary, settings)?,
             edges,
+            min_group_customers: settings.scoring.min_group_customers,
+            levels: scored.levels(),
         })
     } else {
         None

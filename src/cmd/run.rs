@@ -97,7 +97,7 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
     let mut clock = pipeline::Clock::start();
     clock.laps = scored.timings.clone();
     let rows = scored.plan(settings);
-    let summary = summary_plan(rows.clone(), &settings.analysis.group_by);
+    let summary = summary_plan(rows.clone(), settings);
     let summary = output::sink_parquet(
         rows.drop(polars::prelude::cols([SUM_MINOR, rfm::thresholds::FROZEN])),
         &target,
@@ -120,6 +120,7 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         output::write_csv(&rejected.values, path)?;
     }
     clock.lap("summaries and thresholds");
+    let levels = scored.levels();
     Ok(Outcome::Done(Box::new(RunSummary {
         files: scored.files.iter().map(|f| f.path.clone()).collect(),
         lines: scored.lines,
@@ -130,6 +131,8 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         unscored: scored.unscored,
         segments,
         empty_levels,
+        min_group_customers: settings.scoring.min_group_customers,
+        levels,
         output: Some(target),
         rejects: settings.input.rejects_path.clone(),
         timings: clock.laps,

@@ -6,8 +6,9 @@
 //! with every section and key in the contract's order, one fixed layout, strings as
 //! double-quoted (JSON-escaped) scalars, numbers in their shortest round-trip form, no
 //! comments. Optional keys that are not set (`as_of`, `window_days`, `date_format`,
-//! `order_id`, a rule's conditions and description, `thresholds_from`) are left out. The
-//! text is itself a valid config: loaded again, it gives the same canonical text.
+//! `order_id`, a rule's conditions and description, `min_group_customers`, `thresholds_from`)
+//! are left out. The text is itself a valid config: loaded again, it gives the same canonical
+//! text.
 
 use std::fmt::Write;
 
@@ -64,6 +65,9 @@ pub fn canonical_text(settings: &Settings) -> String {
         ("monetary", &s.monetary),
     ] {
         let _ = writeln!(out, "  {name}: {}", metric_text(metric));
+    }
+    if let Some(n) = s.min_group_customers {
+        let _ = writeln!(out, "  min_group_customers: {n}");
     }
     if let Some(path) = &s.thresholds_from {
         let _ = writeln!(out, "  thresholds_from: {}", quote(path));

@@ -85,6 +85,8 @@ pub struct RawScoring {
     pub monetary: Option<RawMetricScoring>,
     /// A thresholds file written by `rfmseg run --thresholds-out`: score with its edges.
     pub thresholds_from: Option<String>,
+    /// With group_by: a partition with fewer customers is scored with its parent's edges.
+    pub min_group_customers: Option<i64>,
 }
 
 /// `scoring.<metric>:`

@@ -504,6 +504,7 @@ fn check_scoring(raw: &RawConfig, group_by: &[String], ck: &mut Checker) -> Scor
         monetary: metric("monetary", &s.monetary),
         frozen: None,
         thresholds_from: None,
+        min_group_customers: check_min_group_customers(s.min_group_customers, group_by, ck),
     };
     if let Some(path) = &s.thresholds_from {
         let place = "scoring.thresholds_from";
@@ -516,7 +517,19 @@ fn check_scoring(raw: &RawConfig, group_by: &[String], ck: &mut Checker) -> Scor
         match loaded {
             Err(why) => ck.add(place, None, why),
             Ok(t) => {
-                let problems = t.problems(group_by);
+                let mut problems = t.problems(group_by);
+                match (t.min_group_customers, s.min_group_customers) {
+                    (None, Some(n)) => problems.push(format!(
+                        "was written without min_group_customers (edges per group, no levels), but this config sets scoring.min_group_customers: {n}; write the file from a run with it, or remove min_group_customers"
+                    )),
+                    (Some(m), None) => problems.push(format!(
+                        "was written with min_group_customers: {m} (edges per level and partition); set scoring.min_group_customers: {m} to score with them"
+                    )),
+                    (Some(m), Some(n)) if i64::try_from(m).ok() != Some(n) => problems.push(format!(
+                        "was written with min_group_customers: {m}, but this config sets {n}; they must be equal"
+                    )),
+                    _ => {}
+                }
                 if problems.is_empty() {
                     // The file's scale wins: rules are checked against its bins.
                     for (name, ms) in [
@@ -539,4 +552,43 @@ fn check_scoring(raw: &RawConfig, group_by: &[String], ck: &mut Checker) -> Scor
         }
     }
     scoring
+}
+
+/// `scoring.min_group_customers`: a whole number >= 1, with group_by, and `score_level` (the
+/// column it adds) not a group column.
+fn check_min_group_customers(
+    given: Option<i64>,
+    group_by: &[String],
+    ck: &mut Checker,
+) -> Option<u64> {
+    let place = "scoring.min_group_customers";
+    let n = given?;
+    let mut ok = true;
+    if n < 1 {
+        ck.add(
+            place,
+            None,
+            format!("{n} is not a customer count; give a whole number >= 1 (a partition with fewer customers is scored with its parent's edges), or remove it"),
+        );
+        ok = false;
+    }
+    if group_by.is_empty() {
+        ck.add(
+            place,
+            None,
+            "applies to the partitions of analysis.group_by, but the config has no group_by; set analysis.group_by (e.g. [region, store_id]) or remove it",
+        );
+        ok = false;
+    }
+    for (i, g) in group_by.iter().enumerate() {
+        if g == columns::SCORE_LEVEL {
+            ck.add(
+                &format!("analysis.group_by[{i}]"),
+                None,
+                format!("{g:?} is the output column scoring.min_group_customers adds; group by another column"),
+            );
+            ok = false;
+        }
+    }
+    ok.then_some(n as u64)
 }

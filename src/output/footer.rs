@@ -68,7 +68,8 @@ pub fn read(path: &Path) -> std::result::Result<Footer, String> {
     })
 }
 
-/// The contract's types of the columns after customer_id.
+/// The contract's types of the columns after customer_id (with `min_group_customers`,
+/// `score_level`, Int32, follows `rfm_score`).
 const CONTRACT_TYPES: [(&str, Arrow); 11] = [
     (RECENCY_DAYS, Arrow::Int64),
     (FREQUENCY, Arrow::Int64),
@@ -146,7 +147,16 @@ pub fn verify(
     }
     let keys = names.iter().position(|n| *n == CUSTOMER_ID).unwrap_or(0) + 1;
     let contract = &names[keys.min(names.len())..];
-    let contract_names: Vec<&str> = CONTRACT_TYPES.iter().map(|(n, _)| *n).collect();
+    let mut types = CONTRACT_TYPES.to_vec();
+    if contract.contains(&SCORE_LEVEL) {
+        // With scoring.min_group_customers: score_level after rfm_score.
+        let at = types
+            .iter()
+            .position(|(n, _)| *n == RFM_SCORE)
+            .expect("rfm_score is a contract column");
+        types.insert(at + 1, (SCORE_LEVEL, Arrow::Int32));
+    }
+    let contract_names: Vec<&str> = types.iter().map(|(n, _)| *n).collect();
     if contract != contract_names.as_slice() {
         return Err(format!(
             "the written file's columns after customer_id are {contract:?}, the contract's are {contract_names:?}"
@@ -159,13 +169,13 @@ pub fn verify(
                 .expect("the names were compared with the plan's");
             written_as(dtype, arrow).unwrap_or(true)
         } else {
-            CONTRACT_TYPES[i - keys].1 == **arrow
+            types[i - keys].1 == **arrow
         };
         if !ok {
             let want = if i < keys {
                 format!("{:?}", plan.get(name))
             } else {
-                format!("{:?}", CONTRACT_TYPES[i - keys].1)
+                format!("{:?}", types[i - keys].1)
             };
             return Err(format!(
                 "the written file's column {name:?} has type {arrow:?}, expected {want}"

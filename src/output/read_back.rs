@@ -18,8 +18,11 @@ pub struct ScoredFile {
     /// The group_by columns of the run (the columns before `customer_id`), in order.
     pub group_columns: Vec<String>,
     /// Group columns, customer_id, recency_days, frequency (Int64), monetary (Float64),
-    /// r, f, rfm_score (Int32) and segment (String).
+    /// r, f, rfm_score (Int32) and segment (String); `score_level` (Int32) when the run had
+    /// `scoring.min_group_customers`.
     pub data: DataFrame,
+    /// True when the file has `score_level`.
+    pub score_level: bool,
 }
 
 impl ScoredFile {
@@ -83,11 +86,28 @@ pub fn read_scored(path: &Path) -> Result<ScoredFile> {
         .chain([col(CUSTOMER_ID)])
         .collect();
     select.extend(READ.iter().map(|(name, _, dt)| col(*name).cast(dt.clone())));
+    // After customer_id (a group column may have any name).
+    let score_level = match schema
+        .get(SCORE_LEVEL)
+        .filter(|_| !group_columns.iter().any(|g| g == SCORE_LEVEL))
+    {
+        None => false,
+        Some(dtype) if dtype.is_integer() => true,
+        Some(dtype) => {
+            return Err(fail(format!(
+                "is not an rfmseg run output: \"{SCORE_LEVEL}\" is {dtype}, not an integer; {FIX}"
+            )))
+        }
+    };
+    if score_level {
+        select.push(col(SCORE_LEVEL).cast(DataType::Int32));
+    }
     let data = lf.select(select).collect().map_err(unreadable)?;
     Ok(ScoredFile {
         path: path.to_path_buf(),
         group_columns,
         data,
+        score_level,
     })
 }
 

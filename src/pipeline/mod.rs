@@ -69,8 +69,12 @@ pub struct Scored {
     /// One row per scored customer, sorted by the group_by columns (nulls last), then
     /// customer_id: the keys, the metric columns, first/last order dates and `__sum_minor`.
     pub customers: DataFrame,
-    /// The edges that score them (derived, or frozen from `scoring.thresholds_from`).
+    /// The edges that score them (derived, or frozen from `scoring.thresholds_from`); with
+    /// `min_group_customers`, per (level, partition) used, as `--thresholds-out` writes them.
     pub thresholds: Thresholds,
+    /// With `min_group_customers`: the edges each group is scored with (those of its level's
+    /// partition) and what each level scored.
+    pub by_level: Option<rfm::ByLevel>,
     /// Input files read.
     pub files: Vec<SourceFile>,
     /// Line accounting.
@@ -89,7 +93,26 @@ pub struct Scored {
 impl Scored {
     /// The output rows, in contract order, plus `__sum_minor` for the summary.
     pub fn plan(&self, settings: &Settings) -> LazyFrame {
-        finish(self.customers.clone().lazy(), &self.thresholds, settings)
+        finish(
+            self.customers.clone().lazy(),
+            self.scoring_edges(),
+            settings,
+        )
+    }
+
+    /// The edges the customers are joined to: per group (with levels, resolved).
+    pub fn scoring_edges(&self) -> &Thresholds {
+        self.by_level
+            .as_ref()
+            .map_or(&self.thresholds, |levels| &levels.edges)
+    }
+
+    /// With `min_group_customers`: the groups, customers and partitions of each level.
+    pub fn levels(&self) -> Vec<rfm::LevelCount> {
+        self.by_level
+            .as_ref()
+            .map(|levels| levels.counts.clone())
+            .unwrap_or_default()
     }
 
     /// What the output's footer records about this run.
@@ -183,11 +206,12 @@ pub fn score_all(settings: &Settings, options: &Options) -> Result<Scored> {
     };
     let unscored = count_where(&aggregated, col(LAST_ORDER_DATE).is_null())?;
     let customers = sorted_customers(aggregated, settings, as_of)?;
-    let thresholds = edges(&customers, settings, as_of)?;
+    let (thresholds, by_level) = edges(&customers, settings, as_of)?;
     clock.lap("metrics, sort and score edges");
     Ok(Scored {
         customers,
         thresholds,
+        by_level,
         files,
         lines,
         as_of,
@@ -336,8 +360,13 @@ fn sorted_customers(
 }
 
 /// The edges that score `customers`: derived per group, or frozen from
-/// `scoring.thresholds_from`; every group must find its own.
-fn edges(customers: &DataFrame, settings: &Settings, as_of: Option<i32>) -> Result<Thresholds> {
+/// `scoring.thresholds_from`; every group must find its own. With `min_group_customers`, the
+/// edges per (level, partition) and, resolved from them, each group's.
+fn edges(
+    customers: &DataFrame,
+    settings: &Settings,
+    as_of: Option<i32>,
+) -> Result<(Thresholds, Option<rfm::ByLevel>)> {
     let as_of_text = as_of.map(|d| date_of(d).to_string());
     let thresholds = match &settings.scoring.frozen {
         Some(frozen) => Thresholds {
@@ -351,10 +380,19 @@ fn edges(customers: &DataFrame, settings: &Settings, as_of: Option<i32>) -> Resu
             as_of_text,
         )?,
     };
+    let by_level = match settings.scoring.min_group_customers {
+        Some(_) => Some(rfm::levels::resolve(
+            customers,
+            &thresholds,
+            &settings.analysis.group_by,
+        )?),
+        None => None,
+    };
     // Scores are matched to their group's edges by the group values: every group must find
     // its edges (frozen ones may lack a group; derived ones never should).
-    check_groups_have_edges(customers, &thresholds, settings)?;
-    Ok(thresholds)
+    let scoring = by_level.as_ref().map_or(&thresholds, |l| &l.edges);
+    check_groups_have_edges(customers, scoring, settings)?;
+    Ok((thresholds, by_level))
 }
 
 /// `monetary: average` divides by the orders: refuse customers with purchases and no order.
@@ -428,9 +466,13 @@ fn check_groups_have_edges(
         .and_then(|c| c.u64().ok().map(|c| c.sum().unwrap_or(0)))
         .unwrap_or(0);
     let (n, examples) = (missing.height(), examples.join("; "));
+    let levels = match settings.scoring.min_group_customers {
+        Some(_) => " at any level (its own, a parent partition's or the whole input's)",
+        None => "",
+    };
     Err(match settings.scoring.frozen {
         Some(_) => Error::Usage(format!(
-            "scoring.thresholds_from has no edges for {n} group(s) in the data ({customers} customers), e.g. {examples}; write the thresholds from a run that has these groups"
+            "scoring.thresholds_from has no edges for {n} group(s) in the data ({customers} customers){levels}, e.g. {examples}; write the thresholds from a run that has these groups"
         )),
         None => Error::Data(format!(
             "internal: {n} group(s) ({customers} customers, e.g. {examples}) did not match their own score edges; please report it with the group_by column types"
@@ -444,7 +486,7 @@ fn finish(customers: LazyFrame, thresholds: &Thresholds, settings: &Settings) ->
     let group_by = &settings.analysis.group_by;
     let mut columns: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
     columns.extend(
-        OUTPUT_COLUMNS
+        output_columns(settings)
             .into_iter()
             .chain([SUM_MINOR, rfm::thresholds::FROZEN])
             .map(col),
@@ -453,6 +495,20 @@ fn finish(customers: LazyFrame, thresholds: &Thresholds, settings: &Settings) ->
     let segment = segment::grid::lookup(&settings.segments, &settings.scoring)
         .unwrap_or_else(|| segment::segment_expr(&settings.segments));
     scored.with_column(segment).select(columns)
+}
+
+/// The output columns after the group_by columns, in order: the contract's, with
+/// `score_level` after `rfm_score` when `scoring.min_group_customers` is set.
+pub fn output_columns(settings: &Settings) -> Vec<&'static str> {
+    let mut columns = OUTPUT_COLUMNS.to_vec();
+    if settings.scoring.min_group_customers.is_some() {
+        let at = columns
+            .iter()
+            .position(|c| *c == RFM_SCORE)
+            .expect("rfm_score is an output column");
+        columns.insert(at + 1, SCORE_LEVEL);
+    }
+    columns
 }
 
 /// Wall time per stage, for `--verbose`.

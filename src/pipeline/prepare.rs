@@ -125,10 +125,13 @@ pub fn explain(settings: &Settings) -> Result<String> {
         .collect_schema()
         .map_err(Error::engine("explaining the scoring"))?;
     let empty = DataFrame::empty_with_schema(&schema);
-    let thresholds = match &settings.scoring.frozen {
+    let mut thresholds = match &settings.scoring.frozen {
         Some(t) => (**t).clone(),
         None => rfm::edges(&empty, &settings.scoring, &settings.analysis.group_by, None)?,
     };
+    if settings.scoring.min_group_customers.is_some() {
+        thresholds = rfm::levels::resolve(&empty, &thresholds, &settings.analysis.group_by)?.edges;
+    }
     let scored = finish(empty.lazy(), &thresholds, settings)
         .explain(true)
         .map_err(Error::engine("explaining the scoring"))?;

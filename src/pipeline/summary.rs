@@ -9,6 +9,7 @@ use polars::prelude::*;
 use crate::columns::*;
 use crate::error::{Error, Result};
 use crate::output::provenance::LineCounts;
+use crate::rfm::LevelCount;
 use crate::settings::{Settings, Thresholds};
 
 /// One line of the segment table.
@@ -35,6 +36,54 @@ pub struct EmptyLevel {
     pub groups: u64,
     /// Number of partitions.
     pub of: u64,
+    /// With `min_group_customers`: where it is empty, per scoring level (deepest first). The
+    /// partitions are then those whose edges scored some customers (a level and the values of
+    /// its group columns), and the level is empty among the customers each scored.
+    pub at: Vec<EmptyAt>,
+}
+
+/// With `min_group_customers`: the partitions of one scoring level where a score is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmptyAt {
+    /// The scoring level (`score_level`).
+    pub score_level: u32,
+    /// Its partitions where the score is empty.
+    pub partitions: u64,
+    /// Its partitions that scored customers.
+    pub of: u64,
+    /// The first of the former, as `column="value", ...`; `the whole input` at level 0.
+    pub example: String,
+}
+
+impl EmptyLevel {
+    /// Where the level is empty, for the notes of `run` and `check`: `in 3 of 8 groups`;
+    /// with levels `in 2 of 9 partitions: 1 of 6 at level 2, e.g. region="North",
+    /// store_id="S03"; the whole input (level 0)`. None without group_by.
+    pub fn place(&self) -> Option<String> {
+        if self.at.is_empty() {
+            return (self.of > 1).then(|| format!("in {} of {} groups", self.groups, self.of));
+        }
+        let at: Vec<String> = self
+            .at
+            .iter()
+            .map(|a| {
+                if a.score_level == 0 {
+                    "the whole input (level 0)".to_string()
+                } else {
+                    format!(
+                        "{} of {} at level {}, e.g. {}",
+                        a.partitions, a.of, a.score_level, a.example
+                    )
+                }
+            })
+            .collect();
+        Some(format!(
+            "in {} of {} partitions: {}",
+            self.groups,
+            self.of,
+            at.join("; ")
+        ))
+    }
 }
 
 /// What a run did: the numbers the run summary shows.
@@ -58,6 +107,10 @@ pub struct RunSummary {
     pub segments: Vec<SegmentRow>,
     /// Empty score levels.
     pub empty_levels: Vec<EmptyLevel>,
+    /// `scoring.min_group_customers`, when set.
+    pub min_group_customers: Option<u64>,
+    /// With it: the groups, customers and partitions scored at each level (deepest first).
+    pub levels: Vec<LevelCount>,
     /// Where the result was written.
     pub output: Option<PathBuf>,
     /// Where the rows set aside were written (`input.rejects_path`).
@@ -77,11 +130,24 @@ pub struct DataSummary {
     pub segments: Vec<SegmentRow>,
     /// The edges each metric used, per group (None when no customer was scored).
     pub edges: Option<Thresholds>,
+    /// `scoring.min_group_customers`, when set.
+    pub min_group_customers: Option<u64>,
+    /// With it: the groups, customers and partitions scored at each level (deepest first).
+    pub levels: Vec<LevelCount>,
 }
 
-/// Customers and revenue per (group..., r, f, m, segment): all the run summary needs.
-pub fn summary_plan(rows: LazyFrame, group_by: &[String]) -> LazyFrame {
-    let mut by: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
+/// Customers and revenue per (group..., r, f, m, segment), and `score_level` with
+/// `min_group_customers` (one per group): all the run summary needs.
+pub fn summary_plan(rows: LazyFrame, settings: &Settings) -> LazyFrame {
+    let mut by: Vec<Expr> = settings
+        .analysis
+        .group_by
+        .iter()
+        .map(|g| col(g.as_str()))
+        .collect();
+    if settings.scoring.min_group_customers.is_some() {
+        by.push(col(SCORE_LEVEL));
+    }
     by.extend([col(R), col(F), col(M), col(SEGMENT)]);
     rows.group_by(by).agg([
         len().cast(DataType::UInt64).alias(SUMMARY_CUSTOMERS),
@@ -91,7 +157,7 @@ pub fn summary_plan(rows: LazyFrame, group_by: &[String]) -> LazyFrame {
 
 /// The summary of scored rows held in memory (for `check`).
 pub fn summary_of(result: &DataFrame, settings: &Settings) -> Result<DataFrame> {
-    summary_plan(result.clone().lazy(), &settings.analysis.group_by)
+    summary_plan(result.clone().lazy(), settings)
         .collect()
         .map_err(Error::engine("summarising segments"))
 }
@@ -208,6 +274,9 @@ pub fn segment_table(summary: &DataFrame, settings: &Settings) -> Result<Vec<Seg
 pub fn empty_levels(result: &DataFrame, settings: &Settings) -> Result<Vec<EmptyLevel>> {
     let group_by = &settings.analysis.group_by;
     let s = &settings.scoring;
+    if s.min_group_customers.is_some() && !group_by.is_empty() {
+        return empty_levels_by_partition(result, settings);
+    }
     let mut found = Vec::new();
     for (score, bins) in [
         (R, s.recency.bins),
@@ -255,6 +324,129 @@ pub fn empty_levels(result: &DataFrame, settings: &Settings) -> Result<Vec<Empty
                     level,
                     groups,
                     of,
+                    at: Vec::new(),
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// [`empty_levels`] with `min_group_customers`: per scoring partition (a `score_level` and
+/// the values of its first `score_level` group columns), among the customers it scored.
+fn empty_levels_by_partition(result: &DataFrame, settings: &Settings) -> Result<Vec<EmptyLevel>> {
+    let fail = Error::engine("counting empty score levels");
+    let group_by = &settings.analysis.group_by;
+    let s = &settings.scoring;
+    // The partition whose edges scored a row: its level, and its group columns masked
+    // beyond that level (a real null stays apart: the level is part of the key).
+    let mut keys = vec![col(SCORE_LEVEL)];
+    keys.extend(group_by.iter().enumerate().map(|(i, g)| {
+        when(col(SCORE_LEVEL).gt(lit(i as i32)))
+            .then(col(g.as_str()))
+            .otherwise(lit(NULL))
+            .alias(g.as_str())
+    }));
+    let names: Vec<Expr> = std::iter::once(SCORE_LEVEL)
+        .chain(group_by.iter().map(String::as_str))
+        .map(col)
+        .collect();
+    let bins = s.bins();
+    let mut present = Vec::new();
+    for (score, b) in [R, F, M].into_iter().zip(bins) {
+        for level in 1..=b {
+            present.push(
+                col(score)
+                    .eq(lit(level as i32))
+                    .any(true)
+                    .alias(format!("{score}{level}")),
+            );
+        }
+    }
+    let per = result
+        .clone()
+        .lazy()
+        .select(
+            keys.into_iter()
+                .chain([R, F, M].map(col))
+                .collect::<Vec<_>>(),
+        )
+        .group_by(names.clone())
+        .agg(present)
+        .sort_by_exprs(
+            names,
+            SortMultipleOptions::default()
+                .with_order_descending_multi(
+                    [true].into_iter().chain(group_by.iter().map(|_| false)),
+                )
+                .with_nulls_last(true),
+        )
+        .collect()
+        .map_err(fail)?;
+    let fail = Error::engine("counting empty score levels");
+    let levels: Vec<u32> = per
+        .column(SCORE_LEVEL)
+        .and_then(|c| c.cast(&DataType::UInt32))
+        .and_then(|c| c.u32().cloned())
+        .map_err(fail)?
+        .into_no_null_iter()
+        .collect();
+    let example = |row: usize, level: u32| -> String {
+        if level == 0 {
+            return "the whole input".to_string();
+        }
+        group_by[..level as usize]
+            .iter()
+            .map(|g| {
+                let v = per
+                    .column(g)
+                    .and_then(|c| c.get(row))
+                    .map(|v| v.to_string())
+                    .unwrap_or_default();
+                format!("{g}={v}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut found = Vec::new();
+    for (score, b) in [R, F, M].into_iter().zip(bins) {
+        for level in 1..=b {
+            let flags: Vec<bool> = per
+                .column(&format!("{score}{level}"))
+                .and_then(|c| c.bool().cloned())
+                .map_err(Error::engine("counting empty score levels"))?
+                .iter()
+                .map(|v| v.unwrap_or(false))
+                .collect();
+            // Rows are sorted by level, deepest first: one entry per level, in that order.
+            let mut at: Vec<EmptyAt> = Vec::new();
+            for (row, (&present, &l)) in flags.iter().zip(&levels).enumerate() {
+                if at.last().is_none_or(|a| a.score_level != l) {
+                    at.push(EmptyAt {
+                        score_level: l,
+                        partitions: 0,
+                        of: 0,
+                        example: String::new(),
+                    });
+                }
+                let a = at.last_mut().expect("pushed above");
+                a.of += 1;
+                if !present {
+                    if a.partitions == 0 {
+                        a.example = example(row, l);
+                    }
+                    a.partitions += 1;
+                }
+            }
+            at.retain(|a| a.partitions > 0);
+            let groups: u64 = at.iter().map(|a| a.partitions).sum();
+            if groups > 0 {
+                found.push(EmptyLevel {
+                    score,
+                    level,
+                    groups,
+                    of: flags.len() as u64,
+                    at,
                 });
             }
         }

@@ -5,6 +5,7 @@ use super::format::{isolate, pad, Align};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::format::level_lines;
 use crate::columns::{metric, METRICS};
 use crate::pipeline::summary::DataSummary;
 use crate::segment::grid::{Grid, Winner};
@@ -263,7 +264,7 @@ fn number(v: f64) -> String {
     }
 }
 
-fn render_edges(t: &Thresholds) -> String {
+fn render_edges(t: &Thresholds, noun: &str) -> String {
     let mut s = String::new();
     let key = |i: usize| -> String {
         t.groups[i]
@@ -308,7 +309,7 @@ fn render_edges(t: &Thresholds) -> String {
             continue;
         }
         s += &format!(
-            "    {metric} ({}{unit}{reach}), min / median / max over {} groups:\n",
+            "    {metric} ({}{unit}{reach}), min / median / max over {} {noun}:\n",
             scale.method,
             t.groups.len()
         );
@@ -332,6 +333,36 @@ fn render_edges(t: &Thresholds) -> String {
     s
 }
 
+/// [`render_edges`] per level (deepest first), for the edges of a run with
+/// `min_group_customers`: each level's partitions whose edges were used.
+fn render_edges_by_level(t: &Thresholds) -> String {
+    let mut s = String::new();
+    let mut levels: Vec<u32> = t.groups.iter().filter_map(|g| g.level).collect();
+    levels.sort_unstable_by(|a, b| b.cmp(a));
+    levels.dedup();
+    for level in levels {
+        let within = if level == 0 {
+            "the whole input".to_string()
+        } else {
+            t.group_by[..level as usize].join(", ")
+        };
+        let part = Thresholds {
+            groups: t
+                .groups
+                .iter()
+                .filter(|g| g.level == Some(level))
+                .cloned()
+                .collect(),
+            ..t.clone()
+        };
+        s += &format!("    level {level} ({within}):\n");
+        for line in render_edges(&part, "partitions").lines() {
+            s += &format!("  {line}\n");
+        }
+    }
+    s
+}
+
 /// The report `check` prints on stdout: the rules on the grid, the data side (with
 /// `--input`) and the `findings` that `--strict` fails on.
 pub fn render(
@@ -347,19 +378,25 @@ pub fn render(
         if data.customers == 0 {
             s += "  no customer has a purchase line in the observation window (check as_of and window_days)\n";
         }
+        if let Some(min) = data.min_group_customers {
+            s += &format!(
+                "  scored within (min_group_customers: {min}; level = the group_by columns of the partition whose edges scored them):\n"
+            );
+            s += &level_lines(&data.levels, "    ");
+        }
         if let Some(edges) = &data.edges {
             s += "  edges used (score level = 1 + edges the value exceeds; recency reversed):\n";
-            s += &render_edges(edges);
+            if edges.min_group_customers.is_some() {
+                s += &render_edges_by_level(edges);
+            } else {
+                s += &render_edges(edges, "groups");
+            }
         }
         if data.empty_levels.is_empty() {
             s += "  empty score levels: none\n";
         }
         for (e, why) in &data.empty_levels {
-            let groups = if e.of > 1 {
-                format!(" in {} of {} groups", e.groups, e.of)
-            } else {
-                String::new()
-            };
+            let groups = e.place().map_or(String::new(), |p| format!(" {p}"));
             s += &format!(
                 "  {} score {} is empty{groups}: {why}\n",
                 metric(e.score).name,

@@ -109,6 +109,47 @@ pub fn segment_stat_cells(s: &crate::review::kpi::Stats, decimals: u32) -> [Stri
     ]
 }
 
+/// The lines on scoring levels (`min_group_customers`, `score_level`), deepest first, each
+/// indented by `indent`: `level 2 (region, store_id): 5 groups, 581 customers`, then
+/// `level 1 (region): 2 groups, 152 customers, by the edges of 2 partitions`, then
+/// `level 0 (the whole input): 1 group, 83 customers`.
+pub fn level_lines(levels: &[crate::rfm::LevelCount], indent: &str) -> String {
+    let deepest = levels.iter().map(|l| l.level).max().unwrap_or(0);
+    let mut s = String::new();
+    for l in levels {
+        let within = if l.level == 0 {
+            "the whole input".to_string()
+        } else {
+            l.columns.join(", ")
+        };
+        let plural = |n: u64, one: &str, many: &str| {
+            format!("{} {}", count(n), if n == 1 { one } else { many })
+        };
+        let groups = if l.groups == 0 {
+            "no group".to_string()
+        } else {
+            format!(
+                "{}, {}",
+                plural(l.groups, "group", "groups"),
+                plural(l.customers, "customer", "customers")
+            )
+        };
+        let by = if l.level < deepest && l.level > 0 && l.groups > 0 {
+            format!(
+                ", by the edges of {}",
+                plural(l.partitions, "partition", "partitions")
+            )
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "{indent}level {} ({within}): {groups}{by}\n",
+            l.level
+        ));
+    }
+    s
+}
+
 /// `v` with thousands separators: 1234567 -> "1,234,567".
 pub fn n(v: u64) -> String {
     let s = v.to_string();

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::charts::{self, css, segment_color, GroupMix, Heatmap, ShareBar};
-use super::format::{count, maybe_money, money, percent, segment_stat_cells};
+use super::format::{count, level_lines, maybe_money, money, percent, segment_stat_cells};
 use crate::columns::{FREQUENCY, MONETARY, RECENCY_DAYS};
 use crate::error::Result;
 use crate::review::distribution::{Histogram, RfGrid};
@@ -152,6 +152,17 @@ fn header(s: &mut String, report: &SegmentReport) {
         );
     }
     let _ = writeln!(s, "</div>");
+    if !report.score_levels.is_empty() {
+        let lines: Vec<String> = level_lines(&report.score_levels, "")
+            .lines()
+            .map(escape)
+            .collect();
+        let _ = writeln!(
+            s,
+            "<p class=\"note\">Small groups were scored with the edges of a larger partition (<code>scoring.min_group_customers</code>; <code>score_level</code> = the group columns the scores were computed within): {}.</p>",
+            lines.join("; ")
+        );
+    }
     if report.monetary_average {
         let _ = writeln!(
             s,

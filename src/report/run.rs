@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::format::{n, pad, width, Align};
+use super::format::{level_lines, n, pad, width, Align};
 use crate::columns::metric;
 use crate::output::provenance::LineCounts;
 use crate::pipeline::summary::{EmptyLevel, RunSummary};
@@ -84,6 +84,14 @@ pub fn render(summary: &RunSummary) -> String {
         n(summary.customers),
         n(summary.unscored)
     );
+    if let Some(min) = summary.min_group_customers {
+        let _ = writeln!(
+            s,
+            "  scored within (min_group_customers: {}; level = the group_by columns of the partition whose edges scored them):",
+            n(min)
+        );
+        s.push_str(&level_lines(&summary.levels, "    "));
+    }
     for score in ["r", "f", "m"] {
         let levels: Vec<&EmptyLevel> = summary
             .empty_levels
@@ -95,17 +103,19 @@ pub fn render(summary: &RunSummary) -> String {
         }
         let list: Vec<String> = levels
             .iter()
-            .map(|e| {
-                if e.of > 1 {
-                    format!("{} (in {} of {} groups)", e.level, e.groups, e.of)
-                } else {
-                    e.level.to_string()
-                }
+            .map(|e| match e.place() {
+                Some(place) => format!("{} ({place})", e.level),
+                None => e.level.to_string(),
             })
             .collect();
+        let why = if levels.iter().any(|e| !e.at.is_empty()) {
+            "tied values share a score; groups scored with a larger partition's edges need not fill every level"
+        } else {
+            "tied values share a score"
+        };
         let _ = writeln!(
             s,
-            "  note: no customer has {} score {} (tied values share a score)",
+            "  note: no customer has {} score {} ({why})",
             metric(score).name,
             list.join(", ")
         );

@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 
 use super::check::codes;
-use super::format::{count, maybe_money, money, pad, percent, segment_stat_cells, width, Align};
+use super::format::{
+    count, level_lines, maybe_money, money, pad, percent, segment_stat_cells, width, Align,
+};
 use crate::review::kpi::SegmentRow;
 use crate::review::movement::Movement;
 use crate::review::segments::SegmentReport;
@@ -88,6 +90,13 @@ pub fn render(report: &SegmentReport) -> String {
             s,
             "  note: this run's monetary is spend per purchase (monetary: average); revenue sums it"
         );
+    }
+    if !report.score_levels.is_empty() {
+        let _ = writeln!(
+            s,
+            "  scored within (score_level: the group columns of the partition whose edges scored them):"
+        );
+        s.push_str(&level_lines(&report.score_levels, "    "));
     }
     // One set of column widths for the run's table and every group's.
     let header = SEGMENT_HEADER.map(String::from);

@@ -10,6 +10,7 @@ use serde::{Serialize, Serializer};
 use super::frame;
 use crate::columns::*;
 use crate::error::{Error, Result};
+use crate::rfm::LevelCount;
 
 /// The numbers reported for a set of customers (the run, a segment, a group).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -275,6 +276,90 @@ pub fn kpis(customers: &LazyFrame, group_columns: &[String], decimals: u32) -> R
         groups,
         group_table,
     })
+}
+
+/// Per `score_level` of a run with `min_group_customers`, deepest first (every level from
+/// the group columns' count to 0): the groups scored at it, their customers, and the
+/// partitions of that level (its first group columns' values) whose edges scored them.
+pub fn score_levels(customers: &LazyFrame, group_columns: &[String]) -> Result<Vec<LevelCount>> {
+    const GROUPS: &str = "__groups";
+    const PARTITIONS: &str = "__partitions";
+    let mut by = frame::cols(group_columns);
+    by.push(col(SCORE_LEVEL));
+    // One row per group, then per partition (its columns beyond the level masked; the level
+    // keeps a real null apart), then per level.
+    let mut partition = vec![col(SCORE_LEVEL)];
+    partition.extend(group_columns.iter().enumerate().map(|(i, g)| {
+        when(col(SCORE_LEVEL).gt(lit(i as i32)))
+            .then(col(g.as_str()))
+            .otherwise(lit(NULL))
+            .alias(g.as_str())
+    }));
+    let table = collect(
+        customers
+            .clone()
+            .group_by(by)
+            .agg([len().cast(DataType::UInt64).alias(CUSTOMERS)])
+            .select(
+                partition
+                    .into_iter()
+                    .chain([col(CUSTOMERS)])
+                    .collect::<Vec<_>>(),
+            )
+            .group_by(
+                std::iter::once(SCORE_LEVEL)
+                    .chain(group_columns.iter().map(String::as_str))
+                    .map(col)
+                    .collect::<Vec<_>>(),
+            )
+            .agg([
+                len().cast(DataType::UInt64).alias(GROUPS),
+                col(CUSTOMERS).sum().alias(CUSTOMERS),
+            ])
+            .group_by([col(SCORE_LEVEL)])
+            .agg([
+                len().cast(DataType::UInt64).alias(PARTITIONS),
+                col(GROUPS).sum().alias(GROUPS),
+                col(CUSTOMERS).sum().alias(CUSTOMERS),
+            ]),
+        "the score levels",
+    )?;
+    let fail = Error::engine("reading the score levels");
+    let level_of: Vec<Option<i32>> = table
+        .column(SCORE_LEVEL)
+        .and_then(|c| c.i32().cloned())
+        .map_err(fail)?
+        .iter()
+        .collect();
+    let number = |name: &str, row: usize| -> u64 {
+        table
+            .column(name)
+            .ok()
+            .and_then(|c| c.get(row).ok())
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0)
+    };
+    let deepest = level_of
+        .iter()
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(group_columns.len() as i32);
+    Ok((0..=deepest)
+        .rev()
+        .map(|level| {
+            let row = level_of.iter().position(|l| *l == Some(level));
+            let get = |name: &str| row.map_or(0, |r| number(name, r));
+            LevelCount {
+                level: level as u32,
+                columns: group_columns[..(level as usize).min(group_columns.len())].to_vec(),
+                groups: get(GROUPS),
+                customers: get(CUSTOMERS),
+                partitions: get(PARTITIONS),
+            }
+        })
+        .collect())
 }
 
 /// The groups of `customers`, sorted by their columns (nulls last), numbered by a

@@ -12,6 +12,7 @@ use super::kpi::{self, GroupRow, SegmentRow, Stats};
 use super::movement::{self, Movement};
 use crate::error::Result;
 use crate::output::read_back::ScoredFile;
+use crate::rfm::LevelCount;
 use crate::settings::{Monetary, Settings};
 
 /// The JSON document's format tag; the number changes when a field changes meaning or goes.
@@ -80,6 +81,10 @@ pub struct SegmentReport {
     pub segments: Vec<SegmentRow>,
     /// Every group with its segments (empty without group columns).
     pub groups: Vec<GroupRow>,
+    /// When the run has `score_level` (`min_group_customers`): the groups, customers and
+    /// partitions scored at each level, deepest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub score_levels: Vec<LevelCount>,
     /// With a previous run: the movement.
     #[serde(flatten)]
     pub movement: Option<Movement>,
@@ -154,6 +159,11 @@ pub fn build(
         .iter()
         .map(|m| distribution::histogram(&customers, *m))
         .collect::<Result<Vec<_>>>()?;
+    let score_levels = if current.score_level {
+        kpi::score_levels(&customers, &current.group_columns)?
+    } else {
+        Vec::new()
+    };
     Ok(SegmentReport {
         format: FORMAT,
         segments_file: current.path.display().to_string(),
@@ -162,6 +172,7 @@ pub fn build(
         overall: kpis.overall,
         segments: arrange(kpis.segments, &order, labels),
         groups,
+        score_levels,
         movement,
         rf_grid: distribution::rf_grid(&customers)?,
         distributions,

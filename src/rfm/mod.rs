@@ -2,14 +2,17 @@
 //! [`fold`] folds the lines of each (group, customer) into the metrics' raw material and the
 //! line counters of the run summary; [`metrics`] gives recency, frequency and monetary;
 //! [`score`] finds the edges and bins the metrics (rank, quantile, r-rfm or fixed) within each
-//! group, and builds `rfm_cell` and `rfm_score`.
+//! group (with `min_group_customers`, small groups within a parent partition: [`levels`]), and
+//! builds `rfm_cell` and `rfm_score`.
 
 pub mod fold;
+pub mod levels;
 mod metrics;
 mod score;
 pub mod thresholds;
 
 pub use fold::{Fallback, Fold, Partition, Spans, Window};
+pub use levels::{ByLevel, LevelCount};
 pub use metrics::customers;
 pub use score::{edges, score};
 

@@ -40,15 +40,39 @@ fn nulls_last() -> SortMultipleOptions {
     SortMultipleOptions::default().with_nulls_last(true)
 }
 
+/// The scale of each metric as a thresholds file records it.
+pub(super) fn scales(scoring: &Scoring) -> BTreeMap<String, MetricScale> {
+    METRICS
+        .iter()
+        .zip([&scoring.recency, &scoring.frequency, &scoring.monetary])
+        .map(|(metric, ms)| {
+            let compare = ms.method.compare(metric.name == "recency");
+            (
+                metric.name.to_string(),
+                MetricScale {
+                    bins: ms.bins,
+                    method: ms.method.name().to_string(),
+                    compare: compare.to_string(),
+                },
+            )
+        })
+        .collect()
+}
+
 /// The edges that score `customers` (columns: group_by..., the metric columns), per group
-/// (groups sorted, nulls last), with the scales they were made with.
+/// (groups sorted, nulls last), with the scales they were made with. With
+/// `scoring.min_group_customers` (and group_by), per (level, partition) used instead
+/// ([`super::levels::edges`]).
 pub fn edges(
     customers: &DataFrame,
     scoring: &Scoring,
     group_by: &[String],
     as_of: Option<String>,
 ) -> Result<Thresholds> {
-    let mut metrics = BTreeMap::new();
+    if let (Some(min), false) = (scoring.min_group_customers, group_by.is_empty()) {
+        return super::levels::edges(customers, scoring, group_by, min, as_of);
+    }
+    let metrics = scales(scoring);
     let mut tables = Vec::new();
     for (metric, ms) in
         METRICS
@@ -56,15 +80,6 @@ pub fn edges(
             .zip([&scoring.recency, &scoring.frequency, &scoring.monetary])
     {
         let (name, value) = (&metric.name, &metric.column);
-        let compare = ms.method.compare(*name == "recency");
-        metrics.insert(
-            name.to_string(),
-            MetricScale {
-                bins: ms.bins,
-                method: ms.method.name().to_string(),
-                compare: compare.to_string(),
-            },
-        );
         let table = match &ms.method {
             Method::Rank => rank_edges(customers, value, ms.bins, *name == "recency", group_by),
             _ => aggregated_edges(customers, value, ms, group_by),
@@ -105,6 +120,7 @@ pub fn edges(
         };
         out.push(GroupEdges {
             key,
+            level: None,
             recency: edges_of(&tables[0], scoring.recency.bins)?,
             frequency: edges_of(&tables[1], scoring.frequency.bins)?,
             monetary: edges_of(&tables[2], scoring.monetary.bins)?,
@@ -114,6 +130,7 @@ pub fn edges(
         format: FORMAT.to_string(),
         as_of,
         group_by: group_by.to_vec(),
+        min_group_customers: None,
         metrics,
         groups: out,
     })
@@ -123,7 +140,7 @@ pub fn edges(
 /// data by the group values' text as polars casts them to String, so values with no YAML form
 /// of their own (dates, datetimes, floats) are written as that text; integers, strings and
 /// booleans stay themselves (their cast text is their YAML text).
-fn group_keys(
+pub(super) fn group_keys(
     table: &DataFrame,
     group_by: &[String],
 ) -> Result<Vec<BTreeMap<String, serde_yaml::Value>>> {
@@ -355,7 +372,7 @@ fn small_integer_counts(column: &Column) -> PolarsResult<Option<(Vec<f64>, Vec<u
 
 /// The `bins - 1` rank edges of one group, from its distinct values (ascending) and their
 /// counts.
-fn level_edges(values: &[f64], counts: &[u64], bins: u32, recency: bool) -> Vec<f64> {
+pub(super) fn level_edges(values: &[f64], counts: &[u64], bins: u32, recency: bool) -> Vec<f64> {
     let total: u64 = counts.iter().sum();
     let bins = u64::from(bins);
     let mut edges = vec![f64::NEG_INFINITY; bins as usize - 1];
@@ -433,6 +450,7 @@ mod tests {
             monetary: ms,
             frozen: None,
             thresholds_from: None,
+            min_group_customers: None,
         };
         let t = edges(&df, &scoring, &group_by, None).unwrap();
         let out = score(df.lazy(), &t, &scoring, &group_by).collect().unwrap();
@@ -621,6 +639,7 @@ mod tests {
             monetary: ms,
             frozen: None,
             thresholds_from: None,
+            min_group_customers: None,
         };
         let t = edges(&df, &scoring, &[], None).unwrap();
         let scale = t.scale("frequency").unwrap().clone();
@@ -699,6 +718,7 @@ mod tests {
             monetary: ms(method, 2),
             frozen: None,
             thresholds_from: None,
+            min_group_customers: None,
         };
         let m = |method: Method| -> Vec<i32> {
             let scoring = scoring(method);

@@ -54,7 +54,8 @@ pub fn score_frozen(customers: LazyFrame, t: &Thresholds, group_by: &[String]) -
 }
 
 /// `rows` with the edges of their group: the [`FROZEN`] marker column (null where the file
-/// has no edges for the row's group) and, per metric, the edges as expressions (literals
+/// has no edges for the row's group), with levels ([`Thresholds::min_group_customers`], edges
+/// resolved per group) the [`SCORE_LEVEL`] column, and, per metric, the edges as expressions (literals
 /// without group_by; columns joined on the group values as text with it).
 pub fn with_edges(
     rows: LazyFrame,
@@ -99,6 +100,15 @@ pub fn with_edges(
                 .collect();
             columns.push(Column::new(edge_column(metric, i).into(), values));
         }
+    }
+    if t.min_group_customers.is_some() {
+        // Edges per group resolved from levels ([`super::levels::resolve`]): each group's level.
+        let levels: Vec<i32> = t
+            .groups
+            .iter()
+            .map(|g| g.level.map_or(group_by.len() as i32, |l| l as i32))
+            .collect();
+        columns.push(Column::new(SCORE_LEVEL.into(), levels));
     }
     columns.push(Column::new(FROZEN.into(), vec![true; t.groups.len()]));
     let edges = DataFrame::new(t.groups.len(), columns)

@@ -79,6 +79,7 @@ mod tests {
             monetary: ms(bins[2]),
             frozen: None,
             thresholds_from: None,
+            min_group_customers: None,
         }
     }
 

@@ -185,6 +185,10 @@ pub struct Scoring {
     pub frozen: Option<std::sync::Arc<Thresholds>>,
     /// `scoring.thresholds_from` as written, when the edges are frozen.
     pub thresholds_from: Option<String>,
+    /// `scoring.min_group_customers` (only with group_by): a partition with fewer scored
+    /// customers is scored with the edges of its parent partition (the group_by columns
+    /// without the last), upward until one has as many or the whole input is reached.
+    pub min_group_customers: Option<u64>,
 }
 
 impl Scoring {

@@ -8,6 +8,13 @@
 //! quantiles plus 1; for `fixed` the thresholds; for `rank` they are derived so that they give
 //! the same scores: edge `i` is the largest value whose level is at most `i` (`-.inf` when no
 //! value is).
+//!
+//! A run with `scoring.min_group_customers` records that number and one entry per partition
+//! whose edges it used, with the partition's `level` (its key names the first `level` group_by
+//! columns; `{}` at level 0, the whole input). A group is scored with the entry of the
+//! deepest partition on its path that the file has: its own, its parent's, ..., the whole
+//! input's ([`Thresholds::entries_for`]); on the data that wrote the file that is the level the
+//! count rule chose, so the file reproduces the run.
 
 use std::collections::BTreeMap;
 
@@ -36,8 +43,13 @@ pub struct MetricScale {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupEdges {
-    /// The group's values, by group_by column (empty without group_by).
+    /// The group's values, by group_by column (empty without group_by; with levels, the
+    /// first `level` group_by columns).
     pub key: BTreeMap<String, serde_yaml::Value>,
+    /// With `min_group_customers`: how many group_by columns the partition has (0 = the whole
+    /// input).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u32>,
     /// Recency edges, in days.
     pub recency: Vec<f64>,
     /// Frequency edges.
@@ -56,6 +68,10 @@ pub struct Thresholds {
     pub as_of: Option<String>,
     /// The group_by columns.
     pub group_by: Vec<String>,
+    /// `scoring.min_group_customers` of the run that wrote it: then the groups are the
+    /// partitions of every level whose edges were used, each with its `level`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_group_customers: Option<u64>,
     /// recency, frequency, monetary.
     pub metrics: BTreeMap<String, MetricScale>,
     /// Edges per group.
@@ -115,16 +131,45 @@ impl Thresholds {
                     out.push(format!("groups[{i}].{name} edges are not ascending"));
                 }
             }
-            if g.key.keys().cloned().collect::<Vec<_>>() != sorted(group_by) {
-                out.push(format!(
-                    "groups[{i}].key does not name the group_by columns"
-                ));
+            match (self.min_group_customers, g.level) {
+                (None, None) => {
+                    if g.key.keys().cloned().collect::<Vec<_>>() != sorted(group_by) {
+                        out.push(format!(
+                            "groups[{i}].key does not name the group_by columns"
+                        ));
+                    }
+                }
+                (None, Some(_)) => out.push(format!(
+                    "groups[{i}] has a level, but the file has no min_group_customers"
+                )),
+                (Some(_), None) => out.push(format!(
+                    "groups[{i}] has no level; a file written with min_group_customers gives every group one"
+                )),
+                (Some(_), Some(level)) if level as usize > group_by.len() => out.push(format!(
+                    "groups[{i}].level {level} is above the {} group_by columns",
+                    group_by.len()
+                )),
+                (Some(_), Some(level)) => {
+                    if g.key.keys().cloned().collect::<Vec<_>>()
+                        != sorted(&group_by[..level as usize])
+                    {
+                        out.push(format!(
+                            "groups[{i}].key does not name the first {level} group_by columns (level {level})"
+                        ));
+                    }
+                }
             }
         }
-        let keys: Vec<Vec<Option<String>>> = self
+        if self.min_group_customers == Some(0) {
+            out.push("min_group_customers must be at least 1".into());
+        }
+        if self.min_group_customers.is_some() && group_by.is_empty() {
+            out.push("has min_group_customers, which needs group_by columns".into());
+        }
+        let keys: Vec<(Option<u32>, Vec<Option<String>>)> = self
             .groups
             .iter()
-            .map(|g| g.key.values().map(key_text).collect())
+            .map(|g| (g.level, g.key.values().map(key_text).collect()))
             .collect();
         for (i, k) in keys.iter().enumerate() {
             if keys[..i].contains(k) {
@@ -162,6 +207,41 @@ pub(crate) fn key_text(v: &serde_yaml::Value) -> Option<String> {
 }
 
 impl Thresholds {
+    /// With levels (`min_group_customers`): for each group (its values as text, in group_by
+    /// order, as [`key_text`] gives them), the index in `groups` of the entry that scores it:
+    /// the deepest partition on its path the file has (its own, then its parent's, ..., the
+    /// whole input's); None when there is none. Without levels: the group's own entry.
+    pub fn entries_for(
+        &self,
+        group_by: &[String],
+        groups: &[Vec<Option<String>>],
+    ) -> Vec<Option<usize>> {
+        use std::collections::HashMap;
+        let levels = self.min_group_customers.is_some();
+        let mut index: HashMap<(usize, Vec<Option<String>>), usize> = HashMap::new();
+        for (i, g) in self.groups.iter().enumerate() {
+            let level = if levels {
+                g.level.map_or(group_by.len(), |l| l as usize)
+            } else {
+                group_by.len()
+            };
+            let key = group_by[..level.min(group_by.len())]
+                .iter()
+                .map(|c| g.key.get(c).and_then(key_text))
+                .collect();
+            index.entry((level, key)).or_insert(i);
+        }
+        groups
+            .iter()
+            .map(|values| {
+                let deepest = if levels { 0 } else { group_by.len() };
+                (deepest..=group_by.len())
+                    .rev()
+                    .find_map(|level| index.get(&(level, values[..level].to_vec())).copied())
+            })
+            .collect()
+    }
+
     /// The YAML text of a thresholds file, with a header that says how to read it.
     pub fn to_yaml(&self) -> Result<String> {
         let body = serde_yaml::to_string(self)
@@ -169,5 +249,52 @@ impl Thresholds {
         Ok(format!(
             "# rfmseg score edges. Per metric and group: k = 1 + the number of edges the value\n# exceeds (value > edge; value >= edge where compare is \">=\"); frequency and monetary\n# score k, recency (days) scores bins + 1 - k. Use with scoring.thresholds_from.\n{body}"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> Thresholds {
+        let head = "format: rfmseg-thresholds/1\nas_of: null\ngroup_by: [region, store]\nmetrics:\n  recency: {bins: 2, method: rank, compare: '>'}\n  frequency: {bins: 2, method: rank, compare: '>'}\n  monetary: {bins: 2, method: rank, compare: '>'}\n";
+        serde_yaml::from_str(&format!("{head}{text}")).unwrap()
+    }
+
+    const EDGES: &str = "recency: [1.0], frequency: [1.0], monetary: [1.0]";
+
+    #[test]
+    fn a_file_with_levels_keys_each_entry_by_its_level_s_columns() {
+        let by = ["region".to_string(), "store".to_string()];
+        let good = file(&format!(
+            "min_group_customers: 5\ngroups:\n  - {{key: {{region: N, store: s1}}, level: 2, {EDGES}}}\n  - {{key: {{region: N}}, level: 1, {EDGES}}}\n  - {{key: {{}}, level: 0, {EDGES}}}\n"
+        ));
+        assert!(good.problems(&by).is_empty(), "{:?}", good.problems(&by));
+        // The deepest entry on each group's path: its own, its region's, the whole input's.
+        let groups: Vec<Vec<Option<String>>> = [["N", "s1"], ["N", "s9"], ["S", "s2"]]
+            .iter()
+            .map(|g| g.iter().map(|v| Some(v.to_string())).collect())
+            .collect();
+        assert_eq!(good.entries_for(&by, &groups), [Some(0), Some(1), Some(2)]);
+        let bad = file(&format!(
+            "min_group_customers: 0\ngroups:\n  - {{key: {{region: N, store: s1}}, level: 1, {EDGES}}}\n  - {{key: {{region: N}}, {EDGES}}}\n  - {{key: {{}}, level: 3, {EDGES}}}\n  - {{key: {{store: s1}}, level: 1, {EDGES}}}\n"
+        ));
+        assert_eq!(
+            bad.problems(&by),
+            [
+                "groups[0].key does not name the first 1 group_by columns (level 1)",
+                "groups[1] has no level; a file written with min_group_customers gives every group one",
+                "groups[2].level 3 is above the 2 group_by columns",
+                "groups[3].key does not name the first 1 group_by columns (level 1)",
+                "min_group_customers must be at least 1",
+            ]
+        );
+        let unlevelled = file(&format!(
+            "groups:\n  - {{key: {{region: N, store: s1}}, level: 2, {EDGES}}}\n"
+        ));
+        assert_eq!(
+            unlevelled.problems(&by),
+            ["groups[0] has a level, but the file has no min_group_customers"]
+        );
     }
 }

@@ -6,9 +6,12 @@
 //! `date_parts` (the fields of text dates, [`dates`]) -> `parsed` -> `checked` (a value that
 //! cannot be read stops the query, naming it) -> `valid` -> `params`
 //! (as_of) -> `kept` (window, returns, integer minor units) -> `customers` (one row per
-//! group and customer) -> `metrics` -> per metric the score table (rank: from the value
-//! counts; quantile and r-rfm: edges from the value counts; fixed: literals) -> `scored` ->
-//! `cells` -> the output columns, in the contract's order and types, sorted.
+//! group and customer) -> `metrics` -> with `min_group_customers`, each group's level
+//! (`group_sizes`, `group_levels`: window sums over the groups; `leveled`: the metrics with the
+//! level and the group columns masked beyond it) -> per metric the score table (rank: from the
+//! value counts; quantile and r-rfm: edges from the value counts; with levels, the counts
+//! summed into every partition of every level first; fixed: literals) -> `scored` -> `cells`
+//! -> the output columns, in the contract's order and types, sorted.
 //!
 //! No step uses a window over customers: rank scores and quantile edges come from the value
 //! counts of each metric (one row per group and distinct value), then join back. Without
@@ -73,6 +76,14 @@ struct Gen<'a> {
 }
 
 /// The three metrics: (score column, value column, prefix of its CTEs).
+/// With `min_group_customers`: the level column of `leveled` and of the level value counts.
+const LEVEL: &str = "__level";
+
+/// With `min_group_customers`: the `i`-th group column (1-based) masked beyond the level.
+fn level_key(i: usize) -> String {
+    format!("__k{i}")
+}
+
 const METRICS: [(&str, &str, &str); 3] = [
     (R, RECENCY_DAYS, "r"),
     (F, FREQUENCY, "f"),
@@ -100,20 +111,45 @@ impl Gen<'_> {
             .collect()
     }
 
-    /// `PARTITION BY g1, g2` or "".
+    /// The columns that name the partition whose edges score a row: the group_by columns;
+    /// with `min_group_customers`, the level and the group columns masked beyond it
+    /// (`__level, __k1, ..., __kk`, the `leveled` CTE's).
+    fn score_keys(&self) -> Vec<String> {
+        match self.s.scoring.min_group_customers {
+            None => self.groups().to_vec(),
+            Some(_) => std::iter::once(LEVEL.to_string())
+                .chain((1..=self.groups().len()).map(level_key))
+                .collect(),
+        }
+    }
+
+    /// `k1, k2, ` of [`Self::score_keys`] (quoted, with a trailing separator) or "".
+    fn key_list(&self, prefix: &str) -> String {
+        self.score_keys()
+            .iter()
+            .map(|g| format!("{prefix}{}, ", self.q(g)))
+            .collect()
+    }
+
+    /// `PARTITION BY k1, k2 ` over [`Self::score_keys`], or "".
     fn partition(&self) -> String {
-        if self.groups().is_empty() {
+        let keys = self.score_keys();
+        if keys.is_empty() {
             String::new()
         } else {
-            let list: Vec<String> = self.groups().iter().map(|g| self.q(g)).collect();
+            let list: Vec<String> = keys.iter().map(|g| self.q(g)).collect();
             format!("PARTITION BY {} ", list.join(", "))
         }
     }
 
-    /// `a.g1 <=> b.g1 AND ...` (TRUE without group_by).
-    fn same_group(&self, a: &str, b: &str) -> String {
-        let parts: Vec<String> = self
-            .groups()
+    /// `a.k1 <=> b.k1 AND ...` over [`Self::score_keys`] (TRUE without group_by).
+    fn same_key(&self, a: &str, b: &str) -> String {
+        self.same_on(&self.score_keys(), a, b)
+    }
+
+    /// `a.c <=> b.c AND ...` over `columns` (TRUE without any).
+    fn same_on(&self, columns: &[String], a: &str, b: &str) -> String {
+        let parts: Vec<String> = columns
             .iter()
             .map(|g| {
                 self.d
@@ -125,6 +161,71 @@ impl Gen<'_> {
         } else {
             parts.join(" AND ")
         }
+    }
+
+    /// With `min_group_customers: n`: `group_sizes` (customers per group), `group_levels`
+    /// (each group's level: the deepest prefix of the group columns whose partition has at
+    /// least n customers, by window sums over the groups; else 0) and `leveled` (the metrics
+    /// with `__level` and the group columns masked beyond it, `__k1..__kk`).
+    fn level_ctes(&self, n: u64) -> Vec<(String, String)> {
+        let groups = self.groups();
+        let k = groups.len();
+        let size = self.q("__n");
+        let list = |prefix: &str, upto: usize| -> String {
+            groups[..upto]
+                .iter()
+                .map(|g| format!("{prefix}{}", self.q(g)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let sizes = format!(
+            "SELECT {}, COUNT(*) AS {size}\n  FROM {}\n  GROUP BY {}",
+            list("", k),
+            self.q("metrics"),
+            list("", k)
+        );
+        let mut level = String::from("CASE");
+        for l in (1..=k).rev() {
+            let count = if l == k {
+                size.clone()
+            } else {
+                format!("SUM({size}) OVER (PARTITION BY {})", list("", l))
+            };
+            level.push_str(&format!(" WHEN {count} >= {n} THEN {l}"));
+        }
+        level.push_str(" ELSE 0 END");
+        let levels = format!(
+            "SELECT {},\n    {level} AS {}\n  FROM {}",
+            list("", k),
+            self.q(LEVEL),
+            self.q("group_sizes")
+        );
+        let mut leveled = vec!["m.*".to_string(), format!("l.{}", self.q(LEVEL))];
+        for (i, g) in groups.iter().enumerate() {
+            leveled.push(format!(
+                "CASE WHEN l.{} >= {} THEN m.{} END AS {}",
+                self.q(LEVEL),
+                i + 1,
+                self.q(g),
+                self.q(&level_key(i + 1))
+            ));
+        }
+        let leveled = format!(
+            "SELECT {}\n  FROM {} m\n  JOIN {} l ON {}",
+            leveled.join(",\n    "),
+            self.q("metrics"),
+            self.q("group_levels"),
+            self.same_on(groups, "m", "l")
+        );
+        let numbers: Vec<String> = (0..=k)
+            .map(|l| format!("SELECT {l} AS {}", self.q(LEVEL)))
+            .collect();
+        vec![
+            ("group_sizes".into(), sizes),
+            ("group_levels".into(), levels),
+            ("leveled".into(), leveled),
+            ("level_numbers".into(), numbers.join(" UNION ALL ")),
+        ]
     }
 
     /// A key column: blank text is NULL (a guest checkout, a missing group), any other
@@ -410,8 +511,17 @@ impl Gen<'_> {
             ),
         ));
 
-        // Scores, one metric at a time.
+        // With min_group_customers: each group's level.
         let scoring = &self.s.scoring;
+        let scored_from = match scoring.min_group_customers {
+            Some(n) => {
+                ctes.extend(self.level_ctes(n));
+                "leveled"
+            }
+            None => "metrics",
+        };
+
+        // Scores, one metric at a time.
         let mut joins = Vec::new();
         let mut scores = Vec::new();
         for ((score, value, prefix), ms) in
@@ -429,7 +539,7 @@ impl Gen<'_> {
             format!(
                 "SELECT x.*,\n    {}\n  FROM {} x{}",
                 scores.join(",\n    "),
-                self.q("metrics"),
+                self.q(scored_from),
                 joins.concat()
             ),
         ));
@@ -471,6 +581,13 @@ impl Gen<'_> {
                 .iter()
                 .map(|c| self.q(c)),
         );
+        if scoring.min_group_customers.is_some() {
+            output.push(format!(
+                "CAST({} AS INT) AS {}",
+                self.q(LEVEL),
+                self.q(SCORE_LEVEL)
+            ));
+        }
         output.push(format!("CAST({segment} AS {text}) AS {}", self.q(SEGMENT)));
         let mut order: Vec<String> = self
             .groups()
@@ -538,19 +655,46 @@ impl Gen<'_> {
         let recency = score == R;
         let v = self.q("__v");
         let n = self.q("__n");
-        let counts_name = format!("{prefix}_counts");
+        let group_counts = format!("{prefix}_counts");
+        let counts_sql = format!(
+            "SELECT {}{} AS {v}, COUNT(*) AS {n}\n  FROM {}\n  GROUP BY {}{}",
+            self.group_list(""),
+            self.q(value),
+            self.q("metrics"),
+            self.group_list(""),
+            self.q(value)
+        );
+        // With levels, the value counts of every partition of every level: each group's
+        // counts added into its partition at each level (the group columns beyond the level
+        // masked), so a parent's counts hold all its groups'.
+        let (counts_name, level_counts) = match self.s.scoring.min_group_customers {
+            None => (group_counts.clone(), None),
+            Some(_) => {
+                let name = format!("{prefix}_level_counts");
+                let mut masked = vec![format!("l.{}", self.q(LEVEL))];
+                for (i, g) in self.groups().iter().enumerate() {
+                    masked.push(format!(
+                        "CASE WHEN l.{} >= {} THEN c.{} END AS {}",
+                        self.q(LEVEL),
+                        i + 1,
+                        self.q(g),
+                        self.q(&level_key(i + 1))
+                    ));
+                }
+                let keys = self.key_list("");
+                let sql = format!(
+                    "SELECT {keys}{v}, SUM({n}) AS {n}\n  FROM (\n    SELECT {},\n      c.{v}, c.{n}\n    FROM {} c CROSS JOIN {} l\n  ) t\n  GROUP BY {keys}{v}",
+                    masked.join(",\n      "),
+                    self.q(&group_counts),
+                    self.q("level_numbers"),
+                );
+                (name.clone(), Some((name, sql)))
+            }
+        };
         let counts = || {
-            (
-                counts_name.clone(),
-                format!(
-                    "SELECT {}{} AS {v}, COUNT(*) AS {n}\n  FROM {}\n  GROUP BY {}{}",
-                    self.group_list(""),
-                    self.q(value),
-                    self.q("metrics"),
-                    self.group_list(""),
-                    self.q(value)
-                ),
-            )
+            let mut out = vec![(group_counts.clone(), counts_sql.clone())];
+            out.extend(level_counts.clone());
+            out
         };
         let part = self.partition();
         let x_value = format!("x.{}", self.q(value));
@@ -567,7 +711,7 @@ impl Gen<'_> {
                 let total = format!("SUM({n}) OVER ({})", part.trim_end());
                 let sql = format!(
                     "SELECT {}{v},\n    1 + {} AS {}\n  FROM {}",
-                    self.group_list(""),
+                    self.key_list(""),
                     d.int_div(&format!("{bins} * {worse}"), &total),
                     self.q("__score"),
                     self.q(&counts_name)
@@ -575,13 +719,11 @@ impl Gen<'_> {
                 let join = format!(
                     "\n  LEFT JOIN {} {alias} ON {} AND {alias}.{v} = {x_value}",
                     self.q(&levels),
-                    self.same_group(&alias, "x")
+                    self.same_key(&alias, "x")
                 );
-                (
-                    vec![counts(), (levels, sql)],
-                    Some(join),
-                    format!("{alias}.{}", self.q("__score")),
-                )
+                let mut ctes = counts();
+                ctes.push((levels, sql));
+                (ctes, Some(join), format!("{alias}.{}", self.q("__score")))
             }
             Method::Quantile | Method::RRfm => {
                 // Edge i: numpy 'linear' at q = i / bins: position p = (N - 1) q, then
@@ -620,23 +762,23 @@ impl Gen<'_> {
                 }
                 let cum_sql = format!(
                     "SELECT {}CAST({v} AS DOUBLE) AS {v},\n    SUM({n}) OVER ({part}ORDER BY {v} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS {},\n    SUM({n}) OVER ({}) AS {}\n  FROM {}",
-                    self.group_list(""),
+                    self.key_list(""),
                     self.q("__cum"),
                     part.trim_end(),
                     self.q("__total"),
                     self.q(&counts_name)
                 );
-                let group_by = if self.groups().is_empty() {
+                let group_by = if self.score_keys().is_empty() {
                     String::new()
                 } else {
-                    let g = self.group_list("");
+                    let g = self.key_list("");
                     format!("\n    GROUP BY {}", g.trim_end().trim_end_matches(','))
                 };
                 let edges_sql = format!(
                     "SELECT {}{}\n  FROM (\n    SELECT {}{}\n    FROM (SELECT *, {} FROM {}) t{group_by}\n  ) s",
-                    self.group_list(""),
+                    self.key_list(""),
                     edge_exprs.join(",\n    "),
-                    self.group_list(""),
+                    self.key_list(""),
                     picks.join(",\n    "),
                     pos.join(", "),
                     self.q(&cum)
@@ -644,7 +786,7 @@ impl Gen<'_> {
                 let join = format!(
                     "\n  LEFT JOIN {} {alias} ON {}",
                     self.q(&edges),
-                    self.same_group(&alias, "x")
+                    self.same_key(&alias, "x")
                 );
                 let passed: Vec<String> = (1..bins)
                     .map(|i| {
@@ -660,11 +802,9 @@ impl Gen<'_> {
                 } else {
                     k
                 };
-                (
-                    vec![counts(), (cum, cum_sql), (edges, edges_sql)],
-                    Some(join),
-                    expr,
-                )
+                let mut ctes = counts();
+                ctes.extend([(cum, cum_sql), (edges, edges_sql)]);
+                (ctes, Some(join), expr)
             }
             Method::Fixed(thresholds) => {
                 let cmp = ms.method.compare(recency);
@@ -731,6 +871,41 @@ mod tests {
                 assert!(body.trim_end().ends_with("_counts`"), "{name}: {body}");
             }
         }
+    }
+
+    #[test]
+    fn levels_come_from_window_sums_over_groups_and_no_window_runs_over_customers() {
+        // min_group_customers: the levels from the per-group counts, the scores from the
+        // value counts summed per (level, partition); every window reads one of those.
+        let sql = query("tests/fixtures/min-group/config.yaml", Dialect::Spark);
+        let windowed: Vec<(String, String)> = ctes(&sql)
+            .into_iter()
+            .filter(|(_, body)| body.contains(" OVER ("))
+            .collect();
+        let names: Vec<&str> = windowed.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["`group_levels`", "`r_levels`", "`f_levels`", "`m_cum`"],
+            "{sql}"
+        );
+        for (name, body) in &windowed {
+            let source = body.trim_end().rsplit(' ').next().unwrap();
+            assert!(
+                source == "`group_sizes`" || source.ends_with("_level_counts`"),
+                "{name} reads {source}"
+            );
+        }
+        assert!(
+            sql.contains("CASE WHEN `__n` >= 3 THEN 2 WHEN SUM(`__n`) OVER (PARTITION BY `region`) >= 3 THEN 1 ELSE 0 END AS `__level`"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("CAST(`__level` AS INT) AS `score_level`,\n    CAST(CASE"),
+            "{sql}"
+        );
+        // Without the key, none of it.
+        let plain = query("config/rfm.yaml", Dialect::Spark);
+        assert!(!plain.contains("__level") && !plain.contains("score_level"));
     }
 
     #[test]

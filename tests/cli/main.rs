@@ -6,6 +6,7 @@ mod check;
 mod failures;
 mod faults;
 mod hostile;
+mod levels;
 mod money;
 mod progress;
 mod property;

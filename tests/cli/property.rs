@@ -26,9 +26,11 @@ fn line() -> impl Strategy<Value = Line> {
         prop::option::weighted(0.95, 1..26u32),
         prop::option::weighted(0.95, 0..AMOUNTS.len()),
         0..6u32,
+        prop::option::weighted(0.9, 0..3usize),
     )
-        .prop_map(|(g, c, d, a, o)| Line {
+        .prop_map(|(g, c, d, a, o, st)| Line {
             group: ["north", "south", "west"][g].to_string(),
+            store: st.map(|st| ["s1", "s2", "s3"][st].to_string()),
             customer: c.map(|c| format!("{c:03}")),
             date: d.map(day),
             amount: a.map(|a| AMOUNTS[a]),
@@ -52,8 +54,8 @@ fn in_runs(lines: impl Strategy<Value = Vec<Line>>) -> impl Strategy<Value = Vec
                 if same_keys[i] {
                     let before = lines[i - 1].clone();
                     let line = &mut lines[i];
-                    (line.group, line.customer, line.order) =
-                        (before.group, before.customer, before.order);
+                    (line.group, line.store, line.customer, line.order) =
+                        (before.group, before.store, before.customer, before.order);
                 }
             }
             lines
@@ -129,22 +131,28 @@ fn params() -> impl Strategy<Value = Params> {
             prop::option::of(1..15u32),
             any::<bool>(),
             prop::collection::vec(prop::collection::vec(condition(bins), 1..3), 0..5),
+            any::<bool>(),
+            prop::option::of(1..14u64),
         )
             .prop_map(
-                move |(ex, avg, dec, freq, as_of, window, grouped, rules)| Params {
-                    exclude_returns: ex,
-                    average: avg,
-                    decimals: dec,
-                    frequency: freq,
-                    as_of: as_of.map(day),
-                    window,
-                    grouped,
-                    scoring: scoring.clone(),
-                    rules: rules
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, c)| (format!("S{i}"), c))
-                        .collect(),
+                move |(ex, avg, dec, freq, as_of, window, grouped, rules, by_store, min_group)| {
+                    Params {
+                        exclude_returns: ex,
+                        average: avg,
+                        decimals: dec,
+                        frequency: freq,
+                        as_of: as_of.map(day),
+                        window,
+                        grouped,
+                        by_store: grouped && by_store,
+                        min_group: min_group.filter(|_| grouped),
+                        scoring: scoring.clone(),
+                        rules: rules
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, c)| (format!("S{i}"), c))
+                            .collect(),
+                    }
                 },
             )
     })
@@ -171,10 +179,15 @@ fn yaml(p: &Params) -> String {
     if let Some(w) = p.window {
         s += &format!("  window_days: {w}\n");
     }
-    if p.grouped {
+    if p.grouped && p.by_store {
+        s += "  group_by: [grp, store]\n";
+    } else if p.grouped {
         s += "  group_by: [grp]\n";
     }
     s += "scoring:\n  method: rank\n";
+    if let Some(n) = p.min_group {
+        s += &format!("  min_group_customers: {n}\n");
+    }
     for (name, (meth, bins)) in ["recency", "frequency", "monetary"].iter().zip(&p.scoring) {
         s += &format!("  {name}: {{bins: {bins}, method: ");
         s += &match meth {
@@ -209,11 +222,12 @@ fn effective(p: &Params) -> Params {
 }
 
 fn csv(lines: &[Line]) -> String {
-    let mut s = String::from("grp,cust,day,value,order\n");
+    let mut s = String::from("grp,store,cust,day,value,order\n");
     for l in lines {
         s += &format!(
-            "{},{},{},{},{}\n",
+            "{},{},{},{},{},{}\n",
             l.group,
+            l.store.clone().unwrap_or_default(),
             l.customer.clone().unwrap_or_default(),
             l.date.map(|d| d.to_string()).unwrap_or_default(),
             l.amount.map(|a| a.to_string()).unwrap_or_default(),
@@ -231,6 +245,7 @@ fn parquet(lines: &[Line], path: &std::path::Path, integer_ids: bool, row_group:
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
     let mut df = df!(
         "grp" => lines.iter().map(|l| l.group.clone()).collect::<Vec<_>>(),
+        "store" => lines.iter().map(|l| l.store.clone()).collect::<Vec<_>>(),
         "cust" => lines.iter().map(|l| l.customer.clone()).collect::<Vec<_>>(),
         "day" => lines.iter().map(|l| l.date.map(|d| (d - epoch).num_days() as i32)).collect::<Vec<_>>(),
         "value" => lines.iter().map(|l| l.amount).collect::<Vec<_>>(),
@@ -254,14 +269,42 @@ fn parquet(lines: &[Line], path: &std::path::Path, integer_ids: bool, row_group:
         .unwrap();
 }
 
-fn rows_of(df: &DataFrame, grouped: bool) -> Vec<Row> {
+/// A column as text, nulls as None.
+fn optional_strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    let c = df.column(name).unwrap().cast(&DataType::String).unwrap();
+    c.str()
+        .unwrap()
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect()
+}
+
+fn rows_of(df: &DataFrame, p: &Params) -> Vec<Row> {
     let s = |c: &str| strings(df, c);
     let i = |c: &str| ints(df, c);
     let date = |c: &str| -> Vec<NaiveDate> { s(c).iter().map(|d| d.parse().unwrap()).collect() };
-    let groups = if grouped {
-        s("grp").into_iter().map(Some).collect()
-    } else {
-        vec![None; df.height()]
+    let columns: &[&str] = match (p.grouped, p.by_store) {
+        (false, _) => &[],
+        (true, false) => &["grp"],
+        (true, true) => &["grp", "store"],
+    };
+    let values: Vec<Vec<Option<String>>> =
+        columns.iter().map(|c| optional_strings(df, c)).collect();
+    let groups: Vec<Vec<Option<String>>> = (0..df.height())
+        .map(|k| values.iter().map(|v| v[k].clone()).collect())
+        .collect();
+    let levels: Vec<Option<i32>> = match p.min_group {
+        Some(_) => i("score_level")
+            .into_iter()
+            .map(|l| Some(l as i32))
+            .collect(),
+        None => {
+            assert!(
+                df.column("score_level").is_err(),
+                "score_level without min_group_customers"
+            );
+            vec![None; df.height()]
+        }
     };
     let monetary = floats(df, "monetary");
     let (cust, rec, freq, first, last) = (
@@ -281,7 +324,7 @@ fn rows_of(df: &DataFrame, grouped: bool) -> Vec<Row> {
     );
     (0..df.height())
         .map(|k| Row {
-            group: groups[k].clone(),
+            groups: groups[k].clone(),
             customer: cust[k].clone(),
             recency: rec[k],
             frequency: freq[k],
@@ -292,6 +335,7 @@ fn rows_of(df: &DataFrame, grouped: bool) -> Vec<Row> {
             cell: cell[k].clone(),
             score: score[k] as i32,
             segment: seg[k].clone(),
+            level: levels[k],
         })
         .collect()
 }
@@ -328,7 +372,7 @@ fn run_against_reference(
     let rfmseg::cmd::run::Outcome::Done(report) = outcome else {
         return Err(TestCaseError::fail("the run wrote no report"));
     };
-    let got = rows_of(&read_parquet(&out), p.grouped);
+    let got = rows_of(&read_parquet(&out), p);
     prop_assert_eq!(got.len(), expected.len(), "config:\n{}", yaml(p));
     for (g, e) in got.iter().zip(&expected) {
         prop_assert_eq!(g, e, "config:\n{}", yaml(p));

@@ -8,6 +8,8 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone)]
 pub struct Line {
     pub group: String,
+    /// The second group column (with `Params::by_store`); None is a blank (null) value.
+    pub store: Option<String>,
     pub customer: Option<String>,
     pub date: Option<NaiveDate>,
     pub amount: Option<f64>,
@@ -69,6 +71,10 @@ pub struct Params {
     pub as_of: Option<NaiveDate>,
     pub window: Option<u32>,
     pub grouped: bool,
+    /// With `grouped`: group by [grp, store] instead of [grp].
+    pub by_store: bool,
+    /// `scoring.min_group_customers` (only with `grouped`).
+    pub min_group: Option<u64>,
     pub scoring: [(Meth, u32); 3],
     /// (name, conditions ANDed); at least one condition each.
     pub rules: Vec<(String, Vec<Cond>)>,
@@ -76,7 +82,8 @@ pub struct Params {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    pub group: Option<String>,
+    /// The group_by values (empty without group_by; None = null).
+    pub groups: Vec<Option<String>>,
     pub customer: String,
     pub recency: i64,
     pub frequency: i64,
@@ -87,6 +94,8 @@ pub struct Row {
     pub cell: String,
     pub score: i32,
     pub segment: String,
+    /// `score_level`, with `min_group`.
+    pub level: Option<i32>,
 }
 
 struct Acc {
@@ -111,7 +120,9 @@ pub fn reference(lines: &[Line], p: &Params) -> Vec<Row> {
         return vec![];
     };
     let scale = 10f64.powi(p.decimals as i32);
-    let mut accs: BTreeMap<(String, String), Acc> = BTreeMap::new();
+    // Keyed by the group values as (0, value) or (1, "") for null: nulls sort last, as the
+    // output does.
+    let mut accs: BTreeMap<(Vec<(u8, String)>, String), Acc> = BTreeMap::new();
     for l in valid {
         let date = l.date.unwrap();
         let amount = l.amount.unwrap();
@@ -127,10 +138,14 @@ pub fn reference(lines: &[Line], p: &Params) -> Vec<Row> {
         if is_return && p.exclude_returns {
             continue;
         }
-        let group = if p.grouped {
-            l.group.clone()
-        } else {
-            String::new()
+        let key = |v: &Option<String>| match v {
+            Some(v) => (0u8, v.clone()),
+            None => (1u8, String::new()),
+        };
+        let group: Vec<(u8, String)> = match (p.grouped, p.by_store) {
+            (false, _) => vec![],
+            (true, false) => vec![key(&Some(l.group.clone()))],
+            (true, true) => vec![key(&Some(l.group.clone())), key(&l.store)],
         };
         let acc = accs
             .entry((group, l.customer.clone().unwrap()))
@@ -167,7 +182,10 @@ pub fn reference(lines: &[Line], p: &Params) -> Vec<Row> {
                 a.sum_minor as f64 / scale
             };
             Row {
-                group: p.grouped.then_some(group),
+                groups: group
+                    .into_iter()
+                    .map(|(null, v)| (null == 0).then_some(v))
+                    .collect(),
                 customer,
                 recency: (as_of - a.last.unwrap()).num_days(),
                 frequency,
@@ -178,17 +196,37 @@ pub fn reference(lines: &[Line], p: &Params) -> Vec<Row> {
                 cell: String::new(),
                 score: 0,
                 segment: String::new(),
+                level: None,
             }
         })
         .collect();
-    // Score within each partition.
-    let partitions: Vec<Option<String>> = {
-        let mut g: Vec<Option<String>> = rows.iter().map(|r| r.group.clone()).collect();
+    // Score within each partition. With min_group_customers N, a partition of fewer than N
+    // customers is scored within its parent (the group values without the last), upward
+    // until the partition has N or is the whole input: `pool` holds that partition's rows.
+    let partitions: Vec<Vec<Option<String>>> = {
+        let mut g: Vec<Vec<Option<String>>> = rows.iter().map(|r| r.groups.clone()).collect();
         g.dedup();
         g
     };
     for part in partitions {
-        let idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].group == part).collect();
+        let idx: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].groups == part)
+            .collect();
+        let within = |level: usize| -> Vec<usize> {
+            (0..rows.len())
+                .filter(|&i| rows[i].groups[..level] == part[..level])
+                .collect()
+        };
+        let mut level = part.len();
+        if let Some(min) = p.min_group {
+            while level > 0 && (within(level).len() as u64) < min {
+                level -= 1;
+            }
+        }
+        let pool = within(level);
+        for &i in &idx {
+            rows[i].level = p.min_group.map(|_| level as i32);
+        }
         for metric in 0..3 {
             let (meth, bins) = &p.scoring[metric];
             let value = |i: usize| -> f64 {
@@ -199,8 +237,8 @@ pub fn reference(lines: &[Line], p: &Params) -> Vec<Row> {
                 }
             };
             let goodness = |i: usize| if metric == 0 { -value(i) } else { value(i) };
-            let n = idx.len();
-            let mut sorted: Vec<f64> = idx.iter().map(|&i| value(i)).collect();
+            let n = pool.len();
+            let mut sorted: Vec<f64> = pool.iter().map(|&i| value(i)).collect();
             sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
             // numpy 'linear' / PERCENTILE_CONT at e / bins, in floating point as they do.
             let quantile = |e: usize| -> f64 {
@@ -239,7 +277,7 @@ pub fn reference(lines: &[Line], p: &Params) -> Vec<Row> {
                 .enumerate()
                 .map(|(pos, &i)| match meth {
                     Meth::Rank => {
-                        let worse = idx.iter().filter(|&&j| goodness(j) < goodness(i)).count();
+                        let worse = pool.iter().filter(|&&j| goodness(j) < goodness(i)).count();
                         1 + (*bins as usize * worse / n) as i32
                     }
                     Meth::Quantile => {

@@ -337,6 +337,20 @@ fn config_errors() -> Vec<Case> {
             run_case("config_thresholds_from_unusable", frozen("[TMP]/edges.yaml"), sample)
                 .file("edges.yaml", edges),
             run_case(
+                "config_min_group_customers_without_group_by",
+                "input:\n  columns: {order_id: order_id}\nscoring:\n  min_group_customers: 0\nsegments: {rules: [{name: A, r: 2}]}\n",
+                sample,
+            ),
+            run_case(
+                "config_min_group_customers_thresholds_without_levels",
+                "input:\n  columns: {order_id: order_id}\nanalysis: {group_by: [region]}\nscoring:\n  min_group_customers: 50\n  thresholds_from: [TMP]/edges.yaml\nsegments: {rules: [{name: A, r: 2}]}\n",
+                sample,
+            )
+            .file(
+                "edges.yaml",
+                "format: rfmseg-thresholds/1\ngroup_by: [region]\nmetrics:\n  recency: {bins: 2, method: rank, compare: '>'}\n  frequency: {bins: 2, method: rank, compare: '>'}\n  monetary: {bins: 2, method: rank, compare: '>'}\ngroups:\n  - {key: {region: North}, recency: [100.0], frequency: [1.0], monetary: [50.0]}\n  - {key: {region: North}, level: 1, recency: [100.0], frequency: [1.0], monetary: [50.0]}\n",
+            ),
+            run_case(
                 "config_thresholds_from_missing_file",
                 frozen("[TMP]/none.yaml"),
                 sample,
@@ -600,6 +614,10 @@ fn check_strict_failures() -> Vec<Case> {
             case(
                 "check_strict_empty_score_level",
                 "check --config config/rfm.yaml --strict --input data-samples/orders.csv",
+            ),
+            case(
+                "check_strict_min_group_levels",
+                "check --config tests/fixtures/min-group/config.yaml --strict --input tests/fixtures/min-group/orders.csv",
             ),
             case(
                 "check_strict_nobody_in_the_window",

@@ -109,6 +109,21 @@ fn cases(s: &Scratch) -> Vec<Case> {
         "past-64-bits.csv",
         "order_id,customer_id,order_date,amount\nO1,A,2024-01-01,50000000000000000.00\nO2,A,2024-01-02,50000000000000000.00\nO3,B,2024-01-03,10.50\nO3,B,2024-01-03,-0.50\nO4,C,2024-01-02,1.25\n",
     );
+    // min_group_customers: stores of fewer customers scored with their region's edges, or the
+    // whole input's (85 on the sample: 4 stores keep their own, 3 take their region's, West's
+    // one store of 83 takes the whole input's), per method; nulls in both group columns.
+    let min_group = |scoring: &str, min: u32| {
+        format!(
+            "input:\n{COLUMNS}analysis:\n  as_of: 2024-06-30\n  group_by: [region, store_id]\nscoring:\n{scoring}  min_group_customers: {min}\nsegments:\n  rules:\n    - {{name: Top, r: [3, 4], f: [3, 4]}}\n    - {{name: Small store, when: \"store_id IN ('S03', 'S05', 'S07', 'S08') AND m >= 3\"}}\n    - {{name: Low, cells: [\"111\", \"112\"]}}\n"
+        )
+    };
+    let min_group_rank = min_group("  method: rank\n", 85);
+    let min_group_quantile = min_group("  method: quantile\n  bins: 4\n", 85);
+    let min_group_r_rfm = min_group(
+        "  method: r-rfm\n  frequency: {method: quantile, bins: 4}\n  monetary: {bins: 6}\n  recency: {method: fixed, thresholds: [30, 90, 180, 365]}\n",
+        120,
+    );
+    let min_group_nulls = "input:\n  date_format: \"%d/%m/%Y\"\n  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\nanalysis:\n  window_days: 400\n  group_by: [region, note]\nscoring:\n  method: rank\n  bins: 3\n  monetary: {method: quantile}\n  min_group_customers: 2\nsegments:\n  rules:\n    - {name: No note, when: \"note IS NULL AND r >= 2\"}\n    - {name: Best, cells: [\"333\", \"332\"]}\n".to_string();
     let mut rank_table = case("rank-grouped-window-orders", rank_grouped, pq(), 2);
     rank_table.table = "order_lines";
     vec![
@@ -128,7 +143,7 @@ fn cases(s: &Scratch) -> Vec<Case> {
         case("quantile-grouped-window-csv", grouped_quantile, csv(), 2),
         case("mixed-methods-2-groups-average", mixed, pq(), 1),
         rank_table,
-        case("date-format-all-text-csv", dmy_text, dmy, 2),
+        case("date-format-all-text-csv", dmy_text, dmy.clone(), 2),
         case("typed-ints-timestamps-parquet", dmy_typed, typed, 2),
         case("quantile-float-edges-csv", float_edges, edges.clone(), 2),
         case(
@@ -144,6 +159,21 @@ fn cases(s: &Scratch) -> Vec<Case> {
             "sums-past-64-bits-csv",
             bundled("config/rfm.yaml"),
             past_64_bits,
+            2,
+        ),
+        case("min-group-3-levels-rank-csv", min_group_rank, csv(), 2),
+        case(
+            "min-group-3-levels-quantile-pq",
+            min_group_quantile,
+            pq(),
+            2,
+        ),
+        case("min-group-r-rfm-fixed-parquet", min_group_r_rfm, pq(), 2),
+        case("min-group-null-groups-csv", min_group_nulls, dmy.clone(), 2),
+        case(
+            "min-group-hand-worked-fixture-csv",
+            bundled("tests/fixtures/min-group/config.yaml"),
+            repo("tests/fixtures/min-group/orders.csv"),
             2,
         ),
     ]

@@ -136,6 +136,7 @@ class Settings:
     output: str
     config_path: str = ""
     places: dict = field(default_factory=dict)
+    min_group_customers: int = None  # scoring.min_group_customers, with group_by
 
 
 def parse_iso_date_arg(text):
@@ -208,7 +209,7 @@ def load_config(path, cli_inputs, cli_output, cli_as_of):
     inp = section("input", ("paths", "date_format", "columns"))
     ana = section("analysis", ("as_of", "window_days", "returns", "monetary",
                                "monetary_decimals", "frequency", "group_by"))
-    sco = section("scoring", ("method", "bins") + METRICS)
+    sco = section("scoring", ("method", "bins", "min_group_customers") + METRICS)
     seg = section("segments", ("default", "rules"))
     out = section("output", ("path",))
 
@@ -356,6 +357,17 @@ def load_config(path, cli_inputs, cli_output, cli_as_of):
             thresholds = None
         scoring[metric] = MetricScoring(method, bins, thresholds)
 
+    # "With scoring.min_group_customers: N (and group_by), a partition with fewer than N
+    #  customers is scored with the edges of its parent partition"
+    min_group = sco.get("min_group_customers")
+    if min_group is not None:
+        if not (is_int(min_group) and min_group >= 1):
+            problem(["scoring", "min_group_customers"], "must be a whole number >= 1")
+            min_group = None
+        elif not group_by:
+            problem(["scoring", "min_group_customers"], "needs analysis.group_by")
+            min_group = None
+
     # --- segments
     default_segment = seg.get("default", "Other")
     if not (isinstance(default_segment, str) and default_segment):
@@ -442,7 +454,7 @@ def load_config(path, cli_inputs, cli_output, cli_as_of):
                     group_source=group_source, as_of=as_of, window_days=window_days,
                     returns=returns, monetary=monetary, decimals=decimals, frequency=frequency,
                     scoring=scoring, default_segment=default_segment, rules=rules, output=output,
-                    config_path=path, places=places)
+                    config_path=path, places=places, min_group_customers=min_group)
 
 
 DUCK_TYPES = {"r": "INTEGER", "f": "INTEGER", "m": "INTEGER", "recency_days": "BIGINT",
@@ -748,6 +760,7 @@ class Customer:
     rfm_cell: str = ""
     rfm_score: int = 0
     segment: str = ""
+    score_level: int = None  # with min_group_customers
 
 
 def compute_customers(lines, settings, stats):
@@ -859,18 +872,21 @@ def quantile_edges_exact(values, bins):
     return edges
 
 
-def score_partition(members, metric, ms, edges_mode, stats):
-    """Scores of one metric for the customers of one partition, in `members` order."""
-    n = len(members)
+def score_partition(members, metric, ms, edges_mode, stats, pool=None):
+    """Scores of one metric for the customers of one partition, in `members` order, with the
+    edges of `pool` (the partition whose edges score them; `members` itself by default)."""
+    pool = members if pool is None else pool
+    n = len(pool)
     if ms.method == "rank":
         # "score = 1 + floor(bins * worse / N), where worse is the number of customers in the
         #  partition with strictly lower goodness. Ties share a score"
-        ordered = sorted(goodness(c, metric) for c in members)
+        ordered = sorted(goodness(c, metric) for c in pool)
         return [1 + (ms.bins * bisect_left(ordered, goodness(c, metric))) // n for c in members]
     if ms.method in ("quantile", "r-rfm"):
+        pool_values = [metric_value(c, metric) for c in pool]
         values = [metric_value(c, metric) for c in members]
-        numpy_edges = quantile_edges_numpy(values, ms.bins)
-        exact_edges = quantile_edges_exact(values, ms.bins)
+        numpy_edges = quantile_edges_numpy(pool_values, ms.bins)
+        exact_edges = quantile_edges_exact(pool_values, ms.bins)
 
         def passes(v, q, one):
             # quantile: "k = 1 + #{i : value > e_i} (right-closed bins)"
@@ -910,10 +926,22 @@ def score_customers(customers, settings, edges_mode, stats):
     stats["partitions"] = len(partitions)
     stats["empty score levels"] = []
     wide = any(ms.bins > 9 for ms in settings.scoring.values())
+    min_group = settings.min_group_customers
     for group, members in partitions.items():
+        # "upward until the partition has at least N customers or is the whole input: for
+        #  rank, worse and N are counted over every row of that partition; for quantile and
+        #  r-rfm, its quantiles" (the level is decided once per partition, for r, f and m)
+        level = len(group)
+        within = lambda k: [c for c in customers if c.group[:k] == group[:k]]
+        if min_group is not None:
+            while level > 0 and len(within(level)) < min_group:
+                level -= 1
+            for c in members:
+                c.score_level = level
+        pool = within(level) if min_group is not None else members
         for metric in METRICS:
             ms = settings.scoring[metric]
-            scores = score_partition(members, metric, ms, edges_mode, stats)
+            scores = score_partition(members, metric, ms, edges_mode, stats, pool)
             for c, s in zip(members, scores):
                 c.scores[SCORE_OF[metric]] = s
             # "a score level may be empty: the run reports it, it does not fail"
@@ -1017,6 +1045,9 @@ def write_output(customers, settings, stats):
         ("rfm_score", pa.int32(), lambda c: c.rfm_score),
         ("segment", pa.string(), lambda c: c.segment),
     ]
+    if settings.min_group_customers is not None:
+        # "The output then has score_level (Int32, after rfm_score)"
+        spec.insert(len(spec) - 1, ("score_level", pa.int32(), lambda c: c.score_level))
     for name, t, get in spec:
         fields.append(pa.field(name, t))
         arrays.append(pa.array([get(c) for c in customers], t))
