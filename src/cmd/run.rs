@@ -97,7 +97,8 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
     let mut clock = pipeline::Clock::start();
     clock.laps = scored.timings.clone();
     let rows = scored.plan(settings);
-    let summary = summary_plan(rows.clone(), &settings.analysis.group_by);
+    let holdout = settings.holdout.is_some();
+    let summary = summary_plan(rows.clone(), &settings.analysis.group_by, holdout);
     let summary = output::sink_parquet(
         rows.drop(polars::prelude::cols([SUM_MINOR, rfm::thresholds::FROZEN])),
         &target,

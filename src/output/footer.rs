@@ -83,6 +83,9 @@ const CONTRACT_TYPES: [(&str, Arrow); 11] = [
     (SEGMENT, Arrow::Utf8),
 ];
 
+/// The contract's columns that a config key adds, after the others, in their order.
+const OPTIONAL_TYPES: [(&str, Arrow); 1] = [(HOLDOUT, Arrow::Boolean)];
+
 /// Does a column of polars type `dtype`, written as Parquet, read back as `arrow`? None
 /// when only the name is checked (types rfmseg passes through without a Parquet mapping of
 /// its own).
@@ -146,7 +149,12 @@ pub fn verify(
     }
     let keys = names.iter().position(|n| *n == CUSTOMER_ID).unwrap_or(0) + 1;
     let contract = &names[keys.min(names.len())..];
-    let contract_names: Vec<&str> = CONTRACT_TYPES.iter().map(|(n, _)| *n).collect();
+    // The required columns, then the optional ones the plan has.
+    let contract_types: Vec<&(&str, Arrow)> = CONTRACT_TYPES
+        .iter()
+        .chain(OPTIONAL_TYPES.iter().filter(|(n, _)| plan.get(n).is_some()))
+        .collect();
+    let contract_names: Vec<&str> = contract_types.iter().map(|(n, _)| *n).collect();
     if contract != contract_names.as_slice() {
         return Err(format!(
             "the written file's columns after customer_id are {contract:?}, the contract's are {contract_names:?}"
@@ -159,13 +167,13 @@ pub fn verify(
                 .expect("the names were compared with the plan's");
             written_as(dtype, arrow).unwrap_or(true)
         } else {
-            CONTRACT_TYPES[i - keys].1 == **arrow
+            contract_types[i - keys].1 == **arrow
         };
         if !ok {
             let want = if i < keys {
                 format!("{:?}", plan.get(name))
             } else {
-                format!("{:?}", CONTRACT_TYPES[i - keys].1)
+                format!("{:?}", contract_types[i - keys].1)
             };
             return Err(format!(
                 "the written file's column {name:?} has type {arrow:?}, expected {want}"
@@ -177,6 +185,30 @@ pub fn verify(
         .map_err(|e| format!("the written file's provenance: {e}"))?;
     if back != *provenance {
         return Err("the written file's provenance does not read back as written".into());
+    }
+    Ok(())
+}
+
+/// Check the footer of a file just written: readable, `rows` rows (in the file and summed
+/// over its row groups), the columns `columns` in order.
+pub fn verify_shape(path: &Path, columns: &[String], rows: u64) -> std::result::Result<(), String> {
+    let footer = read(path).map_err(|e| format!("the written file: {e}"))?;
+    if footer.rows != rows || footer.row_group_rows != rows {
+        return Err(format!(
+            "the written file's footer says {} rows ({} in its row groups), expected {rows}",
+            footer.rows, footer.row_group_rows
+        ));
+    }
+    let names: Vec<&str> = footer
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    if names != columns {
+        return Err(format!(
+            "the written file has columns {names:?}, expected {columns:?}"
+        ));
     }
     Ok(())
 }

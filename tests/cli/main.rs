@@ -5,8 +5,10 @@
 mod check;
 mod failures;
 mod faults;
+mod holdout;
 mod hostile;
 mod money;
+mod movers;
 mod progress;
 mod property;
 mod provenance;
@@ -14,6 +16,7 @@ mod readme;
 mod reference;
 mod rejects;
 mod report;
+mod retention;
 mod rtl;
 mod run_ok;
 mod snapshots;
