@@ -66,8 +66,10 @@ pub enum Command {
     /// Reads the Parquet file `rfmseg run` wrote and reports, for the whole run, each segment
     /// and each group (when the run used group_by): customers, share, revenue, revenue share,
     /// average order value, repeat purchase rate, revenue concentration and the medians of
-    /// recency, frequency and monetary. With --previous it also reports retention and the
-    /// movement of customers between segments.
+    /// recency, frequency and monetary, and the customers held out when the run drew a
+    /// holdout. With --previous it also reports retention, overall and per previous segment,
+    /// and the movement of customers between segments; --movers writes the customers whose
+    /// segment changed.
     ///
     /// Definitions:
     ///   revenue                = sum of monetary (with `monetary: average` runs, a sum of averages)
@@ -78,8 +80,10 @@ pub enum Command {
     ///   revenue concentration  = share of revenue from the top 20% of customers by monetary,
     ///                            i.e. the ceil(N / 5) customers who spent most
     ///   medians                = the middle value; the mean of the two middle ones for an even N
-    ///   retention              = share of the previous run's customers still in this run; a
+    ///   retention              = share of the previous run's customers who bought again after
+    ///                            its as_of (their last_order_date in this run is later); a
     ///                            customer is matched by the group columns and customer_id
+    ///   still scored           = share of the previous run's customers present in this run
     ///
     /// Without --html or --json it prints the report on the terminal. --json writes every number
     /// (docs/report.md lists the fields), --html a single page with charts that opens from disk
@@ -91,6 +95,7 @@ pub enum Command {
     ///   rfmseg report --segments out/segments.parquet
     ///   rfmseg report -s out/segments.parquet -c config/rfm.yaml --html out/report.html
     ///   rfmseg report -s out/june.parquet --previous out/march.parquet --json - | jq .retention_rate
+    ///   rfmseg report -s out/june.parquet -p out/march.parquet --movers out/movers.parquet
     #[command(verbatim_doc_comment)]
     Report(Report),
 
@@ -206,6 +211,12 @@ pub struct Report {
     /// Write the report as JSON (written atomically); `-` writes it to stdout.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+
+    /// With --previous: write one Parquet row per customer whose segment changed (new and
+    /// gone customers included): the keys, from_segment, to_segment, the old and new r, f, m
+    /// and rfm_score; sorted by the keys, written atomically.
+    #[arg(long, value_name = "FILE.parquet")]
+    pub movers: Option<PathBuf>,
 }
 
 impl Report {
@@ -217,6 +228,7 @@ impl Report {
             config: self.config.clone(),
             html: self.html.clone(),
             json: self.json.clone(),
+            movers: self.movers.clone(),
         }
     }
 }

@@ -29,6 +29,9 @@ pub const SEGMENT: &str = "segment";
 /// the scores were computed within (the level of the partition whose edges were used).
 pub const SCORE_LEVEL: &str = "score_level";
 
+/// Output (with `output.holdout`, the last column): true for a customer held out of campaigns.
+pub const HOLDOUT: &str = "holdout";
+
 /// The contract's output columns after the group_by columns, in their order.
 pub const OUTPUT_COLUMNS: [&str; 12] = [
     CUSTOMER_ID,
@@ -184,6 +187,22 @@ pub const IN_PREVIOUS: &str = "__in_previous";
 pub const IN_CURRENT: &str = "__in_current";
 /// Report: rfm_score in the previous run.
 pub const PREVIOUS_SCORE: &str = "__previous_score";
+/// Report: last_order_date in this run.
+pub const LAST_NOW: &str = "__last_order_now";
+/// Report: a previous customer who bought after the previous run's as_of.
+pub const BOUGHT_AGAIN: &str = "__bought_again";
+
+/// Movers file: the previous run's segment (null: new in this run).
+pub const FROM_SEGMENT: &str = "from_segment";
+/// Movers file: this run's segment (null: gone from this run).
+pub const TO_SEGMENT: &str = "to_segment";
+/// Movers file: the previous run's scores, then this run's, in this order.
+pub const MOVER_SCORES: [(&str, &str, &str); 4] = [
+    ("from_r", "to_r", R),
+    ("from_f", "to_f", F),
+    ("from_m", "to_m", M),
+    ("from_rfm_score", "to_rfm_score", RFM_SCORE),
+];
 
 /// The smallest magnitude of minor units (`amount * 10^monetary_decimals`) that does not fit
 /// in 64 bits, 2^63: an amount at or past it is a bad amount.

@@ -1,6 +1,7 @@
 //! `rfmseg report`: read a run's output (and, to compare, an older run's), build the segment
-//! report, and print it on the terminal or write it as JSON and HTML. Everything is computed
-//! and rendered before the first file is written, and each file is written atomically.
+//! report, and print it on the terminal or write it as JSON and HTML, and the movers as
+//! Parquet. Everything is computed and rendered before the first file is written, and each
+//! file is written atomically.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::output;
 use crate::output::read_back::read_scored;
 use crate::report::{html, json, text};
+use crate::review::movers;
 use crate::review::segments::{self, Labels};
 
 /// What `rfmseg report` was asked for.
@@ -24,6 +26,9 @@ pub struct ReportOptions {
     pub html: Option<PathBuf>,
     /// Where to write the JSON document; `-` for stdout.
     pub json: Option<PathBuf>,
+    /// Where to write the movers (customers whose segment changed since `previous`), as
+    /// Parquet.
+    pub movers: Option<PathBuf>,
 }
 
 /// What to show the user.
@@ -70,6 +75,27 @@ fn check_targets(options: &ReportOptions) -> Result<()> {
             )));
         }
     }
+    let mut targets = targets;
+    if let Some(movers) = &options.movers {
+        if options.previous.is_none() {
+            return Err(Error::Usage(
+                "--movers needs --previous OLDER.parquet: movers are the customers whose segment changed since an older run".into(),
+            ));
+        }
+        if is_stdout(movers) {
+            return Err(Error::Usage(
+                "--movers writes a Parquet file, not stdout; give a file path such as out/movers.parquet".into(),
+            ));
+        }
+        if let Some((flag, _)) = targets.iter().find(|(_, t)| same_file(t, movers)) {
+            return Err(Error::Usage(format!(
+                "--movers and {flag} both name {}; give them different files",
+                movers.display()
+            )));
+        }
+        output::check_parquet_target(movers)?;
+        targets.push(("--movers", movers));
+    }
     let inputs = [Some(&options.segments), options.previous.as_ref()];
     for (flag, target) in &targets {
         if inputs
@@ -108,6 +134,10 @@ pub fn report(options: &ReportOptions) -> Result<ReportOutcome> {
     let current = read_scored(&options.segments)?;
     let previous = options.previous.as_deref().map(read_scored).transpose()?;
     let report = segments::build(&current, previous.as_ref(), &labels)?;
+    let movers = match (&options.movers, &previous) {
+        (Some(path), Some(previous)) => Some((path, movers::movers(&current, previous)?)),
+        _ => None,
+    };
     let mut outputs: Vec<(&PathBuf, String)> = Vec::new();
     if let Some(path) = &options.json {
         outputs.push((path, json::render(&report)));
@@ -126,6 +156,10 @@ pub fn report(options: &ReportOptions) -> Result<ReportOutcome> {
             output::write_text(&content, path)?;
             outcome.written.push(path.clone());
         }
+    }
+    if let Some((path, frame)) = movers {
+        output::write_parquet(&frame, path)?;
+        outcome.written.push(path.clone());
     }
     Ok(outcome)
 }

@@ -6,8 +6,8 @@
 //! with every section and key in the contract's order, one fixed layout, strings as
 //! double-quoted (JSON-escaped) scalars, numbers in their shortest round-trip form, no
 //! comments. Optional keys that are not set (`as_of`, `window_days`, `date_format`,
-//! `order_id`, a rule's conditions and description, `min_group_customers`, `thresholds_from`)
-//! are left out. The text is itself a valid config: loaded again, it gives the same canonical
+//! `order_id`, a rule's conditions and description, `min_group_customers`, `thresholds_from`,
+//! `output.holdout`) are left out. The text is itself a valid config: loaded again, it gives the same canonical
 //! text.
 
 use std::fmt::Write;
@@ -97,9 +97,19 @@ pub fn canonical_text(settings: &Settings) -> String {
             let _ = writeln!(out, "      when: {}", quote(&w.text));
         }
     }
-    if let Some(path) = &settings.output {
+    if settings.output.is_some() || settings.holdout.is_some() {
         out.push_str("output:\n");
+    }
+    if let Some(path) = &settings.output {
         let _ = writeln!(out, "  path: {}", quote(&path.to_string_lossy()));
+    }
+    if let Some(h) = &settings.holdout {
+        let _ = writeln!(
+            out,
+            "  holdout: {{share: {}, salt: {}}}",
+            number(h.share()),
+            quote(&h.salt)
+        );
     }
     out
 }
@@ -209,5 +219,19 @@ mod tests {
             "{once}"
         );
         assert!(once.contains("description: \"big été\""), "{once}");
+    }
+
+    #[test]
+    fn a_holdout_is_written_after_the_path_and_reads_back() {
+        let once = canonical(
+            "input: {paths: a.csv}\nsegments: {rules: [{name: Top, r: 5}]}\noutput:\n  holdout: {salt: 2025-q1, share: 0.10}\n  path: o.parquet\n",
+        );
+        assert!(
+            once.ends_with(
+                "output:\n  path: \"o.parquet\"\n  holdout: {share: 0.1, salt: \"2025-q1\"}\n"
+            ),
+            "{once}"
+        );
+        assert_eq!(canonical(&once), once);
     }
 }

@@ -6,8 +6,8 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde_yaml::Value;
 
 use super::raw::{
-    RawAnalysis, RawColumns, RawConfig, RawInput, RawMetricScoring, RawOutput, RawRule, RawScoring,
-    RawSegments,
+    RawAnalysis, RawColumns, RawConfig, RawHoldout, RawInput, RawMetricScoring, RawOutput, RawRule,
+    RawScoring, RawSegments,
 };
 
 /// The field names serde derived for `T`.
@@ -87,6 +87,9 @@ pub fn unknown_keys(doc: &Value) -> Vec<UnknownKey> {
     }
     if let Some(v) = section("output") {
         check(v, "output", fields_of::<RawOutput>(), &mut found);
+        if let Some(h) = v.get("holdout") {
+            check(h, "output.holdout", fields_of::<RawHoldout>(), &mut found);
+        }
     }
     found
 }

@@ -4,6 +4,7 @@
 
 mod canonical;
 mod checker;
+mod holdout;
 mod keys;
 pub use canonical::canonical_text;
 pub mod locate;

@@ -183,4 +183,15 @@ impl OneOrMany {
 pub struct RawOutput {
     /// Parquet file to write.
     pub path: Option<String>,
+    /// `output.holdout:` a share of each segment held out of campaigns.
+    pub holdout: Option<RawHoldout>,
+}
+
+/// `output.holdout:`
+#[derive(Debug, Default, Deserialize)]
+pub struct RawHoldout {
+    /// The share of each segment's customers held out, 0 < share < 1, at most 6 decimals.
+    pub share: Option<f64>,
+    /// The salt of the hash: the same salt gives the same set.
+    pub salt: Option<String>,
 }

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde_yaml::Value;
 
 use super::checker::Checker;
+use super::holdout::check_holdout;
 use super::keys::unknown_keys;
 use super::locate::Locations;
 use super::raw::{RawConfig, RawMetricScoring};
@@ -123,6 +124,7 @@ fn check(raw: RawConfig, overrides: &Overrides, ck: &mut Checker) -> Settings {
     let analysis = check_analysis(&raw, overrides, &input.columns, ck);
     let scoring = check_scoring(&raw, &analysis.group_by, ck);
     let segments = check_segments(&raw, &scoring, &analysis.group_by, ck);
+    let holdout = check_holdout(&raw, &analysis.group_by, ck);
     let output = overrides
         .output
         .clone()
@@ -145,6 +147,7 @@ fn check(raw: RawConfig, overrides: &Overrides, ck: &mut Checker) -> Settings {
         scoring,
         segments,
         output,
+        holdout,
     }
 }
 

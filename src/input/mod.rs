@@ -4,6 +4,7 @@
 //! rescans the files to name the file, row, column and value.
 
 mod csv_rows;
+mod latest;
 mod paths;
 
 mod parquet_stats;
@@ -13,6 +14,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+pub use latest::latest_date;
 pub use parquet_stats::{integer_span, latest_date as latest_date_in_statistics};
 pub use paths::{format_of, resolve, Format, SourceFile};
 pub use prefetch::set_parquet_prefetch;
@@ -693,24 +695,4 @@ fn bad_flag(role: &Role) -> PlSmallStr {
 
 fn raw_text(role: &Role) -> String {
     format!("__raw_{}", role.label)
-}
-
-/// The latest order date among lines with a customer, a date and an amount (the default
-/// `as_of`), as days since 1970-01-01; None when there is no such line.
-pub fn latest_date(lines: LazyFrame) -> Result<Option<i32>> {
-    let df = lines
-        .filter(
-            col(CUSTOMER_ID)
-                .is_not_null()
-                .and(col(AMOUNT).is_not_null()),
-        )
-        .select([col(ORDER_DATE).max().cast(DataType::Int32)])
-        .collect_with_engine(Engine::Streaming)
-        .map_err(Error::engine("finding the latest order date"))?
-        .unwrap_single();
-    Ok(df
-        .columns()
-        .first()
-        .and_then(|c| c.get(0).ok())
-        .and_then(|v| v.extract::<i32>()))
 }

@@ -84,6 +84,9 @@ const CONTRACT_TYPES: [(&str, Arrow); 11] = [
     (SEGMENT, Arrow::Utf8),
 ];
 
+/// The contract's columns that a config key adds, after the others, in their order.
+const OPTIONAL_TYPES: [(&str, Arrow); 1] = [(HOLDOUT, Arrow::Boolean)];
+
 /// Does a column of polars type `dtype`, written as Parquet, read back as `arrow`? None
 /// when only the name is checked (types rfmseg passes through without a Parquet mapping of
 /// its own).
@@ -156,6 +159,13 @@ pub fn verify(
             .expect("rfm_score is a contract column");
         types.insert(at + 1, (SCORE_LEVEL, Arrow::Int32));
     }
+    // Then the optional columns the plan has (holdout, last).
+    types.extend(
+        OPTIONAL_TYPES
+            .iter()
+            .filter(|(n, _)| plan.get(n).is_some())
+            .cloned(),
+    );
     let contract_names: Vec<&str> = types.iter().map(|(n, _)| *n).collect();
     if contract != contract_names.as_slice() {
         return Err(format!(
@@ -187,6 +197,30 @@ pub fn verify(
         .map_err(|e| format!("the written file's provenance: {e}"))?;
     if back != *provenance {
         return Err("the written file's provenance does not read back as written".into());
+    }
+    Ok(())
+}
+
+/// Check the footer of a file just written: readable, `rows` rows (in the file and summed
+/// over its row groups), the columns `columns` in order.
+pub fn verify_shape(path: &Path, columns: &[String], rows: u64) -> std::result::Result<(), String> {
+    let footer = read(path).map_err(|e| format!("the written file: {e}"))?;
+    if footer.rows != rows || footer.row_group_rows != rows {
+        return Err(format!(
+            "the written file's footer says {} rows ({} in its row groups), expected {rows}",
+            footer.rows, footer.row_group_rows
+        ));
+    }
+    let names: Vec<&str> = footer
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    if names != columns {
+        return Err(format!(
+            "the written file has columns {names:?}, expected {columns:?}"
+        ));
     }
     Ok(())
 }

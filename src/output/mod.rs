@@ -123,6 +123,29 @@ pub fn sink_parquet(
     })
 }
 
+/// Write `frame` to `target` as Zstandard-compressed Parquet, atomically: temporary file,
+/// flushed, its footer read back with the `parquet` crate (the frame's rows and columns, in
+/// order), then renamed into place. For files other than a run's output (`report --movers`).
+pub fn write_parquet(frame: &DataFrame, target: &Path) -> Result<()> {
+    check_parquet_target(target)?;
+    let mut frame = frame.clone();
+    let columns: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let rows = frame.height() as u64;
+    atomically(target, |temp| {
+        let file = File::create(temp).map_err(|e| format!("cannot create: {e}"))?;
+        ParquetWriter::new(&file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(&mut frame)
+            .map_err(|e| format!("cannot write Parquet: {e}"))?;
+        file.sync_all().map_err(|e| format!("cannot flush: {e}"))?;
+        footer::verify_shape(temp, &columns, rows)
+    })
+}
+
 /// Write `frame` to `target` as CSV with a header row, atomically (also when it has no rows:
 /// the header says the file is complete).
 pub fn write_csv(frame: &DataFrame, target: &Path) -> Result<()> {

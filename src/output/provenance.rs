@@ -18,7 +18,7 @@ pub const FORMAT: &str = "rfmseg-provenance/1";
 pub const PREFIX: &str = "rfmseg.";
 
 /// What made an output file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
     /// Always [`FORMAT`].
     pub format: String,
@@ -41,6 +41,20 @@ pub struct Provenance {
     pub rows: LineCounts,
     /// Customers scored (the file's rows) and not scored.
     pub customers: Customers,
+    /// With `output.holdout`: how the `holdout` column was drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<HoldoutRecord>,
+}
+
+/// How a run drew its `holdout` column (`rfmseg.holdout`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutRecord {
+    /// The share of each segment held out (0.1).
+    pub share: f64,
+    /// The salt.
+    pub salt: String,
+    /// The hash of the salt and the keys (docs/contract.md, "Holdout").
+    pub hash: String,
 }
 
 /// One input file.
@@ -195,12 +209,14 @@ impl Provenance {
                 .collect(),
             rows,
             customers,
+            holdout: None,
         }
     }
 
     /// The footer's key-value pairs, in this order: `rfmseg.format`, `.version`,
     /// `.created`, `.as_of` (left out when there is none), `.as_of_from_data`,
-    /// `.config_sha256`, `.config`, `.inputs` (JSON), `.rows` (JSON), `.customers` (JSON).
+    /// `.config_sha256`, `.config`, `.inputs` (JSON), `.rows` (JSON), `.customers` (JSON),
+    /// `.holdout` (JSON, with `output.holdout` only).
     pub fn to_key_values(&self) -> Vec<(String, String)> {
         let mut kv = vec![
             ("format", self.format.clone()),
@@ -218,6 +234,9 @@ impl Provenance {
             ("rows", json(&self.rows)),
             ("customers", json(&self.customers)),
         ]);
+        if let Some(h) = &self.holdout {
+            kv.push(("holdout", json(h)));
+        }
         kv.into_iter()
             .map(|(k, v)| (format!("{PREFIX}{k}"), v))
             .collect()
@@ -264,6 +283,10 @@ impl Provenance {
             inputs: parse("inputs", get("inputs")?)?,
             rows: parse("rows", get("rows")?)?,
             customers: parse("customers", get("customers")?)?,
+            holdout: map
+                .get("holdout")
+                .map(|text| parse("holdout", text))
+                .transpose()?,
         })
     }
 
@@ -328,6 +351,7 @@ mod tests {
                 scored: 3,
                 not_scored: 1,
             },
+            holdout: None,
         }
     }
 
@@ -356,6 +380,24 @@ mod tests {
         pairs.push(("ARROW:schema", Some("xyz")));
         assert_eq!(Provenance::from_key_values(pairs).unwrap(), p);
         assert!(p.hash_matches());
+        assert!(!kv.iter().any(|(k, _)| k == "rfmseg.holdout"));
+    }
+
+    #[test]
+    fn a_holdout_is_recorded_and_read_back() {
+        let p = Provenance {
+            holdout: Some(HoldoutRecord {
+                share: 0.1,
+                salt: "2025-q1".into(),
+                hash: "h/1".into(),
+            }),
+            ..sample()
+        };
+        let kv = p.to_key_values();
+        let (_, text) = kv.iter().find(|(k, _)| k == "rfmseg.holdout").unwrap();
+        assert_eq!(text, r#"{"share":0.1,"salt":"2025-q1","hash":"h/1"}"#);
+        let pairs = kv.iter().map(|(k, v)| (k.as_str(), Some(v.as_str())));
+        assert_eq!(Provenance::from_key_values(pairs).unwrap(), p);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+
 use polars::prelude::*;
 
 use crate::columns::*;
@@ -18,11 +20,17 @@ pub struct ScoredFile {
     /// The group_by columns of the run (the columns before `customer_id`), in order.
     pub group_columns: Vec<String>,
     /// Group columns, customer_id, recency_days, frequency (Int64), monetary (Float64),
-    /// r, f, rfm_score (Int32) and segment (String); `score_level` (Int32) when the run had
-    /// `scoring.min_group_customers`.
+    /// r, f, m, rfm_score (Int32), segment (String), last_order_date (Date); `score_level`
+    /// (Int32) when the run had `scoring.min_group_customers`, and `holdout` (Boolean) when
+    /// the run drew one.
     pub data: DataFrame,
     /// True when the file has `score_level`.
     pub score_level: bool,
+    /// The as_of in the file's provenance (None: the footer has no rfmseg provenance, or the
+    /// run scored no one).
+    pub as_of: Option<NaiveDate>,
+    /// True when the file has the `holdout` column (`output.holdout`).
+    pub holdout: bool,
 }
 
 impl ScoredFile {
@@ -40,18 +48,25 @@ enum Expect {
     Integer,
     Number,
     Text,
+    Date,
+    Flag,
 }
 
 /// The columns the report reads and the type each is read as.
-const READ: [(&str, Expect, DataType); 7] = [
+const READ: [(&str, Expect, DataType); 9] = [
     (RECENCY_DAYS, Expect::Integer, DataType::Int64),
     (FREQUENCY, Expect::Integer, DataType::Int64),
     (MONETARY, Expect::Number, DataType::Float64),
     (R, Expect::Integer, DataType::Int32),
     (F, Expect::Integer, DataType::Int32),
+    (M, Expect::Integer, DataType::Int32),
     (RFM_SCORE, Expect::Integer, DataType::Int32),
     (SEGMENT, Expect::Text, DataType::String),
+    (LAST_ORDER_DATE, Expect::Date, DataType::Date),
 ];
+
+/// The optional column the report reads when a file has it.
+const HOLDOUT_READ: (&str, Expect, DataType) = (HOLDOUT, Expect::Flag, DataType::Boolean);
 
 const FIX: &str =
     "give the Parquet file `rfmseg run` wrote (its --output, or output.path in its config)";
@@ -85,7 +100,12 @@ pub fn read_scored(path: &Path) -> Result<ScoredFile> {
         .map(|g| col(g.as_str()))
         .chain([col(CUSTOMER_ID)])
         .collect();
-    select.extend(READ.iter().map(|(name, _, dt)| col(*name).cast(dt.clone())));
+    let holdout = schema.get(HOLDOUT).is_some();
+    select.extend(
+        READ.iter()
+            .chain(holdout.then_some(&HOLDOUT_READ))
+            .map(|(name, _, dt)| col(*name).cast(dt.clone())),
+    );
     // After customer_id (a group column may have any name).
     let score_level = match schema
         .get(SCORE_LEVEL)
@@ -103,11 +123,19 @@ pub fn read_scored(path: &Path) -> Result<ScoredFile> {
         select.push(col(SCORE_LEVEL).cast(DataType::Int32));
     }
     let data = lf.select(select).collect().map_err(unreadable)?;
+    // A file another tool wrote (or an old one) has no provenance: as_of stays unknown here.
+    let as_of = super::footer::read(path)
+        .ok()
+        .and_then(|f| f.provenance().ok())
+        .and_then(|p| p.as_of)
+        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
     Ok(ScoredFile {
         path: path.to_path_buf(),
         group_columns,
         data,
         score_level,
+        as_of,
+        holdout,
     })
 }
 
@@ -130,6 +158,7 @@ fn check_schema(schema: &Schema) -> std::result::Result<Vec<String>, String> {
     }
     let wrong: Vec<String> = READ
         .iter()
+        .chain([&HOLDOUT_READ])
         .filter_map(|(name, expect, _)| {
             let dtype = schema.get(name)?;
             let ok = match expect {
@@ -139,11 +168,15 @@ fn check_schema(schema: &Schema) -> std::result::Result<Vec<String>, String> {
                     dtype,
                     DataType::String | DataType::Categorical(..) | DataType::Enum(..)
                 ),
+                Expect::Date => matches!(dtype, DataType::Date),
+                Expect::Flag => matches!(dtype, DataType::Boolean),
             };
             let wanted = match expect {
                 Expect::Integer => "an integer",
                 Expect::Number => "a number",
                 Expect::Text => "text",
+                Expect::Date => "a date",
+                Expect::Flag => "true/false",
             };
             (!ok).then(|| format!("{name:?} is {dtype}, not {wanted}"))
         })

@@ -20,7 +20,7 @@ use polars::prelude::*;
 use crate::columns::*;
 use crate::error::{Error, Result};
 use crate::input::{self, SourceFile, Spec};
-use crate::output::provenance::{Customers, LineCounts, Provenance};
+use crate::output::provenance::{Customers, HoldoutRecord, LineCounts, Provenance};
 use crate::settings::{Monetary, Settings, Thresholds};
 use crate::{rfm, segment};
 
@@ -117,7 +117,12 @@ impl Scored {
 
     /// What the output's footer records about this run.
     pub fn provenance(&self, settings: &Settings) -> Provenance {
-        Provenance::new(
+        let holdout = settings.holdout.as_ref().map(|h| HoldoutRecord {
+            share: h.share(),
+            salt: h.salt.clone(),
+            hash: segment::holdout::HASH_NAME.to_string(),
+        });
+        let provenance = Provenance::new(
             crate::config::canonical_text(settings),
             &self.files,
             self.as_of.map(|d| date_of(d).to_string()),
@@ -127,7 +132,11 @@ impl Scored {
                 scored: self.customers.height() as u64,
                 not_scored: self.unscored,
             },
-        )
+        );
+        Provenance {
+            holdout,
+            ..provenance
+        }
     }
 }
 
@@ -480,21 +489,25 @@ fn check_groups_have_edges(
     })
 }
 
-/// Scores and segment of the sorted customers, in the contract's column order, plus
-/// `__sum_minor` and the frozen-edges marker, in the customers' row order.
+/// Scores and segment of the sorted customers, in the contract's column order (with
+/// `output.holdout`, `holdout` last), plus `__sum_minor` and the frozen-edges marker, in the
+/// customers' row order.
 fn finish(customers: LazyFrame, thresholds: &Thresholds, settings: &Settings) -> LazyFrame {
     let group_by = &settings.analysis.group_by;
     let mut columns: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
-    columns.extend(
-        output_columns(settings)
-            .into_iter()
-            .chain([SUM_MINOR, rfm::thresholds::FROZEN])
-            .map(col),
-    );
+    columns.extend(output_columns(settings).into_iter().map(col));
     let scored = rfm::score(customers, thresholds, &settings.scoring, group_by);
     let segment = segment::grid::lookup(&settings.segments, &settings.scoring)
         .unwrap_or_else(|| segment::segment_expr(&settings.segments));
-    scored.with_column(segment).select(columns)
+    let mut segmented = scored.with_column(segment);
+    if let Some(holdout) = &settings.holdout {
+        let mut keys = group_by.clone();
+        keys.push(CUSTOMER_ID.to_string());
+        segmented = segment::holdout::flag(segmented, &keys, holdout);
+        columns.push(col(HOLDOUT));
+    }
+    columns.extend([SUM_MINOR, rfm::thresholds::FROZEN].map(col));
+    segmented.select(columns)
 }
 
 /// The output columns after the group_by columns, in order: the contract's, with

@@ -23,6 +23,8 @@ pub struct SegmentRow {
     pub share: f64,
     /// Share of net revenue (sum of kept lines).
     pub revenue_share: f64,
+    /// Customers held out (with `output.holdout`).
+    pub holdout: Option<u64>,
 }
 
 /// A score level no customer has (an empty bin).
@@ -148,11 +150,16 @@ pub fn summary_plan(rows: LazyFrame, settings: &Settings) -> LazyFrame {
     if settings.scoring.min_group_customers.is_some() {
         by.push(col(SCORE_LEVEL));
     }
+    let holdout = settings.holdout.is_some();
     by.extend([col(R), col(F), col(M), col(SEGMENT)]);
-    rows.group_by(by).agg([
+    let mut sums = vec![
         len().cast(DataType::UInt64).alias(SUMMARY_CUSTOMERS),
         col(SUM_MINOR).sum().alias(SUM_MINOR),
-    ])
+    ];
+    if holdout {
+        sums.push(col(HOLDOUT).sum().cast(DataType::UInt64).alias(HOLDOUT));
+    }
+    rows.group_by(by).agg(sums)
 }
 
 /// The summary of scored rows held in memory (for `check`).
@@ -214,21 +221,36 @@ pub(super) fn line_counts(totals: &DataFrame) -> LineCounts {
     }
 }
 
-/// Customers and revenue per segment, in rule order, then the default.
+/// Customers and revenue (and customers held out, when the summary has them) per segment,
+/// in rule order, then the default.
 pub fn segment_table(summary: &DataFrame, settings: &Settings) -> Result<Vec<SegmentRow>> {
+    let holdout = summary.column(HOLDOUT).is_ok();
+    let mut sums = vec![
+        col(SUMMARY_CUSTOMERS).sum().alias("customers"),
+        col(SUM_MINOR)
+            .sum()
+            .cast(DataType::Float64)
+            .alias("revenue"),
+    ];
+    if holdout {
+        sums.push(col(HOLDOUT).sum());
+    }
     let table = summary
         .clone()
         .lazy()
         .group_by([col(SEGMENT)])
-        .agg([
-            col(SUMMARY_CUSTOMERS).sum().alias("customers"),
-            col(SUM_MINOR)
-                .sum()
-                .cast(DataType::Float64)
-                .alias("revenue"),
-        ])
+        .agg(sums)
         .collect()
         .map_err(Error::engine("summarising segments"))?;
+    let held: Vec<Option<u64>> = match table.column(HOLDOUT) {
+        Ok(c) => c
+            .u64()
+            .map_err(Error::engine("summarising segments"))?
+            .iter()
+            .map(|v| Some(v.unwrap_or(0)))
+            .collect(),
+        Err(_) => vec![None; table.height()],
+    };
     let names = table
         .column(SEGMENT)
         .and_then(|c| c.str().cloned())
@@ -247,7 +269,8 @@ pub fn segment_table(summary: &DataFrame, settings: &Settings) -> Result<Vec<Seg
         .iter()
         .zip(customers.into_no_null_iter())
         .zip(revenue.iter())
-        .map(|((name, c), r)| SegmentRow {
+        .zip(held)
+        .map(|(((name, c), r), holdout)| SegmentRow {
             name: name.unwrap_or_default().to_string(),
             customers: c,
             share: c as f64 / total_customers.max(1) as f64,
@@ -256,6 +279,7 @@ pub fn segment_table(summary: &DataFrame, settings: &Settings) -> Result<Vec<Seg
             } else {
                 0.0
             },
+            holdout,
         })
         .collect();
     let position = |name: &str| {

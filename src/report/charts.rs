@@ -217,6 +217,56 @@ pub fn segment_shares(bars: &[ShareBar]) -> Result<String> {
     })
 }
 
+/// One previous segment's retention.
+pub struct RetentionBar {
+    /// The segment in the previous run.
+    pub name: String,
+    /// Share of its customers who bought again, 0..1 (None: no customers).
+    pub rate: Option<f64>,
+    /// The bar's label: "62.5% (5 of 8)".
+    pub label: String,
+}
+
+/// Per previous segment, the share of its customers who bought again, as bars.
+pub fn retention_bars(bars: &[RetentionBar]) -> Result<String> {
+    let title = "Retention of each previous segment: the share of its customers who bought again";
+    let n = bars.len();
+    let names: Vec<String> = bars.iter().map(|b| b.name.clone()).collect();
+    svg(title, (WIDTH, 110 + 34 * n as u32), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 20))
+            .margin(14)
+            .x_label_area_size(50)
+            .y_label_area_size(LABEL_AREA)
+            .build_cartesian_2d(0f64..100f64, categories(n))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .max_light_lines(0)
+            .y_label_formatter(&|y| row_name(&names, *y))
+            .x_label_formatter(&|x| format!("{x:.0}%"))
+            .x_desc("percent of the segment's customers in the previous run")
+            .label_style((FONT, 16))
+            .draw()?;
+        let pct = |b: &RetentionBar| (b.rate.unwrap_or(0.0) * 100.0).clamp(0.0, 100.0);
+        chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let (y0, y1) = row_span(n, i, 0.15);
+            Rectangle::new([(0.0, y0), (pct(b), y1)], REVENUE_BAR.filled())
+        }))?;
+        chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let (y0, y1) = row_span(n, i, 0.0);
+            // Inside a long bar (white on blue), after a short one.
+            let (x, style) = if pct(b) > 70.0 {
+                (pct(b) - 1.0, text_style(15, &PAPER, HPos::Right))
+            } else {
+                (pct(b) + 1.0, text_style(15, &INK, HPos::Left))
+            };
+            Text::new(b.label.clone(), (x, (y0 + y1) / 2.0), style)
+        }))?;
+        Ok(())
+    })
+}
+
 /// A matrix of labelled, shaded cells.
 pub struct Heatmap {
     /// Chart title.

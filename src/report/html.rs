@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::charts::{self, css, segment_color, GroupMix, Heatmap, ShareBar};
+use super::charts::{self, css, segment_color, GroupMix, Heatmap, RetentionBar, ShareBar};
 use super::format::{count, level_lines, maybe_money, money, percent, segment_stat_cells};
 use crate::columns::{FREQUENCY, MONETARY, RECENCY_DAYS};
 use crate::error::Result;
@@ -140,15 +140,30 @@ fn header(s: &mut String, report: &SegmentReport) {
             count(o.customers.div_ceil(5))
         ),
     );
+    if let Some(held) = o.holdout {
+        card(
+            s,
+            "Holdout",
+            &count(held),
+            "customers held out of campaigns (the run's holdout column)",
+        );
+    }
     if let Some(m) = &report.movement {
         card(
             s,
             "Retention",
             &percent(m.retention_rate),
             &format!(
-                "of the previous run's {} customers are still here",
-                count(m.previous_customers)
+                "of the previous run's {} customers bought again after {}",
+                count(m.previous_customers),
+                m.previous_as_of.as_deref().unwrap_or("its as_of")
             ),
+        );
+        card(
+            s,
+            "Still scored",
+            &percent(m.still_scored_rate),
+            "of the previous run's customers are in this run (bought again or not)",
         );
     }
     let _ = writeln!(s, "</div>");
@@ -192,16 +207,26 @@ fn swatch(index: usize) -> String {
 }
 
 fn segment_table(s: &mut String, rows: &[SegmentRow], order: &[String], decimals: u32) {
+    let holdout = rows.iter().any(|r| r.stats.holdout.is_some());
     let _ = writeln!(
         s,
-        "<div class=\"table\"><table>\n<tr><th>Segment</th><th class=\"n\">Customers</th><th class=\"n\">Share</th><th class=\"n\">Revenue</th><th class=\"n\">Revenue<br>share</th><th class=\"n\">Avg order<br>value</th><th class=\"n\">Recency<br>(median days)</th><th class=\"n\">Purchases<br>(median)</th><th class=\"n\">Monetary<br>(median)</th></tr>"
+        "<div class=\"table\"><table>\n<tr><th>Segment</th><th class=\"n\">Customers</th>{}<th class=\"n\">Share</th><th class=\"n\">Revenue</th><th class=\"n\">Revenue<br>share</th><th class=\"n\">Avg order<br>value</th><th class=\"n\">Recency<br>(median days)</th><th class=\"n\">Purchases<br>(median)</th><th class=\"n\">Monetary<br>(median)</th></tr>",
+        if holdout {
+            "<th class=\"n\">Held<br>out</th>"
+        } else {
+            ""
+        }
     );
     for r in rows {
         let index = color_index(order, &r.segment);
         let description = r.description.as_deref().map_or(String::new(), |d| {
             format!("<div class=\"desc\" dir=\"auto\">{}</div>", escape(d))
         });
-        let numbers: String = segment_stat_cells(&r.stats, decimals)
+        let mut cells = segment_stat_cells(&r.stats, decimals).to_vec();
+        if holdout {
+            cells.insert(1, count(r.stats.holdout.unwrap_or(0)));
+        }
+        let numbers: String = cells
             .iter()
             .map(|c| format!("<td class=\"n\">{c}</td>"))
             .collect();
@@ -406,12 +431,16 @@ fn groups_section(s: &mut String, report: &SegmentReport) -> Result<()> {
     let _ = writeln!(
         s,
         "<div class=\"table\"><table>\n<tr><th>Group</th><th class=\"n\">Customers</th><th class=\"n\">Share</th><th class=\"n\">Revenue</th><th class=\"n\">Revenue<br>share</th><th class=\"n\">Avg order<br>value</th><th class=\"n\">Repeat<br>purchase rate</th><th class=\"n\">Revenue<br>concentration</th>{}</tr>",
-        if retention { "<th class=\"n\">Retention</th>" } else { "" }
+        if retention { "<th class=\"n\">Retention</th><th class=\"n\">Still<br>scored</th>" } else { "" }
     );
     for g in &report.groups {
         let st = &g.stats;
         let kept = g.retention.as_ref().map_or(String::new(), |r| {
-            format!("<td class=\"n\">{}</td>", percent(r.retention_rate))
+            format!(
+                "<td class=\"n\">{}</td><td class=\"n\">{}</td>",
+                percent(r.retention_rate),
+                percent(r.still_scored_rate)
+            )
         });
         let _ = writeln!(
             s,
@@ -441,19 +470,44 @@ fn groups_section(s: &mut String, report: &SegmentReport) -> Result<()> {
 
 fn movement_section(s: &mut String, m: &Movement) -> Result<()> {
     let _ = writeln!(s, "<h2>Movement since the previous run</h2>");
+    let as_of = m.previous_as_of.as_deref().unwrap_or("its as_of");
     let _ = writeln!(
         s,
-        "<p class=\"lead\">Of the {} customers of <code>{}</code>, {} are still here (retention {}) and {} are gone; {} customers are new. Among those still here, the RFM score (r + f + m) rose for {}, stayed for {} and fell for {}.</p>",
+        "<p class=\"lead\">Of the {} customers of <code>{}</code>, {} bought again after {} (retention {}); {} are still scored in this run (still scored {}) and {} are gone; {} customers are new. Among the customers in both runs, the RFM score (r + f + m) rose for {}, stayed for {} and fell for {}.</p>",
         count(m.previous_customers),
         escape(&m.previous_file),
         count(m.retained),
+        escape(as_of),
         percent(m.retention_rate),
+        count(m.still_scored),
+        percent(m.still_scored_rate),
         count(m.lost),
         count(m.gained),
         count(m.rfm_score_up),
         count(m.rfm_score_same),
         count(m.rfm_score_down),
     );
+    if !m.retention.is_empty() {
+        let bars: Vec<RetentionBar> = m
+            .retention
+            .iter()
+            .map(|r| RetentionBar {
+                name: r.segment.clone(),
+                rate: r.retention_rate,
+                label: format!(
+                    "{} ({} of {})",
+                    percent(r.retention_rate),
+                    count(r.retained),
+                    count(r.customers)
+                ),
+            })
+            .collect();
+        figure(
+            s,
+            &charts::retention_bars(&bars)?,
+            &format!("For each segment of the previous run, the share of its customers who made a purchase after {as_of} (their last order in this run is later): which segments keep their customers."),
+        );
+    }
     let mut rows: Vec<Option<&String>> = m.segments.iter().map(Some).collect();
     rows.push(None);
     let counts: Vec<Vec<u64>> = rows
@@ -506,7 +560,9 @@ fn definitions(s: &mut String) {
         ("Repeat purchase rate", "the share of customers with 2 or more purchases."),
         ("Revenue concentration", "the share of revenue from the top 20% of customers by monetary (ceil(N / 5) customers)."),
         ("Medians", "the middle value; with an even count, the mean of the two middle values."),
-        ("Retention", "the share of the previous run's customers (same group and customer_id) present in this run."),
+        ("Retention", "the share of the previous run's customers (same group and customer_id) who bought again after its as_of: their last order in this run is later."),
+        ("Still scored", "the share of the previous run's customers present in this run, whether they bought again or not (with all history kept, always 100%)."),
+        ("Holdout", "customers of each segment held out of campaigns, drawn by rfmseg run with output.holdout; a campaign's effect is the difference between those reached and those held out."),
     ];
     let _ = writeln!(s, "<h2>How the numbers are computed</h2>\n<dl>");
     for (term, meaning) in items {

@@ -64,6 +64,13 @@ pub fn render(provenance: &Provenance, file: &Path, file_rows: u64) -> String {
         n(c.scored),
         n(c.not_scored)
     );
+    if let Some(h) = &provenance.holdout {
+        let _ = writeln!(
+            s,
+            "holdout: share {} of each segment, salt {:?}, hash {}",
+            h.share, h.salt, h.hash
+        );
+    }
     let check = if provenance.hash_matches() {
         "matches the text below"
     } else {

@@ -135,15 +135,28 @@ pub fn render(summary: &RunSummary) -> String {
         .max()
         .unwrap_or(9)
         .max(9);
+    // With output.holdout, a last column: the customers held out of each segment.
+    let holdout = summary.segments.iter().any(|r| r.holdout.is_some());
+    let holdout_width = summary
+        .segments
+        .iter()
+        .map(|r| n(r.holdout.unwrap_or(0)).len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
     if !summary.segments.is_empty() {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "  {:<name_width$}  {:>count_width$}  {:>6}  {:>7}",
             "segment", "customers", "share", "revenue"
         );
+        if holdout {
+            let _ = write!(s, "  {:>holdout_width$}", "holdout");
+        }
+        s.push('\n');
     }
     for r in &summary.segments {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "  {}  {:>count_width$}  {:>5.1}%  {:>6.1}%",
             pad(&r.name, name_width, Align::Left),
@@ -151,6 +164,10 @@ pub fn render(summary: &RunSummary) -> String {
             r.share * 100.0,
             r.revenue_share * 100.0
         );
+        if holdout {
+            let _ = write!(s, "  {:>holdout_width$}", n(r.holdout.unwrap_or(0)));
+        }
+        s.push('\n');
     }
     if summary.customers == 0 {
         let _ = writeln!(

@@ -1,5 +1,6 @@
 //! The segment report on the terminal: the run's KPIs, an aligned segment table (per group
-//! too), and with a previous run the retention and the transition matrix.
+//! too; with the customers held out when the run drew a holdout), and with a previous run the
+//! retention (overall and per previous segment) and the transition matrix.
 
 use std::fmt::Write as _;
 
@@ -50,11 +51,23 @@ const SEGMENT_HEADER: [&str; 9] = [
     "monetary",
 ];
 
-fn segment_cells(rows: &[SegmentRow], decimals: u32) -> Vec<Vec<String>> {
+/// The header of the segment tables; with a holdout, "holdout" after "customers".
+fn segment_header(holdout: bool) -> Vec<String> {
+    let mut header: Vec<String> = SEGMENT_HEADER.map(String::from).to_vec();
+    if holdout {
+        header.insert(2, "holdout".to_string());
+    }
+    header
+}
+
+fn segment_cells(rows: &[SegmentRow], decimals: u32, holdout: bool) -> Vec<Vec<String>> {
     rows.iter()
         .map(|r| {
             let mut cells = vec![r.segment.clone()];
             cells.extend(segment_stat_cells(&r.stats, decimals));
+            if holdout {
+                cells.insert(2, count(r.stats.holdout.unwrap_or(0)));
+            }
             cells
         })
         .collect()
@@ -98,13 +111,21 @@ pub fn render(report: &SegmentReport) -> String {
         );
         s.push_str(&level_lines(&report.score_levels, "    "));
     }
+    if let Some(held) = o.holdout {
+        let _ = writeln!(
+            s,
+            "  holdout: {} customers held out of campaigns (the run's holdout column)",
+            count(held)
+        );
+    }
     // One set of column widths for the run's table and every group's.
-    let header = SEGMENT_HEADER.map(String::from);
-    let overall = segment_cells(&report.segments, d);
+    let holdout = o.holdout.is_some();
+    let header = segment_header(holdout);
+    let overall = segment_cells(&report.segments, d, holdout);
     let groups: Vec<Vec<Vec<String>>> = report
         .groups
         .iter()
-        .map(|g| segment_cells(&g.segments, d))
+        .map(|g| segment_cells(&g.segments, d, holdout))
         .collect();
     let columns = widths(&header, overall.iter().chain(groups.iter().flatten()));
     if report.segments.is_empty() {
@@ -118,7 +139,11 @@ pub fn render(report: &SegmentReport) -> String {
     }
     for (g, cells) in report.groups.iter().zip(&groups) {
         let retention = g.retention.as_ref().map_or(String::new(), |r| {
-            format!(", retention {}", percent(r.retention_rate))
+            format!(
+                ", retention {} (still scored {})",
+                percent(r.retention_rate),
+                percent(r.still_scored_rate)
+            )
         });
         let st = &g.stats;
         let _ = writeln!(
@@ -145,19 +170,48 @@ fn group_name(columns: &[String], label: &str) -> String {
 
 fn render_movement(m: &Movement) -> String {
     let mut s = String::new();
+    let as_of = m.previous_as_of.as_deref().unwrap_or("none");
     let _ = writeln!(
         s,
-        "compared with {} ({} customers): retention {} ({} kept, {} gone), {} new",
+        "compared with {} (as_of {as_of}, {} customers): retention {} ({} bought again after {as_of})",
         m.previous_file,
         count(m.previous_customers),
         percent(m.retention_rate),
         count(m.retained),
-        count(m.lost),
-        count(m.gained)
     );
     let _ = writeln!(
         s,
-        "  rfm_score of the kept customers: {} up, {} same, {} down",
+        "  still scored {} ({} in this run, {} gone), {} new",
+        percent(m.still_scored_rate),
+        count(m.still_scored),
+        count(m.lost),
+        count(m.gained)
+    );
+    if !m.retention.is_empty() {
+        let _ = writeln!(
+            s,
+            "  retention of each previous segment (customers who bought again after {as_of}):"
+        );
+        let header: Vec<String> = ["previous segment", "customers", "bought again", "retention"]
+            .map(String::from)
+            .to_vec();
+        let rows: Vec<Vec<String>> = m
+            .retention
+            .iter()
+            .map(|r| {
+                vec![
+                    r.segment.clone(),
+                    count(r.customers),
+                    count(r.retained),
+                    percent(r.retention_rate),
+                ]
+            })
+            .collect();
+        s.push_str(&table(&header, &rows, &widths(&header, &rows), 1));
+    }
+    let _ = writeln!(
+        s,
+        "  rfm_score of the customers in both runs: {} up, {} same, {} down",
         count(m.rfm_score_up),
         count(m.rfm_score_same),
         count(m.rfm_score_down)

@@ -38,6 +38,9 @@ pub struct Stats {
     pub median_frequency: Option<f64>,
     /// Median monetary, rounded to the money decimals.
     pub median_monetary: Option<f64>,
+    /// Customers held out (the run's `holdout` column); None when the run has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<u64>,
 }
 
 /// One segment's row.
@@ -82,15 +85,35 @@ impl Serialize for GroupKey {
     }
 }
 
-/// How many of a group's customers of the previous run are still there.
+/// How many of a group's customers of the previous run bought again, and how many are still
+/// scored in it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupRetention {
     /// The group's customers in the previous run.
     pub previous_customers: u64,
-    /// Those also in this run (same group and customer_id).
+    /// Those who bought after the previous run's as_of.
     pub retained: u64,
     /// retained / previous_customers; None when the group had no customer before.
     pub retention_rate: Option<f64>,
+    /// Those also in this run (same group and customer_id).
+    pub still_scored: u64,
+    /// still_scored / previous_customers; None when the group had no customer before.
+    pub still_scored_rate: Option<f64>,
+}
+
+impl GroupRetention {
+    /// Of `previous_customers`, `retained` bought again and `still_scored` are in this run.
+    pub fn new(previous_customers: u64, retained: u64, still_scored: u64) -> GroupRetention {
+        let rate =
+            |part: u64| (previous_customers > 0).then(|| part as f64 / previous_customers as f64);
+        GroupRetention {
+            previous_customers,
+            retained,
+            retention_rate: rate(retained),
+            still_scored,
+            still_scored_rate: rate(still_scored),
+        }
+    }
 }
 
 /// One group's row, with its segments.
@@ -117,10 +140,12 @@ struct Totals {
     repeaters: u64,
     top_revenue: f64,
     medians: [Option<f64>; 3],
+    holdout: Option<u64>,
 }
 
-/// The aggregations behind [`Totals`], for `select` (the run) or `group_by().agg()`.
-fn aggregations() -> Vec<Expr> {
+/// The aggregations behind [`Totals`], for `select` (the run) or `group_by().agg()`; with
+/// `holdout`, the customers held out too.
+fn aggregations(holdout: bool) -> Vec<Expr> {
     // ceil(N / 5) in whole numbers: 0.2 * N in floating point overshoots (0.2 * 35 > 7).
     let top_count = (len().cast(DataType::Int64) + lit(4i64)).floor_div(lit(5i64));
     // Which of two customers with the same monetary is "in" the top does not change the sum.
@@ -131,7 +156,7 @@ fn aggregations() -> Vec<Expr> {
         },
         None,
     );
-    vec![
+    let mut sums = vec![
         len().cast(DataType::UInt64).alias(CUSTOMERS),
         col(MONETARY).sum().alias(REVENUE),
         col(FREQUENCY).sum().alias(PURCHASES),
@@ -153,7 +178,11 @@ fn aggregations() -> Vec<Expr> {
             .median()
             .alias(MEDIAN_FREQUENCY),
         col(MONETARY).median().alias(MEDIAN_MONETARY),
-    ]
+    ];
+    if holdout {
+        sums.push(col(HOLDOUT).sum().cast(DataType::UInt64).alias(HOLDOUT));
+    }
+    sums
 }
 
 /// Every row of an aggregated frame as [`Totals`].
@@ -166,6 +195,10 @@ fn totals(df: &DataFrame) -> Result<Vec<Totals>> {
     let recency = frame::floats(df, MEDIAN_RECENCY)?;
     let frequency = frame::floats(df, MEDIAN_FREQUENCY)?;
     let monetary = frame::floats(df, MEDIAN_MONETARY)?;
+    let holdout = match df.column(HOLDOUT) {
+        Ok(_) => frame::counts(df, HOLDOUT)?.into_iter().map(Some).collect(),
+        Err(_) => vec![None; df.height()],
+    };
     Ok((0..df.height())
         .map(|i| Totals {
             customers: customers[i],
@@ -174,6 +207,7 @@ fn totals(df: &DataFrame) -> Result<Vec<Totals>> {
             repeaters: repeaters[i],
             top_revenue: top[i].unwrap_or(0.0),
             medians: [recency[i], frequency[i], monetary[i]],
+            holdout: holdout[i],
         })
         .collect())
 }
@@ -207,6 +241,7 @@ impl Stats {
             median_recency_days: t.medians[0],
             median_frequency: t.medians[1],
             median_monetary: t.medians[2].map(money),
+            holdout: t.holdout,
         }
     }
 }
@@ -249,6 +284,13 @@ fn segment_rows(df: &DataFrame, parents: &[&Totals], decimals: u32) -> Result<Ve
 /// The KPIs of `customers` (one row per customer, the run file's columns), per segment and
 /// per group of `group_columns`.
 pub fn kpis(customers: &LazyFrame, group_columns: &[String], decimals: u32) -> Result<Kpis> {
+    let holdout = customers
+        .clone()
+        .collect_schema()
+        .map_err(Error::engine("reading the run's columns"))?
+        .get(HOLDOUT)
+        .is_some();
+    let aggregations = || aggregations(holdout);
     let overall = collect(customers.clone().select(aggregations()), "the run's totals")?;
     let run = *totals(&overall)?
         .first()
@@ -264,9 +306,9 @@ pub fn kpis(customers: &LazyFrame, group_columns: &[String], decimals: u32) -> R
     let (groups, group_table) = if group_columns.is_empty() {
         (Vec::new(), None)
     } else {
-        let table = group_table(customers, group_columns)?;
+        let table = group_table(customers, group_columns, holdout)?;
         (
-            group_rows(customers, &table, group_columns, &run, decimals)?,
+            group_rows(customers, &table, group_columns, &run, decimals, holdout)?,
             Some(table),
         )
     };
@@ -364,13 +406,17 @@ pub fn score_levels(customers: &LazyFrame, group_columns: &[String]) -> Result<V
 
 /// The groups of `customers`, sorted by their columns (nulls last), numbered by a
 /// [`GROUP_INDEX`] column; each group's totals aggregated.
-pub fn group_table(customers: &LazyFrame, group_columns: &[String]) -> Result<DataFrame> {
+pub fn group_table(
+    customers: &LazyFrame,
+    group_columns: &[String],
+    holdout: bool,
+) -> Result<DataFrame> {
     let keys = frame::cols(group_columns);
     collect(
         customers
             .clone()
             .group_by(keys.clone())
-            .agg(aggregations())
+            .agg(aggregations(holdout))
             .sort_by_exprs(keys, SortMultipleOptions::default().with_nulls_last(true))
             .with_row_index(GROUP_INDEX, None),
         "the groups' numbers",
@@ -404,6 +450,7 @@ fn group_rows(
     group_columns: &[String],
     run: &Totals,
     decimals: u32,
+    holdout: bool,
 ) -> Result<Vec<GroupRow>> {
     let group_totals = totals(table)?;
     let mut groups: Vec<GroupRow> = group_totals
@@ -423,7 +470,7 @@ fn group_rows(
     keys.push(col(SEGMENT));
     let cells = collect(
         attach_group_index(
-            customers.clone().group_by(keys).agg(aggregations()),
+            customers.clone().group_by(keys).agg(aggregations(holdout)),
             table,
             group_columns,
         ),

@@ -1,12 +1,14 @@
-//! Movement between two runs: who stayed, left or arrived, the segment transition matrix, and
-//! whether kept customers' rfm_score went up or down. A customer is the same customer in both
-//! runs when the group columns and customer_id are equal.
+//! Movement between two runs: who bought again after the previous run's as_of (retention,
+//! [`retention`]), who is still scored, left or arrived, the segment transition matrix, and
+//! whether the rfm_score of customers in both runs went up or down. A customer is the same
+//! customer in both runs when the group columns and customer_id are equal.
 
 use polars::prelude::*;
 use serde::Serialize;
 
 use super::frame;
 use super::kpi::{attach_group_index, GroupRetention};
+use super::retention::{self, rate, SegmentRetention};
 use crate::columns::*;
 use crate::error::{Error, Result};
 use crate::output::read_back::ScoredFile;
@@ -28,22 +30,31 @@ pub struct Transition {
 pub struct Movement {
     /// The previous run's file.
     pub previous_file: String,
+    /// The previous run's as_of, YYYY-MM-DD (None: it scored no one).
+    pub previous_as_of: Option<String>,
     /// Customers in the previous run.
     pub previous_customers: u64,
-    /// Previous customers also in this run.
+    /// Previous customers who bought after the previous run's as_of (their last_order_date
+    /// in this run is later).
     pub retained: u64,
+    /// retained / previous_customers; None when the previous run has no customer.
+    pub retention_rate: Option<f64>,
+    /// Previous customers also in this run (scored again, whether they bought or not).
+    pub still_scored: u64,
+    /// still_scored / previous_customers; None when the previous run has no customer.
+    pub still_scored_rate: Option<f64>,
     /// Previous customers not in this run.
     pub lost: u64,
     /// Customers of this run not in the previous one.
     pub gained: u64,
-    /// retained / previous_customers; None when the previous run has no customer.
-    pub retention_rate: Option<f64>,
-    /// Retained customers whose rfm_score rose.
+    /// Customers in both runs whose rfm_score rose.
     pub rfm_score_up: u64,
-    /// Retained customers whose rfm_score stayed.
+    /// Customers in both runs whose rfm_score stayed.
     pub rfm_score_same: u64,
-    /// Retained customers whose rfm_score fell.
+    /// Customers in both runs whose rfm_score fell.
     pub rfm_score_down: u64,
+    /// Retention per previous segment, in segment order.
+    pub retention: Vec<SegmentRetention>,
     /// Every non-empty (from, to) pair, in segment order, None last.
     pub transitions: Vec<Transition>,
     /// Every segment of either run, in report order (this run's order, then segments only
@@ -79,7 +90,7 @@ pub fn check_comparable(current: &ScoredFile, previous: &ScoredFile) -> Result<(
 
 /// Refuse a run file with two rows for one customer (and group): it cannot be a run's
 /// output, and matching customers would count them twice.
-fn check_unique(run: &ScoredFile) -> Result<()> {
+pub(super) fn check_unique(run: &ScoredFile) -> Result<()> {
     let keys = frame::cols(&run.key_columns());
     let repeated = run
         .data
@@ -114,7 +125,7 @@ fn check_unique(run: &ScoredFile) -> Result<()> {
 
 /// The key columns of both runs, cast to text where their types differ (ids read from CSV
 /// in one run and from Parquet in the other).
-fn aligned_keys(current: &ScoredFile, previous: &ScoredFile) -> Vec<Expr> {
+pub(super) fn aligned_keys(current: &ScoredFile, previous: &ScoredFile) -> Vec<Expr> {
     current
         .key_columns()
         .iter()
@@ -130,8 +141,13 @@ fn aligned_keys(current: &ScoredFile, previous: &ScoredFile) -> Vec<Expr> {
 }
 
 /// Both runs' customers side by side: the key columns, FROM and PREVIOUS_SCORE (null when
-/// the customer is new), TO and RFM_SCORE (null when gone), IN_PREVIOUS and IN_CURRENT.
-fn matched(current: &ScoredFile, previous: &ScoredFile) -> Result<DataFrame> {
+/// the customer is new), TO, RFM_SCORE and LAST_NOW (null when gone), IN_PREVIOUS and
+/// IN_CURRENT, and BOUGHT_AGAIN (a previous customer who bought after `previous_as_of`).
+fn matched(
+    current: &ScoredFile,
+    previous: &ScoredFile,
+    previous_as_of: Option<chrono::NaiveDate>,
+) -> Result<DataFrame> {
     let keys = aligned_keys(current, previous);
     let side = |run: &ScoredFile, segment: &str, score: &str, present: &str| {
         let mut columns = keys.clone();
@@ -140,6 +156,9 @@ fn matched(current: &ScoredFile, previous: &ScoredFile) -> Result<DataFrame> {
             col(RFM_SCORE).alias(score),
             lit(true).alias(present),
         ]);
+        if present == IN_CURRENT {
+            columns.push(col(LAST_ORDER_DATE).alias(LAST_NOW));
+        }
         run.data.clone().lazy().select(columns)
     };
     let names = frame::cols(&current.key_columns());
@@ -160,6 +179,7 @@ fn matched(current: &ScoredFile, previous: &ScoredFile) -> Result<DataFrame> {
             col(IN_PREVIOUS).fill_null(lit(false)),
             col(IN_CURRENT).fill_null(lit(false)),
         ])
+        .with_column(retention::bought_again(previous_as_of))
         .collect()
         .map_err(Error::engine("matching the customers of both runs"))
 }
@@ -175,7 +195,8 @@ pub fn movement(
     check_comparable(current, previous)?;
     check_unique(current)?;
     check_unique(previous)?;
-    let both = matched(current, previous)?;
+    let previous_as_of = retention::as_of(previous)?;
+    let both = matched(current, previous, previous_as_of)?;
     let mut transitions = transitions(&both)?;
     let segments = all_segments(order, &transitions);
     // Segment order, "not in that run" (None) last.
@@ -193,20 +214,25 @@ pub fn movement(
             .sum()
     };
     let previous_customers = count(&|t| t.from.is_some());
-    let retained = count(&|t| t.from.is_some() && t.to.is_some());
+    let still_scored = count(&|t| t.from.is_some() && t.to.is_some());
     let gained = count(&|t| t.from.is_none());
     let [up, same, down] = score_changes(&both)?;
+    let retention = retention::by_segment(&both, &segments)?;
+    let retained = retention.iter().map(|r| r.retained).sum();
     let movement = Movement {
         previous_file: previous.path.display().to_string(),
+        previous_as_of: previous_as_of.map(|d| d.to_string()),
         previous_customers,
         retained,
-        lost: previous_customers - retained,
+        retention_rate: rate(retained, previous_customers),
+        still_scored,
+        still_scored_rate: rate(still_scored, previous_customers),
+        lost: previous_customers - still_scored,
         gained,
-        retention_rate: (previous_customers > 0)
-            .then(|| retained as f64 / previous_customers as f64),
         rfm_score_up: up,
         rfm_score_same: same,
         rfm_score_down: down,
+        retention,
         transitions,
         segments,
     };
@@ -239,12 +265,12 @@ fn transitions(both: &DataFrame) -> Result<Vec<Transition>> {
         .collect())
 }
 
-/// Internal columns: retained customers whose rfm_score rose, stayed, fell.
+/// Internal columns: customers in both runs whose rfm_score rose, stayed, fell.
 const UP: &str = "__up";
 const SAME: &str = "__same";
 const DOWN: &str = "__down";
 
-/// Retained customers whose rfm_score rose, stayed, fell.
+/// Customers in both runs whose rfm_score rose, stayed, fell.
 fn score_changes(both: &DataFrame) -> Result<[u64; 3]> {
     let (now, before) = (col(RFM_SCORE), col(PREVIOUS_SCORE));
     let names = [UP, SAME, DOWN];
@@ -284,7 +310,8 @@ fn all_segments(order: &[String], transitions: &[Transition]) -> Vec<String> {
         .collect()
 }
 
-/// Each current group's previous customers and how many are still there, by group index.
+/// Each current group's previous customers, how many bought again and how many are still
+/// scored, by group index.
 fn group_retention(
     both: &DataFrame,
     groups: &DataFrame,
@@ -310,6 +337,7 @@ fn group_retention(
             (col(IN_PREVIOUS).and(col(IN_CURRENT)))
                 .sum()
                 .alias(IN_CURRENT),
+            col(BOUGHT_AGAIN).sum().alias(BOUGHT_AGAIN),
         ]),
         &groups,
         group_columns,
@@ -317,23 +345,13 @@ fn group_retention(
     .filter(col(GROUP_INDEX).is_not_null())
     .collect()
     .map_err(Error::engine("computing each group's retention"))?;
-    let mut out = vec![
-        GroupRetention {
-            previous_customers: 0,
-            retained: 0,
-            retention_rate: None,
-        };
-        groups.height()
-    ];
+    let mut out = vec![GroupRetention::new(0, 0, 0); groups.height()];
     let index = frame::counts(&per_group, GROUP_INDEX)?;
     let before = frame::counts(&per_group, CUSTOMERS)?;
     let kept = frame::counts(&per_group, IN_CURRENT)?;
-    for ((g, b), k) in index.into_iter().zip(before).zip(kept) {
-        out[g as usize] = GroupRetention {
-            previous_customers: b,
-            retained: k,
-            retention_rate: (b > 0).then(|| k as f64 / b as f64),
-        };
+    let bought = frame::counts(&per_group, BOUGHT_AGAIN)?;
+    for (i, g) in index.into_iter().enumerate() {
+        out[g as usize] = GroupRetention::new(before[i], bought[i], kept[i]);
     }
     Ok(out)
 }

@@ -16,7 +16,7 @@ use crate::rfm::LevelCount;
 use crate::settings::{Monetary, Settings};
 
 /// The JSON document's format tag; the number changes when a field changes meaning or goes.
-pub const FORMAT: &str = "rfmseg-report/1";
+pub const FORMAT: &str = "rfmseg-report/2";
 
 /// What a config adds to a report: the segment order and descriptions, the money decimals.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,6 +8,7 @@ use crate::columns::*;
 use crate::settings::{Rule, Segments};
 
 pub mod grid;
+pub mod holdout;
 
 /// The parts of one rule: ranges and cells (decided by the scores alone), and `when`.
 fn parts(rule: &Rule) -> (Option<Expr>, Option<Expr>) {

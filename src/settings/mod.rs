@@ -31,6 +31,37 @@ pub struct Settings {
     pub segments: Segments,
     /// Where to write (None only for commands that write nothing).
     pub output: Option<PathBuf>,
+    /// `output.holdout`: customers held out of campaigns (None: no `holdout` column).
+    pub holdout: Option<Holdout>,
+}
+
+/// `output.holdout` resolved: a share of each segment's customers, chosen by a hash of the
+/// salt and the customer's keys (docs/contract.md, "Holdout").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holdout {
+    /// The share in millionths (0.1 is 100000): the config's share, at most 6 decimals, so
+    /// a segment's count `round(share * customers)` is exact integer arithmetic.
+    pub share_millionths: u32,
+    /// The salt: a new salt draws a new set.
+    pub salt: String,
+}
+
+impl Holdout {
+    /// One share in millionths.
+    pub const MILLION: u64 = 1_000_000;
+
+    /// The share as a number (for display: 0.1).
+    pub fn share(&self) -> f64 {
+        f64::from(self.share_millionths) / Self::MILLION as f64
+    }
+
+    /// Customers held out of a segment of `customers`: `share * customers` rounded to the
+    /// nearest whole customer, half away from zero, in exact integers.
+    pub fn count(&self, customers: u64) -> u64 {
+        let twice = 2 * u128::from(self.share_millionths) * u128::from(customers);
+        let million = u128::from(Self::MILLION);
+        ((twice + million) / (2 * million)) as u64
+    }
 }
 
 /// `input:` resolved.

@@ -48,6 +48,11 @@ pub fn generate(settings: &Settings, options: &SqlOptions) -> Result<String> {
             "scoring.thresholds_from (frozen edges) is not supported: the query derives the edges from the table; remove it to score the table on its own".into(),
         ));
     }
+    if settings.holdout.is_some() {
+        return Err(unsupported(
+            "output.holdout is not supported: the holdout is drawn with rfmseg's own hash of the salt and the customer's keys (FNV-1a 64 with fmix64, docs/contract.md), which DuckDB and Spark do not compute the same way; remove output.holdout to write the query, and draw the holdout with rfmseg run".into(),
+        ));
+    }
     let table = table_name(&options.table, options.dialect).map_err(unsupported)?;
     Gen {
         s: settings,

@@ -200,6 +200,23 @@ fn transitions(json: &Value) -> Vec<(String, String, u64)> {
         .collect()
 }
 
+/// The `retention` list: (segment, customers, retained, retention_rate).
+pub(crate) fn segment_retention(json: &Value) -> Vec<(String, u64, u64, Option<f64>)> {
+    json["retention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["segment"].as_str().unwrap().to_string(),
+                r["customers"].as_u64().unwrap(),
+                r["retained"].as_u64().unwrap(),
+                r["retention_rate"].as_f64(),
+            )
+        })
+        .collect()
+}
+
 fn owned(rows: &[(&str, &str, u64)]) -> Vec<(String, String, u64)> {
     rows.iter()
         .map(|(a, b, n)| (a.to_string(), b.to_string(), *n))
@@ -219,7 +236,7 @@ fn report_json_matches_the_hand_computed_fixture() {
         flag("--config"),
         flag(CONFIG),
     ]);
-    assert_eq!(json["format"], "rfmseg-report/1");
+    assert_eq!(json["format"], "rfmseg-report/2");
     assert_eq!(json["group_columns"], serde_json::json!([]));
     assert_eq!(json["money_decimals"], 2);
     check_june_overall(&json);
@@ -234,11 +251,25 @@ fn report_json_matches_the_hand_computed_fixture() {
     );
     assert_eq!(json["segments"][2]["description"], Value::Null);
     assert_eq!(json["groups"], serde_json::json!([]));
+    // March's as_of, from its rows (the fixture has no footer): every row's last_order_date
+    // + recency_days is 2024-03-31. Bought again after it: A, B, D; still scored: A, B, D, E.
+    assert_eq!(json["previous_as_of"], "2024-03-31");
     assert_eq!(json["previous_customers"], 6);
-    assert_eq!(json["retained"], 4);
+    assert_eq!(json["retained"], 3);
+    close(&json, "retention_rate", 3.0 / 6.0);
+    assert_eq!(json["still_scored"], 4);
+    close(&json, "still_scored_rate", 4.0 / 6.0);
     assert_eq!(json["lost"], 2);
     assert_eq!(json["gained"], 2);
-    close(&json, "retention_rate", 4.0 / 6.0);
+    assert_eq!(
+        segment_retention(&json),
+        [
+            ("Champions".to_string(), 2, 2, Some(1.0)),
+            ("Newbies".to_string(), 2, 1, Some(0.5)),
+            ("At Risk".to_string(), 1, 0, Some(0.0)),
+            ("Sleepers".to_string(), 1, 0, Some(0.0)),
+        ]
+    );
     assert_eq!(json["rfm_score_up"], 1);
     assert_eq!(json["rfm_score_same"], 2);
     assert_eq!(json["rfm_score_down"], 1);
@@ -388,17 +419,34 @@ fn report_json_of_grouped_runs_matches_the_hand_computed_fixture() {
     for (row, expected) in expected_segments {
         check_stats(row, expected);
     }
+    // Bought again after 2024-03-31: East A, East B, West A; still scored: those and West E.
     assert_eq!(east["previous_customers"], 3);
     assert_eq!(east["retained"], 2);
     close(east, "retention_rate", 2.0 / 3.0);
+    assert_eq!(east["still_scored"], 2);
+    close(east, "still_scored_rate", 2.0 / 3.0);
     assert_eq!(west["previous_customers"], 4);
-    assert_eq!(west["retained"], 2);
-    close(west, "retention_rate", 0.5);
+    assert_eq!(west["retained"], 1);
+    close(west, "retention_rate", 0.25);
+    assert_eq!(west["still_scored"], 2);
+    close(west, "still_scored_rate", 0.5);
+    assert_eq!(json["previous_as_of"], "2024-03-31");
     assert_eq!(json["previous_customers"], 7);
-    assert_eq!(json["retained"], 4);
+    assert_eq!(json["retained"], 3);
+    close(&json, "retention_rate", 3.0 / 7.0);
+    assert_eq!(json["still_scored"], 4);
+    close(&json, "still_scored_rate", 4.0 / 7.0);
     assert_eq!(json["lost"], 3);
     assert_eq!(json["gained"], 2);
-    close(&json, "retention_rate", 4.0 / 7.0);
+    assert_eq!(
+        segment_retention(&json),
+        [
+            ("Champions".to_string(), 2, 2, Some(1.0)),
+            ("Newbies".to_string(), 2, 1, Some(0.5)),
+            ("At Risk".to_string(), 2, 0, Some(0.0)),
+            ("Sleepers".to_string(), 1, 0, Some(0.0)),
+        ]
+    );
     assert_eq!(
         [
             &json["rfm_score_up"],
@@ -463,8 +511,15 @@ fn terminal_report_prints_the_hand_computed_table() {
         "  Newbies            2  33.3%   300.00      30.0%  150.00     27.5          1    150.00",
         "  At Risk            2  33.3%   150.50      15.0%   37.63      145          2     75.25",
         "  AOV: average order value (revenue / purchases); recency (days), frequency, monetary: medians",
-        "compared with march.parquet (6 customers): retention 66.7% (4 kept, 2 gone), 2 new",
-        "  rfm_score of the kept customers: 1 up, 2 same, 1 down",
+        "compared with march.parquet (as_of 2024-03-31, 6 customers): retention 50.0% (3 bought again after 2024-03-31)",
+        "  still scored 66.7% (4 in this run, 2 gone), 2 new",
+        "  retention of each previous segment (customers who bought again after 2024-03-31):",
+        "  previous segment  customers  bought again  retention",
+        "  Champions                 2             2     100.0%",
+        "  Newbies                   2             1      50.0%",
+        "  At Risk                   1             0       0.0%",
+        "  Sleepers                  1             0       0.0%",
+        "  rfm_score of the customers in both runs: 1 up, 2 same, 1 down",
         "  customers from each previous segment (rows) to each segment now (columns):",
         "  previous \\ now  CH  NE  AR  SL  (gone)",
         "  Champions        1   -   1   -       -",
@@ -560,9 +615,9 @@ fn html_report_escapes_config_text_and_draws_every_chart() {
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("&lt;b&gt;New&lt;/b&gt; &amp; &quot;keen&quot; buyers"));
     assert!(!html.contains("<b>New</b>"));
-    // Segment shares, R x F customers and monetary, three histograms, the group mix and the
-    // transitions.
-    assert_eq!(html.matches("<svg").count(), 8);
+    // Segment shares, R x F customers and monetary, three histograms, the group mix, the
+    // retention of each previous segment and the transitions.
+    assert_eq!(html.matches("<svg").count(), 9);
     for heading in [
         "Segments",
         "Recency x frequency",
@@ -574,7 +629,12 @@ fn html_report_escapes_config_text_and_draws_every_chart() {
     }
     for text in [
         "Retention",
+        "42.9%",
+        "Still scored",
         "57.1%",
+        "Retention of each previous segment",
+        "100.0% (2 of 2)",
+        "25.0%",
         "Revenue concentration",
         "65.0%",
         "1,000.50",
@@ -773,7 +833,7 @@ fn html_report_opens_in_a_headless_browser_draws_and_fetches_nothing() {
         .success();
     let html = std::fs::read_to_string(&page).unwrap();
     assert_self_contained(&html);
-    assert_eq!(html.matches("<svg").count(), 8);
+    assert_eq!(html.matches("<svg").count(), 9);
 
     let Some(chromium) = external(
         "html_report_opens_in_a_headless_browser_draws_and_fetches_nothing",
@@ -976,7 +1036,10 @@ fn customers_match_across_id_types_and_null_groups() {
     );
     let json = report_json(&[flag("-s"), &current, flag("-p"), &previous]);
     assert_eq!(json["previous_customers"], 3);
-    assert_eq!(json["retained"], 2);
+    assert_eq!(json["still_scored"], 2);
+    // Nobody bought after the previous as_of (1970-01-01 + 1 day).
+    assert_eq!(json["previous_as_of"], "1970-01-02");
+    assert_eq!(json["retained"], 0);
     assert_eq!(json["gained"], 0);
     assert_eq!(
         transitions(&json),
@@ -985,8 +1048,9 @@ fn customers_match_across_id_types_and_null_groups() {
     let groups = json["groups"].as_array().unwrap();
     assert_eq!(groups[0]["group"], serde_json::json!({"store": "S1"}));
     assert_eq!(groups[1]["group"], serde_json::json!({"store": null}));
-    close(&groups[0], "retention_rate", 0.5);
-    close(&groups[1], "retention_rate", 1.0);
+    close(&groups[0], "still_scored_rate", 0.5);
+    close(&groups[1], "still_scored_rate", 1.0);
+    close(&groups[0], "retention_rate", 0.0);
 }
 
 #[test]

@@ -1,7 +1,8 @@
-//! Snapshots (insta) of what a user reads: every `--help` text, and every error message the
-//! command line can reach, each with the command and its exit code. One snapshot per case,
-//! named after it, in tests/cli/snapshots/; the case's scratch folder reads `[TMP]`, the
-//! repository `[REPO]`. A changed message fails its test with a diff. To accept a wanted
+//! Snapshots (insta) of what a user reads: every `--help` text, every error message the
+//! command line can reach, and the terminal forms of the run summary and `report` with a
+//! holdout and with a previous run, each with the command and its exit code. One snapshot
+//! per case, named after it, in tests/cli/snapshots/; the case's scratch folder reads
+//! `[TMP]`, the repository `[REPO]`. A changed message fails its test with a diff. To accept a wanted
 //! change, rerun with `INSTA_UPDATE=always` (or `cargo insta review`) and commit the .snap
 //! files; CI sets `INSTA_UPDATE=no`, so a changed or missing snapshot fails there.
 //!
@@ -360,6 +361,21 @@ fn config_errors() -> Vec<Case> {
                 frozen("config/rfm.yaml"),
                 sample,
             ),
+            run_case(
+                "config_holdout_problems_at_once",
+                config("analysis: {group_by: [holdout]}\noutput:\n  holdout: {share: 1.5, salt: \"\", colour: red}"),
+                SMALL,
+            ),
+            run_case(
+                "config_holdout_share_decimals_and_no_salt",
+                config("output:\n  holdout: {share: 0.0000005}"),
+                SMALL,
+            ),
+            run_case(
+                "config_holdout_share_not_a_number",
+                config("output:\n  holdout: {share: 10%, salt: q1}"),
+                SMALL,
+            ),
             case(
                 "fixture_bad_config_run",
                 "run --config tests/fixtures/bad/config.yaml",
@@ -703,6 +719,12 @@ fn report_errors() -> Vec<Case> {
         )
         .prepare(june)
         .in_scratch(),
+        case(
+            "report_movers_without_previous",
+            "report -s june.parquet --movers movers.parquet",
+        )
+        .prepare(june)
+        .in_scratch(),
         case("report_html_to_a_folder", "report -s june.parquet --html .")
             .prepare(june)
             .in_scratch(),
@@ -767,6 +789,11 @@ fn sql_errors() -> Vec<Case> {
             sql("sql_table_name_empty_part", "duckdb", format!("input:\n{COLUMNS}{RULES}"))
                 .tap_args(|a| a + " --table sales..orders"),
             sql(
+                "sql_holdout",
+                "duckdb",
+                format!("input:\n{COLUMNS}{RULES}output:\n  holdout: {{share: 0.1, salt: q1}}\n"),
+            ),
+            sql(
                 "sql_frequency_orders_without_order_id",
                 "duckdb",
                 format!("analysis: {{frequency: orders}}\n{RULES}"),
@@ -818,6 +845,57 @@ fn inspect_errors() -> Vec<Case> {
     ]
 }
 
+/// The terminal forms that hold a holdout or retention: the run summary and `report`.
+fn terminal_forms() -> Vec<Case> {
+    fn runs(s: &Scratch) {
+        for name in ["june", "march", "grouped-june", "grouped-march"] {
+            crate::report::run_file(s, name);
+        }
+    }
+    fn holdout_run(s: &Scratch) {
+        rfmseg()
+            .args([
+                "run",
+                "--quiet",
+                "--config",
+                "tests/fixtures/holdout/config.yaml",
+            ])
+            .arg("--output")
+            .arg(s.path("holdout.parquet"))
+            .assert()
+            .success();
+    }
+    const CONFIG: &str = "tests/fixtures/report/config.yaml";
+    vec![
+        case(
+            "terminal_run_summary_with_holdout",
+            "run --config tests/fixtures/holdout/config.yaml --output [TMP]/out.parquet",
+        ),
+        case(
+            "terminal_report_with_previous",
+            &format!("report -s [TMP]/june.parquet -p [TMP]/march.parquet -c {CONFIG}"),
+        )
+        .prepare(runs),
+        case(
+            "terminal_report_grouped_with_previous",
+            &format!(
+                "report -s [TMP]/grouped-june.parquet -p [TMP]/grouped-march.parquet -c {CONFIG}"
+            ),
+        )
+        .prepare(runs),
+        case(
+            "terminal_report_with_holdout",
+            "report -s [TMP]/holdout.parquet -c tests/fixtures/holdout/config.yaml",
+        )
+        .prepare(holdout_run),
+        case(
+            "terminal_report_writes_movers",
+            "report -s [TMP]/june.parquet -p [TMP]/march.parquet --movers [TMP]/out/movers.parquet --json [TMP]/out/report.json",
+        )
+        .prepare(runs),
+    ]
+}
+
 /// Every table of cases.
 fn tables() -> Vec<Vec<Case>> {
     vec![
@@ -831,6 +909,7 @@ fn tables() -> Vec<Vec<Case>> {
         report_errors(),
         sql_errors(),
         inspect_errors(),
+        terminal_forms(),
     ]
 }
 
@@ -882,6 +961,11 @@ fn sql_errors_snapshots() {
 #[test]
 fn inspect_errors_snapshots() {
     snapshot_all(inspect_errors(), Ends::Fails);
+}
+
+#[test]
+fn terminal_forms_snapshots() {
+    snapshot_all(terminal_forms(), Ends::Ok);
 }
 
 #[test]
