@@ -133,6 +133,7 @@ pub fn score_all(settings: &Settings, options: &Options) -> Result<Scored> {
         }
     };
     let (aggregated, totals) = aggregate(&mut prepared, &spec, options)?;
+    input::check_keys(&aggregated, &prepared.files, &spec)?;
     let Prepared {
         files, as_of, fold, ..
     } = prepared;
