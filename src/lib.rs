@@ -7,10 +7,10 @@
 //! drives those steps for `run` and `check`; [`cmd`] holds one module per subcommand;
 //! [`report`] renders what people read; [`review`] analyses an output read back for
 //! `rfmseg report`; [`sql`] writes the same job as one SQL query. [`config`] turns YAML into
-//! the [`settings`] every layer reads; [`columns`] and [`error`] are the leaves.
+//! the [`settings`] every layer reads; [`columns`], [`error`] and [`temp`] are the leaves.
 //!
 //! Imports point down: cmd -> report -> pipeline, review, sql -> output -> segment, rfm ->
-//! input -> config -> settings -> columns, error.
+//! input -> config -> settings -> columns, error, temp.
 
 pub mod cmd;
 pub mod columns;
@@ -25,5 +25,6 @@ pub mod rfm;
 pub mod segment;
 pub mod settings;
 pub mod sql;
+pub mod temp;
 
 pub use error::{Error, Result};

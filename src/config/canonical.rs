@@ -7,12 +7,14 @@
 //! double-quoted (JSON-escaped) scalars, numbers in their shortest round-trip form, no
 //! comments. Optional keys that are not set (`as_of`, `window_days`, `date_format`,
 //! `order_id`, a rule's conditions and description, `min_group_customers`, `thresholds_from`,
-//! `output.holdout`) are left out. The text is itself a valid config: loaded again, it gives the same canonical
-//! text.
+//! `output.holdout`) are left out, and so is `input.csv` when it is the default
+//! (comma-separated UTF-8, '.' decimal point, no thousands separator); otherwise all four of
+//! its keys are written. The text is itself a valid config: loaded again, it gives the same
+//! canonical text.
 
 use std::fmt::Write;
 
-use crate::settings::{Frequency, Method, MetricScoring, Monetary, Returns, Settings};
+use crate::settings::{CsvDialect, Frequency, Method, MetricScoring, Monetary, Returns, Settings};
 
 /// The canonical YAML text of `settings` (see the module docs).
 pub fn canonical_text(settings: &Settings) -> String {
@@ -22,6 +24,17 @@ pub fn canonical_text(settings: &Settings) -> String {
     let _ = writeln!(out, "  paths: {}", list(&input.paths));
     if let Some(f) = &input.date_format {
         let _ = writeln!(out, "  date_format: {}", quote(f));
+    }
+    if input.csv != CsvDialect::default() {
+        let csv = &input.csv;
+        let _ = writeln!(
+            out,
+            "  csv: {{separator: {}, decimal_comma: {}, thousands: {}, encoding: {}}}",
+            csv.separator_text(),
+            csv.decimal_comma,
+            csv.thousands.as_deref().map_or("null".to_string(), quote),
+            csv.encoding.name()
+        );
     }
     out.push_str("  columns:\n");
     let c = &input.columns;
@@ -199,6 +212,68 @@ mod tests {
         );
         assert!(
             e.contains("thresholds apply only to method fixed, but frequency is scored by r-rfm"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn csv_dialects_are_written_when_not_the_default() {
+        let text = "input:\n  paths: a.csv\n  csv: {separator: \"\\t\", decimal_comma: true, thousands: \"\\u00a0\", encoding: CP1256}\n";
+        let once = canonical(text);
+        assert_eq!(canonical(&once), once);
+        assert!(
+            once.contains("  csv: {separator: \"\\t\", decimal_comma: true, thousands: \"\u{a0}\", encoding: windows-1256}\n"),
+            "{once}"
+        );
+        let plain =
+            canonical("input:\n  paths: a.csv\n  csv: {separator: \",\", encoding: utf-8}\n");
+        assert!(!plain.contains("csv:"), "{plain}");
+        let semicolon = canonical("input:\n  paths: a.csv\n  csv: {separator: ;}\n");
+        assert!(
+            semicolon.contains("  csv: {separator: \";\", decimal_comma: false, thousands: null, encoding: utf-8}\n"),
+            "{semicolon}"
+        );
+    }
+
+    #[test]
+    fn bad_csv_dialects_are_config_errors_naming_the_key() {
+        let problems = |csv: &str| -> String {
+            let text = format!("input:\n  paths: a.csv\n  csv: {csv}\n");
+            let Err(validate::Failure::Problems(problems)) =
+                validate::resolve(&text, &Overrides::default())
+            else {
+                panic!("{csv} is accepted");
+            };
+            problems
+                .iter()
+                .map(|p| format!("{}: {}", p.place, p.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let e = problems("{separator: \";;\"}");
+        assert!(
+            e.starts_with("input.csv.separator: \";;\" is 2 characters"),
+            "{e}"
+        );
+        let e = problems("{separator: \"\"}");
+        assert!(e.starts_with("input.csv.separator: is empty"), "{e}");
+        let e = problems("{separator: \"\\\"\"}");
+        assert!(e.contains("quotes fields"), "{e}");
+        let e = problems("{separator: \"§\"}");
+        assert!(e.contains("cannot separate fields"), "{e}");
+        let e = problems("{thousands: \".\"}");
+        assert!(
+            e.contains("input.csv.thousands: \".\" is also the decimal separator (input.csv.decimal_comma is false)"),
+            "{e}"
+        );
+        let e = problems("{decimal_comma: true, thousands: \",\"}");
+        assert!(e.contains("set input.csv.decimal_comma: false"), "{e}");
+        let e = problems("{thousands: \"_\"}");
+        assert!(e.contains("\"_\" is not a thousands separator"), "{e}");
+        let e = problems("{encoding: utf-16le, seperator: \";\"}");
+        assert!(e.contains("input.csv.encoding: \"utf-16le\" is not one of: utf-8, windows-1256, windows-1252, latin-1, utf-16 (utf-16 reads both"), "{e}");
+        assert!(
+            e.contains("input.csv.seperator: unknown key `seperator`; did you mean `separator`?"),
             "{e}"
         );
     }

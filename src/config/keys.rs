@@ -6,8 +6,8 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde_yaml::Value;
 
 use super::raw::{
-    RawAnalysis, RawColumns, RawConfig, RawHoldout, RawInput, RawMetricScoring, RawOutput, RawRule,
-    RawScoring, RawSegments,
+    RawAnalysis, RawColumns, RawConfig, RawCsv, RawHoldout, RawInput, RawMetricScoring, RawOutput,
+    RawRule, RawScoring, RawSegments,
 };
 
 /// The field names serde derived for `T`.
@@ -62,6 +62,9 @@ pub fn unknown_keys(doc: &Value) -> Vec<UnknownKey> {
         check(v, "input", fields_of::<RawInput>(), &mut found);
         if let Some(c) = v.get("columns") {
             check(c, "input.columns", fields_of::<RawColumns>(), &mut found);
+        }
+        if let Some(c) = v.get("csv") {
+            check(c, "input.csv", fields_of::<RawCsv>(), &mut found);
         }
     }
     if let Some(v) = section("analysis") {

@@ -36,6 +36,21 @@ pub struct RawInput {
     /// Role -> column name.
     #[serde(default)]
     pub columns: RawColumns,
+    /// How CSV files are written.
+    pub csv: Option<RawCsv>,
+}
+
+/// `input.csv:`
+#[derive(Debug, Default, Deserialize)]
+pub struct RawCsv {
+    /// One character: `,` (default), `;`, `"\t"`, `|`.
+    pub separator: Option<String>,
+    /// Amounts written `12,50`.
+    pub decimal_comma: Option<bool>,
+    /// A thousands separator to drop from amounts.
+    pub thousands: Option<String>,
+    /// utf-8 (default), windows-1256, windows-1252, latin-1, utf-16.
+    pub encoding: Option<String>,
 }
 
 /// `input.columns:`

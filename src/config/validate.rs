@@ -11,14 +11,14 @@ use super::checker::Checker;
 use super::holdout::check_holdout;
 use super::keys::unknown_keys;
 use super::locate::Locations;
-use super::raw::{RawConfig, RawMetricScoring};
+use super::raw::{RawConfig, RawCsv, RawMetricScoring};
 use super::segments::check_segments;
 use super::Overrides;
 use crate::columns;
 use crate::error::{suggest, Problem};
 use crate::settings::{
-    Analysis, ColumnMap, Frequency, InputSettings, Method, MetricScoring, Monetary, Returns,
-    Scoring, Settings, Thresholds,
+    yaml_quoted, Analysis, ColumnMap, CsvDialect, Encoding, Frequency, InputSettings, Method,
+    MetricScoring, Monetary, Returns, Scoring, Settings, Thresholds,
 };
 
 /// Why a config was refused.
@@ -205,12 +205,111 @@ fn check_input(raw: &RawConfig, overrides: &Overrides, ck: &mut Checker) -> Inpu
             .as_ref()
             .map(|_| name(columns::ORDER_ID, &c.order_id)),
     };
+    let csv = raw
+        .input
+        .csv
+        .as_ref()
+        .map(|c| check_csv(c, ck))
+        .unwrap_or_default();
     InputSettings {
         paths,
         date_format,
         rejects_path,
         columns,
+        csv,
     }
+}
+
+/// `input.csv:` checked; every problem is added, and a bad value leaves the default.
+fn check_csv(raw: &RawCsv, ck: &mut Checker) -> CsvDialect {
+    let mut csv = CsvDialect::default();
+    if let Some(given) = &raw.separator {
+        // `\t` written without double quotes (where YAML reads no escapes) is a tab too.
+        let text = if given == "\\t" { "\t" } else { given.as_str() };
+        let usable = |b: u8| b == b'\t' || ((b.is_ascii_punctuation() || b == b' ') && b != b'"');
+        match text.as_bytes() {
+            [] => ck.add(
+                "input.csv.separator",
+                None,
+                "is empty; give one character, e.g. \";\" or \"\\t\" (a tab)",
+            ),
+            [b] if usable(*b) => csv.separator = *b,
+            [b'"'] => ck.add(
+                "input.csv.separator",
+                None,
+                "'\"' quotes fields and cannot separate them; give another character, e.g. \";\"",
+            ),
+            _ if text.chars().count() > 1 => ck.add(
+                "input.csv.separator",
+                None,
+                format!(
+                    "{text:?} is {} characters; the separator is one character, e.g. \";\", \"|\" or \"\\t\" (a tab)",
+                    text.chars().count()
+                ),
+            ),
+            _ => ck.add(
+                "input.csv.separator",
+                None,
+                format!(
+                    "{text:?} cannot separate fields; give one ASCII punctuation character, a space or \"\\t\" (a tab), e.g. \";\""
+                ),
+            ),
+        }
+    }
+    csv.decimal_comma = raw.decimal_comma.unwrap_or(false);
+    if let Some(t) = &raw.thousands {
+        if CsvDialect::THOUSANDS.contains(&t.as_str()) {
+            if t.starts_with(csv.decimal()) {
+                let (now, other) = if csv.decimal_comma {
+                    ("true", "false")
+                } else {
+                    ("false", "true")
+                };
+                ck.add(
+                    "input.csv.thousands",
+                    None,
+                    format!(
+                        "{t:?} is also the decimal separator (input.csv.decimal_comma is {now}), so an amount such as 1{t}234 could be read two ways; set input.csv.decimal_comma: {other}, or another thousands separator"
+                    ),
+                );
+            } else {
+                csv.thousands = Some(t.clone());
+            }
+        } else {
+            let listed: Vec<String> = CsvDialect::THOUSANDS
+                .iter()
+                .map(|t| yaml_quoted(t))
+                .collect();
+            ck.add(
+                "input.csv.thousands",
+                None,
+                format!(
+                    "{} is not a thousands separator; give one of {} (U+00A0 and U+202F are no-break spaces), or remove the key",
+                    yaml_quoted(t),
+                    listed.join(", ")
+                ),
+            );
+        }
+    }
+    if let Some(name) = &raw.encoding {
+        match Encoding::from_name(name) {
+            Some(e) => csv.encoding = e,
+            None => {
+                let names: Vec<&str> = Encoding::NAMES.iter().map(|(n, _, _)| *n).collect();
+                let hint = if name.to_ascii_lowercase().starts_with("utf-16") {
+                    " (utf-16 reads both byte orders: the file's byte order mark tells them apart)"
+                } else {
+                    ""
+                };
+                ck.add(
+                    "input.csv.encoding",
+                    None,
+                    format!("{name:?} is not one of: {}{hint}", names.join(", ")),
+                );
+            }
+        }
+    }
+    csv
 }
 
 /// A date format must parse as strftime and name a year, a month and a day.

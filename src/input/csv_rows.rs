@@ -33,10 +33,12 @@ pub enum Problem {
     },
 }
 
-/// Walk the records of a CSV file, calling `visit(place, fields, header_fields)` for each data
-/// record; stops when `visit` returns false. Returns where an unclosed quoted field starts.
+/// Walk the records of a CSV file whose fields are separated by `separator`, calling
+/// `visit(place, fields, header_fields)` for each data record; stops when `visit` returns
+/// false. Returns where an unclosed quoted field starts.
 fn walk(
     path: &Path,
+    separator: u8,
     mut visit: impl FnMut(Place, usize, usize) -> bool,
 ) -> std::io::Result<Option<Place>> {
     let bytes = BufReader::new(std::fs::File::open(path)?).bytes();
@@ -55,7 +57,7 @@ fn walk(
         } else {
             match b {
                 b'"' => quoted = true,
-                b',' => fields += 1,
+                b if b == separator => fields += 1,
                 b'\n' => {
                     if !empty_record {
                         if start.row == 0 {
@@ -87,9 +89,9 @@ fn walk(
 }
 
 /// The first record whose field count differs from the header's, or an unclosed quote.
-pub fn first_problem(path: &Path) -> Option<Problem> {
+pub fn first_problem(path: &Path, separator: u8) -> Option<Problem> {
     let mut found = None;
-    let open = walk(path, |at, fields, header| {
+    let open = walk(path, separator, |at, fields, header| {
         if fields != header {
             found = Some(Problem::Fields {
                 at,
@@ -104,9 +106,9 @@ pub fn first_problem(path: &Path) -> Option<Problem> {
 }
 
 /// The line data row `row` (1-based) starts on.
-pub fn line_of_row(path: &Path, row: u64) -> Option<u64> {
+pub fn line_of_row(path: &Path, separator: u8, row: u64) -> Option<u64> {
     let mut line = None;
-    walk(path, |at, _, _| {
+    walk(path, separator, |at, _, _| {
         if at.row == row {
             line = Some(at.line);
             return false;
@@ -118,10 +120,10 @@ pub fn line_of_row(path: &Path, row: u64) -> Option<u64> {
 }
 
 /// The lines data rows `rows` (1-based, ascending) start on, in one pass over the file.
-pub fn lines_of_rows(path: &Path, rows: &[u64]) -> Vec<Option<u64>> {
+pub fn lines_of_rows(path: &Path, separator: u8, rows: &[u64]) -> Vec<Option<u64>> {
     let mut lines = vec![None; rows.len()];
     let mut next = 0;
-    let _ = walk(path, |at, _, _| {
+    let _ = walk(path, separator, |at, _, _| {
         while next < rows.len() && rows[next] <= at.row {
             if rows[next] == at.row {
                 lines[next] = Some(at.line);
@@ -147,11 +149,11 @@ mod tests {
     #[test]
     fn rows_and_lines_with_quoted_newlines() {
         let f = file("a,b,c,d\n1,2,3,\"multi\nline\"\n4,5,x,ok\r\n");
-        assert_eq!(line_of_row(f.path(), 1), Some(2));
-        assert_eq!(line_of_row(f.path(), 2), Some(4));
-        assert_eq!(first_problem(f.path()), None);
+        assert_eq!(line_of_row(f.path(), b',', 1), Some(2));
+        assert_eq!(line_of_row(f.path(), b',', 2), Some(4));
+        assert_eq!(first_problem(f.path(), b','), None);
         assert_eq!(
-            lines_of_rows(f.path(), &[1, 2, 2, 3]),
+            lines_of_rows(f.path(), b',', &[1, 2, 2, 3]),
             vec![Some(2), Some(4), Some(4), None]
         );
     }
@@ -160,7 +162,17 @@ mod tests {
     fn extra_fields_and_open_quotes() {
         let f = file("a,b,c\n1,2,3\n4,5,6,7\n");
         assert_eq!(
-            first_problem(f.path()),
+            first_problem(f.path(), b','),
+            Some(Problem::Fields {
+                at: Place { row: 2, line: 3 },
+                found: 4,
+                header: 3
+            })
+        );
+        // Fields separated by another byte: a comma is text.
+        let f = file("a;b;c\n1;2,5;3\n4;5;6;7\n");
+        assert_eq!(
+            first_problem(f.path(), b';'),
             Some(Problem::Fields {
                 at: Place { row: 2, line: 3 },
                 found: 4,
@@ -169,7 +181,7 @@ mod tests {
         );
         let f = file("a,b,c\n1,2,3\n4,\"5,6\n");
         assert_eq!(
-            first_problem(f.path()),
+            first_problem(f.path(), b','),
             Some(Problem::OpenQuote {
                 at: Place { row: 2, line: 3 }
             })

@@ -1,9 +1,13 @@
 //! Input files -> one LazyFrame of order lines with the canonical columns
 //! (group_by..., customer_id, order_date: Date, amount: Float64, order_id), schema checked up
 //! front per file. Values are parsed strictly: when the engine reports a bad value, [`diagnose`]
-//! rescans the files to name the file, row, column and value.
+//! rescans the files to name the file, row, column and value. CSV files are read in the
+//! dialect of `input.csv`: its separator, its amounts ([`number_text`]) and its encoding
+//! (files in another encoding than UTF-8 are read from a UTF-8 copy, [`decode`]).
 
 mod csv_rows;
+mod decode;
+mod dialect;
 mod latest;
 mod paths;
 
@@ -14,6 +18,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+pub use decode::{check_keys, decode, Decoded};
+pub use dialect::{grouped_pattern, number_text};
 pub use latest::latest_date;
 pub use parquet_stats::{integer_span, latest_date as latest_date_in_statistics};
 pub use paths::{format_of, resolve, Format, SourceFile};
@@ -21,7 +27,7 @@ pub use prefetch::set_parquet_prefetch;
 
 use crate::columns::*;
 use crate::error::{shorten, BadValue, Error, Result};
-use crate::settings::InputSettings;
+use crate::settings::{CsvDialect, InputSettings};
 
 /// What to read and how: the mapped columns and the group_by columns.
 #[derive(Debug, Clone)]
@@ -95,15 +101,17 @@ pub fn estimated_lines(files: &[SourceFile]) -> u64 {
 /// The suffix polars gives the second column of a CSV header that repeats a name.
 const DUPLICATED: &str = "_duplicated_0";
 
-/// Open one file lazily, as written (CSV: every column as text).
-fn scan_file(file: &SourceFile) -> Result<LazyFrame> {
-    let target = PlRefPath::new(file.path.to_string_lossy().as_ref());
+/// Open one file lazily, as written (CSV: every column as text, fields split at the
+/// dialect's separator, read from the UTF-8 copy when the file has one).
+fn scan_file(file: &SourceFile, csv: &CsvDialect) -> Result<LazyFrame> {
+    let target = PlRefPath::new(file.read_path().to_string_lossy().as_ref());
     let scanned = match file.format {
         Format::Csv => LazyCsvReader::new(target)
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
+            .with_separator(csv.separator)
             // Bytes that are not UTF-8 (a Latin-1 product name) must not stop a run; they
-            // become U+FFFD.
+            // become U+FFFD ([`check_keys`] stops one where they would merge customers).
             .with_encoding(CsvEncoding::LossyUtf8)
             .with_glob(false)
             .finish(),
@@ -228,6 +236,7 @@ pub fn rejected(files: &[SourceFile], spec: &Spec) -> Result<Rejected> {
     };
     let mut parts = Vec::new();
     for (i, ((file, lf), flagged)) in files.iter().zip(frames).zip(&flagged).enumerate() {
+        let amount_reason = dialect::amount_reason(numbers_of(file, &spec.input.csv));
         let Some(any_bad) = flagged
             .iter()
             .map(|&r| col(bad_flag(&roles[r])))
@@ -241,11 +250,12 @@ pub fn rejected(files: &[SourceFile], spec: &Spec) -> Result<Rejected> {
             let role = &roles[r];
             let reason = match role.kind {
                 Kind::Amount => when(col(role.canonical.as_str()).is_null())
-                    .then(lit(
-                        "not a plain number (e.g. 1234.50, -20; no currency sign or thousands separator)",
-                    ))
+                    .then(lit(amount_reason.as_str()))
                     .when(col(role.canonical.as_str()).is_finite())
-                    .then(lit(format!("too large: {}", too_large(spec.monetary_decimals))))
+                    .then(lit(format!(
+                        "too large: {}",
+                        too_large(spec.monetary_decimals)
+                    )))
                     .otherwise(lit("NaN or infinite")),
                 _ => lit(date_reason.as_str()),
             };
@@ -290,7 +300,8 @@ pub fn rejected(files: &[SourceFile], spec: &Spec) -> Result<Rejected> {
         .collect()
         .map_err(Error::engine("counting the rows set aside"))?
         .height() as u64;
-    let lines = csv_lines(files, &found).map_err(Error::engine("numbering the rows set aside"))?;
+    let lines = csv_lines(files, spec.input.csv.separator, &found)
+        .map_err(Error::engine("numbering the rows set aside"))?;
     found
         .with_column(Column::new(REJECT_LINE.into(), lines))
         .map_err(Error::engine("numbering the rows set aside"))?;
@@ -302,7 +313,11 @@ pub fn rejected(files: &[SourceFile], spec: &Spec) -> Result<Rejected> {
 
 /// The CSV line each rejected row starts on (null for Parquet), one pass over each CSV file
 /// that has a rejected row: quoted fields may span lines.
-fn csv_lines(files: &[SourceFile], found: &DataFrame) -> PolarsResult<Vec<Option<u64>>> {
+fn csv_lines(
+    files: &[SourceFile],
+    separator: u8,
+    found: &DataFrame,
+) -> PolarsResult<Vec<Option<u64>>> {
     let index: Vec<u32> = found
         .column(FILE_INDEX)?
         .u32()?
@@ -319,9 +334,11 @@ fn csv_lines(files: &[SourceFile], found: &DataFrame) -> PolarsResult<Vec<Option
         let file = index[start];
         let end = start + index[start..].iter().take_while(|&&f| f == file).count();
         match files.get(file as usize) {
-            Some(f) if f.format == Format::Csv => {
-                lines.extend(csv_rows::lines_of_rows(&f.path, &rows[start..end]))
-            }
+            Some(f) if f.format == Format::Csv => lines.extend(csv_rows::lines_of_rows(
+                f.read_path(),
+                separator,
+                &rows[start..end],
+            )),
             _ => lines.extend(std::iter::repeat_n(None, end - start)),
         }
         start = end;
@@ -344,7 +361,7 @@ fn canonical_frames(files: &[SourceFile], spec: &Spec, strict: bool) -> Result<F
     let mut scans = Vec::with_capacity(files.len());
     let mut schemas = Vec::with_capacity(files.len());
     for file in files {
-        let mut lf = scan_file(file)?;
+        let mut lf = scan_file(file, &spec.input.csv)?;
         let schema = schema_of(file, &mut lf)?;
         for role in &roles {
             let twice = format!("{}{DUPLICATED}", role.column);
@@ -370,12 +387,16 @@ fn canonical_frames(files: &[SourceFile], spec: &Spec, strict: bool) -> Result<F
                 if names.len() > LISTED {
                     available += &format!(", ... ({} columns)", names.len());
                 }
-                if let [one] = names.as_slice() {
-                    if let Some(sep) = [';', '\t', '|'].into_iter().find(|c| one.contains(*c)) {
-                        available += &format!(
-                            " (one column: the file seems separated by {sep:?}; rfmseg reads comma-separated CSV)"
-                        );
-                    }
+                let hint = match (file.format, names.as_slice()) {
+                    (Format::Parquet, _) => None,
+                    (Format::Csv, names) => decode::header_hint(file, names, &spec.input.csv)
+                        .or_else(|| match names {
+                            [one] => dialect::header_hint(one, &spec.input.csv),
+                            _ => None,
+                        }),
+                };
+                if let Some(hint) = hint {
+                    available += &format!(" ({hint})");
                 }
                 return Err(Error::InputColumnMissing {
                     path: file.path.clone(),
@@ -410,6 +431,7 @@ fn canonical_frames(files: &[SourceFile], spec: &Spec, strict: bool) -> Result<F
                 &dtype,
                 common,
                 spec.input.date_format.as_deref(),
+                numbers_of(file, &spec.input.csv),
                 spec.monetary_decimals,
                 strict,
             )?;
@@ -442,14 +464,26 @@ fn canonical_frames(files: &[SourceFile], spec: &Spec, strict: bool) -> Result<F
     })
 }
 
+/// How `file` writes text amounts: as `csv` says for a CSV file; a Parquet file's text
+/// amounts are plain numbers (`input.csv` does not apply).
+fn numbers_of<'a>(file: &SourceFile, csv: &'a CsvDialect) -> &'a CsvDialect {
+    match file.format {
+        Format::Csv => csv,
+        Format::Parquet => &CsvDialect::PLAIN,
+    }
+}
+
 /// The canonical expression of one role in one file and, when not strict, a flag that is
-/// true where a written value could not be read.
+/// true where a written value could not be read. Text amounts are read as `numbers` writes
+/// them.
+#[allow(clippy::too_many_arguments)]
 fn role_expr(
     file: &SourceFile,
     role: &Role,
     dtype: &DataType,
     common: &DataType,
     date_format: Option<&str>,
+    numbers: &CsvDialect,
     monetary_decimals: u32,
     strict: bool,
 ) -> Result<(Expr, Option<Expr>)> {
@@ -478,10 +512,11 @@ fn role_expr(
         Kind::Amount => {
             if is_text {
                 let text = blank_to_null(raw().cast(DataType::String));
+                let number = number_text(text.clone(), numbers);
                 if strict {
-                    (text.strict_cast(DataType::Float64), None)
+                    (number.strict_cast(DataType::Float64), None)
                 } else {
-                    let parsed = text.clone().cast(DataType::Float64);
+                    let parsed = number.cast(DataType::Float64);
                     let bad = text.is_not_null().and(
                         parsed
                             .clone()
@@ -566,12 +601,20 @@ pub(crate) fn parse_date(text: Expr, format: Option<&str>, strict: bool) -> Expr
 /// first bad value (file order, then row). None when no value is bad (the failure was
 /// something else).
 pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
+    let separator = spec.input.csv.separator;
     for file in files.iter().filter(|f| f.format == Format::Csv) {
-        if let Some(problem) = csv_rows::first_problem(&file.path) {
+        if let Some(problem) = csv_rows::first_problem(file.read_path(), separator) {
             let message = match problem {
                 csv_rows::Problem::Fields { at, found, header } => format!(
-                    "row {} (line {}) has {found} fields but the header has {header}; quote fields that contain commas, or fix the row",
-                    at.row, at.line
+                    "row {} (line {}) has {found} fields but the header has {header}; quote fields that contain {}, or fix the row",
+                    at.row,
+                    at.line,
+                    match separator {
+                        b',' => "commas".to_string(),
+                        b';' => "semicolons".to_string(),
+                        b'\t' => "tabs".to_string(),
+                        b => format!("{:?}", char::from(b)),
+                    }
                 ),
                 csv_rows::Problem::OpenQuote { at } => format!(
                     "row {} (line {}) opens a quoted field that is never closed; close the quote (a quote inside a field is written \"\")",
@@ -630,12 +673,20 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
             };
             let place = match file.format {
                 Format::Csv => {
-                    let line = csv_rows::line_of_row(&file.path, row).unwrap_or(row + 1);
+                    let line =
+                        csv_rows::line_of_row(file.read_path(), separator, row).unwrap_or(row + 1);
                     format!("row {row} (line {line})")
                 }
                 Format::Parquet => format!("row {row}"),
             };
-            let finite = value.trim().parse::<f64>().is_ok_and(f64::is_finite);
+            let numbers = numbers_of(file, &spec.input.csv);
+            let finite = dialect::number_text_of(&value, numbers)
+                .trim()
+                .parse::<f64>()
+                .is_ok_and(f64::is_finite);
+            // Bytes that are not UTF-8, read as U+FFFD: the file's encoding is another.
+            let not_utf8 =
+                file.format == Format::Csv && file.decoded.is_none() && value.contains('\u{FFFD}');
             let (expected, fix) = match role.kind {
                 Kind::Amount if finite => (
                     format!("an amount {}", too_large(spec.monetary_decimals)),
@@ -643,7 +694,10 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
                 ),
                 Kind::Amount => (
                     "a finite number".to_string(),
-                    "Amounts are plain numbers with a '.' decimal point and no currency sign or thousands separator (e.g. 1234.50, -20); NaN and infinity are not amounts.".to_string(),
+                    match dialect::amount_hint(&value, numbers).filter(|_| file.format == Format::Csv) {
+                        Some(hint) => format!("{} {hint}", dialect::amount_form(numbers)),
+                        None => dialect::amount_form(numbers),
+                    },
                 ),
                 _ => match &spec.input.date_format {
                     Some(f) => (
@@ -655,6 +709,14 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
                         "Fix the value, or set input.date_format to the format the file uses, e.g. \"%d/%m/%Y\".".to_string(),
                     ),
                 },
+            };
+            let fix = if not_utf8 {
+                format!(
+                    "{fix} The value holds bytes that are not UTF-8 (read as U+FFFD): set input.csv.encoding to the file's encoding: {}.",
+                    decode::ENCODINGS
+                )
+            } else {
+                fix
             };
             return Ok(Some(Error::InputValue(Box::new(BadValue {
                 path: file.path.clone(),

@@ -92,11 +92,8 @@ mod tests {
             .with_row_group_size(Some(2))
             .finish(&mut df)
             .unwrap();
-        SourceFile {
-            size: std::fs::metadata(&path).unwrap().len(),
-            path,
-            format: Format::Parquet,
-        }
+        let size = std::fs::metadata(&path).unwrap().len();
+        SourceFile::new(path, Format::Parquet, size)
     }
 
     #[test]
@@ -165,11 +162,7 @@ mod tests {
         assert_eq!(integer_span(std::slice::from_ref(&p), "unsigned"), None);
         let csv_path = dir.path().join("c.csv");
         std::fs::write(&csv_path, "cust\n1\n2\n").unwrap();
-        let csv = SourceFile {
-            path: csv_path,
-            format: Format::Csv,
-            size: 9,
-        };
+        let csv = SourceFile::new(csv_path, Format::Csv, 9);
         assert_eq!(integer_span(&[csv], "cust"), None);
     }
 }

@@ -3,6 +3,9 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::decode::Decoded;
 
 use crate::error::{Error, Result};
 
@@ -24,6 +27,27 @@ pub struct SourceFile {
     pub format: Format,
     /// Size in bytes.
     pub size: u64,
+    /// The UTF-8 copy the file is read from, when it is in another encoding
+    /// (`input.csv.encoding`); None: the file is read as it is.
+    pub decoded: Option<Arc<Decoded>>,
+}
+
+impl SourceFile {
+    /// The file of `path`, read as it is.
+    pub fn new(path: PathBuf, format: Format, size: u64) -> SourceFile {
+        SourceFile {
+            path,
+            format,
+            size,
+            decoded: None,
+        }
+    }
+
+    /// The path the file's text is read from: its UTF-8 copy, or the file itself. Messages
+    /// name [`SourceFile::path`].
+    pub fn read_path(&self) -> &Path {
+        self.decoded.as_ref().map_or(&self.path, |d| d.path())
+    }
 }
 
 /// The format of `path` by its extension.
@@ -59,7 +83,7 @@ pub fn resolve(patterns: &[String]) -> Result<Vec<SourceFile>> {
                 let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
                 let format = format_of(&path)
                     .ok_or_else(|| Error::InputUnsupported { path: path.clone() })?;
-                files.push(SourceFile { path, format, size });
+                files.push(SourceFile::new(path, format, size));
             }
         }
     }

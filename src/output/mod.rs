@@ -7,7 +7,8 @@
 pub mod footer;
 pub mod provenance;
 pub mod read_back;
-pub mod temp;
+// The temp-file discipline lives at the root (input's decoded copies use it too).
+pub use crate::temp;
 
 use std::fs::File;
 use std::path::Path;

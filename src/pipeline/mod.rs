@@ -181,6 +181,7 @@ pub fn score_all(settings: &Settings, options: &Options) -> Result<Scored> {
                 "; again: the statistics' latest date has no line with a customer and an amount";
         }
     }
+    input::check_keys(&aggregated, &prepared.files, &spec)?;
     let Prepared {
         files, as_of, fold, ..
     } = prepared;

@@ -10,7 +10,7 @@ use crate::columns::*;
 use crate::error::{Error, Result};
 use crate::input::{self, SourceFile, Spec};
 use crate::rfm;
-use crate::settings::{when, Settings};
+use crate::settings::{when, Encoding, Settings};
 
 /// The engine failed on the input: name the bad value if there is one.
 pub(super) fn explain_failure(
@@ -52,6 +52,13 @@ pub(super) fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> 
         )));
     }
     let files = input::resolve(&settings.input.paths)?;
+    if let (Some(p), true) = (progress, settings.input.csv.encoding != Encoding::Utf8) {
+        p.stage(format!(
+            "decoding the CSV inputs from {} to UTF-8",
+            settings.input.csv.encoding.name()
+        ));
+    }
+    let files = input::decode(files, &settings.input.csv)?;
     let spec = Spec {
         input: &settings.input,
         group_by: &analysis.group_by,

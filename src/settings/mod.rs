@@ -76,6 +76,132 @@ pub struct InputSettings {
     pub rejects_path: Option<PathBuf>,
     /// Role -> column name in the files.
     pub columns: ColumnMap,
+    /// How CSV files are written (`input.csv`); Parquet files ignore it.
+    pub csv: CsvDialect,
+}
+
+/// `input.csv:` resolved: how CSV files are written. The default is comma-separated UTF-8
+/// with a '.' decimal point and no thousands separator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvDialect {
+    /// The field separator, one byte (`,` by default; `;`, a tab, `|`, ...).
+    pub separator: u8,
+    /// Amounts are written with a decimal comma (`12,50`).
+    pub decimal_comma: bool,
+    /// A thousands separator removed from amounts before they are read (`.` in `1.234,50`).
+    pub thousands: Option<String>,
+    /// The files' encoding.
+    pub encoding: Encoding,
+}
+
+impl Default for CsvDialect {
+    fn default() -> Self {
+        CsvDialect::PLAIN
+    }
+}
+
+impl CsvDialect {
+    /// The default: comma-separated UTF-8, a '.' decimal point, no thousands separator (also
+    /// how text amounts of Parquet files are read).
+    pub const PLAIN: CsvDialect = CsvDialect {
+        separator: b',',
+        decimal_comma: false,
+        thousands: None,
+        encoding: Encoding::Utf8,
+    };
+
+    /// The thousands separators `input.csv.thousands` may name: a point, a comma, a space, an
+    /// apostrophe (Swiss), a no-break space and a narrow no-break space (French).
+    pub const THOUSANDS: [&'static str; 6] = [".", ",", " ", "'", "\u{a0}", "\u{202f}"];
+
+    /// The decimal separator amounts are written with.
+    pub fn decimal(&self) -> char {
+        if self.decimal_comma {
+            ','
+        } else {
+            '.'
+        }
+    }
+
+    /// True when amounts are read as written, with a '.' decimal point and no thousands
+    /// separator: text amounts need no rewriting before they are parsed.
+    pub fn plain_numbers(&self) -> bool {
+        !self.decimal_comma && self.thousands.is_none()
+    }
+
+    /// The separator as a config value: `","`, `";"`, `"\t"`.
+    pub fn separator_text(&self) -> String {
+        separator_text(self.separator)
+    }
+}
+
+/// A separator byte as a config value: `","`, `";"`, `"\t"`.
+pub fn separator_text(separator: u8) -> String {
+    yaml_quoted(&char::from(separator).to_string())
+}
+
+/// `text` as a YAML double-quoted scalar that shows every character: quotes and backslashes
+/// escaped, a tab as `\t`, other control characters and invisible spaces (U+00A0, U+202F)
+/// as `\uXXXX`.
+pub fn yaml_quoted(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || c == '\u{a0}' || c == '\u{202f}' => {
+                out.push_str(&format!("\\u{:04X}", u32::from(c)))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `input.csv.encoding`: how the bytes of a CSV file are text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8, with or without a byte order mark (the default): read as it is.
+    Utf8,
+    /// Windows-1256 (Arabic and Persian Windows).
+    Windows1256,
+    /// Windows-1252 (Western European Windows).
+    Windows1252,
+    /// ISO-8859-1 exactly: every byte is the code point of its value (U+0000 to U+00FF).
+    Latin1,
+    /// UTF-16 with a byte order mark (little or big endian), as Excel's "Unicode text".
+    Utf16,
+}
+
+impl Encoding {
+    /// The names a config may give, in the order messages list them, each with its aliases.
+    pub const NAMES: [(&'static str, &'static [&'static str], Encoding); 5] = [
+        ("utf-8", &["utf8"], Encoding::Utf8),
+        ("windows-1256", &["cp1256"], Encoding::Windows1256),
+        ("windows-1252", &["cp1252"], Encoding::Windows1252),
+        ("latin-1", &["latin1", "iso-8859-1"], Encoding::Latin1),
+        ("utf-16", &["utf16"], Encoding::Utf16),
+    ];
+
+    /// The encoding named `name` (case does not matter) or one of its aliases.
+    pub fn from_name(name: &str) -> Option<Encoding> {
+        let name = name.trim().to_ascii_lowercase();
+        Self::NAMES
+            .iter()
+            .find(|(n, aliases, _)| *n == name || aliases.contains(&name.as_str()))
+            .map(|(_, _, e)| *e)
+    }
+
+    /// The encoding's name as a config writes it.
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, _, e)| *e == self)
+            .map(|(n, _, _)| *n)
+            .expect("every encoding is named")
+    }
 }
 
 /// The file's column name for each role.

@@ -89,6 +89,15 @@ impl Dialect {
         }
     }
 
+    /// True when the text `e` matches the regular expression `regex` (anchor it with `\A` and
+    /// `\z` for a whole match).
+    pub fn matches(self, e: &str, regex: &str) -> String {
+        match self {
+            Dialect::Spark => format!("{e} RLIKE {}", self.string(regex)),
+            Dialect::DuckDb => format!("regexp_matches({e}, {})", self.string(regex)),
+        }
+    }
+
     /// Stop the query with the text `message` (an expression).
     pub fn raise(self, message: &str) -> String {
         match self {

@@ -248,7 +248,7 @@ impl Gen<'_> {
                 text_date.date(d, &self.q("__date_parts")),
                 self.q("__date"),
                 self.q("__amount_typed"),
-                self.q("__amount_text"),
+                self.number_text(&self.q("__amount_text")),
                 self.q("__amount"),
                 self.q("date_parts")
             ),
@@ -533,7 +533,7 @@ impl Gen<'_> {
             .collect();
         order.push(format!("{} ASC", self.q(CUSTOMER_ID)));
 
-        let header = format!(
+        let mut header = format!(
             "-- rfmseg {} sql --dialect {}: config {}\n-- One SELECT over {table}, which holds the order lines with the config's column names\n-- (typed, or all text as read from CSV). Output: the contract's columns, sorted.\n",
             env!("CARGO_PKG_VERSION"),
             d.name(),
@@ -544,6 +544,7 @@ impl Gen<'_> {
                 .to_string()
                 .replace(|c: char| c.is_control(), "?")
         );
+        header.push_str(&self.csv_comment());
         let body: Vec<String> = ctes
             .iter()
             .map(|(name, sql)| format!("{} AS (\n  {sql}\n)", self.q(name)))
@@ -555,6 +556,71 @@ impl Gen<'_> {
             self.q("cells"),
             order.join(", ")
         ))
+    }
+
+    /// Text amount `text` as `input.csv` writes them -> text with a '.' decimal point and no
+    /// thousands separator, exactly as `rfmseg run` rewrites it ([`crate::input::number_text`]):
+    /// text holding the thousands separator anywhere but between groups of three digits is
+    /// no amount (NULL, which stops the query naming the value), else every one is removed;
+    /// with a decimal comma, text that still holds a '.' is no amount and the comma becomes
+    /// '.'.
+    fn number_text(&self, text: &str) -> String {
+        let csv = &self.s.input.csv;
+        let mut text = text.to_string();
+        if let Some(thousands) = &csv.thousands {
+            let grouped = crate::input::grouped_pattern(thousands, csv.decimal());
+            text = format!(
+                "CASE WHEN {text} LIKE {} AND NOT {} THEN NULL ELSE REPLACE({text}, {}, '') END",
+                self.lit(&format!("%{thousands}%")),
+                self.d.matches(&text, &grouped),
+                self.lit(thousands)
+            );
+        }
+        if csv.decimal_comma {
+            text =
+                format!("CASE WHEN {text} LIKE '%.%' THEN NULL ELSE REPLACE({text}, ',', '.') END");
+        }
+        text
+    }
+
+    /// The header's lines on `input.csv`, when it is not the default: how text amounts are
+    /// read, and that reading the files is the loader's job.
+    fn csv_comment(&self) -> String {
+        let csv = &self.s.input.csv;
+        let mut out = String::new();
+        let mut forms = Vec::new();
+        if csv.decimal_comma {
+            forms.push("a decimal comma".to_string());
+        }
+        if let Some(t) = &csv.thousands {
+            forms.push(format!(
+                "{} between thousands",
+                crate::settings::yaml_quoted(t)
+            ));
+        }
+        if !forms.is_empty() {
+            out += &format!(
+                "-- Text amounts are written with {} (input.csv), rewritten with REPLACE before they are read.\n",
+                forms.join(" and ")
+            );
+        }
+        let mut file = Vec::new();
+        if csv.separator != b',' {
+            file.push(format!("separator {}", csv.separator_text()));
+        }
+        if csv.encoding != crate::settings::Encoding::Utf8 {
+            file.push(format!("encoding {}", csv.encoding.name()));
+        }
+        if !file.is_empty() {
+            out += &format!(
+                "-- Reading the CSV files (input.csv: {}) is the job of the loader that fills the table.\n",
+                file.join(", ")
+            );
+        }
+        // A comment ends at a line break: none may come from the config.
+        out.lines()
+            .map(|l| format!("{}\n", l.replace(|c: char| c.is_control(), "?")))
+            .collect()
     }
 
     /// A rule's conditions ANDed; a `when` that is NULL does not match.
@@ -678,6 +744,64 @@ mod tests {
         assert!(
             sql.contains("CAST((6 - (1 + CASE WHEN CAST(x.\"recency_days\" AS DOUBLE) >= "),
             "{sql}"
+        );
+    }
+
+    fn query_of(text: &str, dialect: Dialect) -> String {
+        let path = std::path::Path::new("c.yaml");
+        let settings =
+            crate::config::from_text(text.to_string(), path, &Overrides::default()).unwrap();
+        let options = SqlOptions {
+            dialect,
+            table: "orders".into(),
+        };
+        generate(&settings, &options).unwrap()
+    }
+
+    #[test]
+    fn text_amounts_are_rewritten_as_input_csv_writes_them() {
+        let rules = "segments:\n  rules:\n    - {name: A, r: 2}\n";
+        let plain = query_of(rules, Dialect::DuckDb);
+        assert!(
+            plain.contains(r#"TRY_CAST("__amount_text" AS DOUBLE)"#),
+            "{plain}"
+        );
+        assert!(!plain.contains("REPLACE("), "{plain}");
+        assert!(!plain.contains("input.csv"), "{plain}");
+        let swiss = format!("input:\n  csv: {{separator: \"\\t\", thousands: \"'\"}}\n{rules}");
+        let spark = query_of(&swiss, Dialect::Spark);
+        let t = "`__amount_text`";
+        let grouped = r"'\\A[+-]?[0-9]{1,3}(?:\'[0-9]{3})+(?:\\.[0-9]+)?\\z'";
+        let want = format!(
+            r"TRY_CAST(CASE WHEN {t} LIKE '%\'%' AND NOT {t} RLIKE {grouped} THEN NULL ELSE REPLACE({t}, '\'', '') END AS DOUBLE)"
+        );
+        assert!(spark.contains(&want), "{want}\n{spark}");
+        let duck = query_of(&swiss, Dialect::DuckDb);
+        let t = r#""__amount_text""#;
+        let grouped = r"'\A[+-]?[0-9]{1,3}(?:''[0-9]{3})+(?:\.[0-9]+)?\z'";
+        let want = format!(
+            r"TRY_CAST(CASE WHEN {t} LIKE '%''%' AND NOT regexp_matches({t}, {grouped}) THEN NULL ELSE REPLACE({t}, '''', '') END AS DOUBLE)"
+        );
+        assert!(duck.contains(&want), "{want}\n{duck}");
+        assert!(
+            duck.contains("-- Text amounts are written with \"'\" between thousands (input.csv), rewritten with REPLACE before they are read.\n-- Reading the CSV files (input.csv: separator \"\\t\") is the job of the loader that fills the table.\n"),
+            "{duck}"
+        );
+        let german = format!(
+            "input:\n  csv: {{separator: \";\", decimal_comma: true, thousands: \".\", encoding: windows-1256}}\n{rules}"
+        );
+        let duck = query_of(&german, Dialect::DuckDb);
+        let grouped = r"'\A[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?\z'";
+        let t = format!(
+            r#"CASE WHEN "__amount_text" LIKE '%.%' AND NOT regexp_matches("__amount_text", {grouped}) THEN NULL ELSE REPLACE("__amount_text", '.', '') END"#
+        );
+        let want = format!(
+            "TRY_CAST(CASE WHEN {t} LIKE '%.%' THEN NULL ELSE REPLACE({t}, ',', '.') END AS DOUBLE)"
+        );
+        assert!(duck.contains(&want), "{want}\n{duck}");
+        assert!(
+            duck.contains("-- Reading the CSV files (input.csv: separator \";\", encoding windows-1256) is the job of the loader"),
+            "{duck}"
         );
     }
 

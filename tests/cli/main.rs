@@ -3,6 +3,7 @@
 //! the whole pipeline against a naive reference.
 
 mod check;
+mod dialects;
 mod failures;
 mod faults;
 mod holdout;

@@ -518,3 +518,101 @@ proptest! {
         }
     }
 }
+
+/// Customer ids and groups in Arabic script (every one in Windows-1256), two holding a
+/// separator of some dialect (they are quoted where it is theirs).
+const ARABIC_IDS: [&str; 9] = [
+    "علي",
+    "محمد",
+    "رضا",
+    "پرويز گلستان",
+    "چمن;ژاله",
+    "کوثر, ب",
+    "مريم",
+    "گلناز|نو",
+    "زهرا",
+];
+const ARABIC_GROUPS: [&str; 3] = ["شمال", "جنوب", "مرکز"];
+
+/// Amounts past a thousand, so that thousands separators are written.
+const LARGE_AMOUNTS: [f64; 6] = [1234.5, -2500.0, 1000000.01, 98765.432, 1000.0, -1234567.89];
+
+/// `line()` with Arabic ids and groups, and a large amount a quarter of the time.
+fn arabic_line() -> impl Strategy<Value = Line> {
+    (line(), prop::option::weighted(0.25, 0..LARGE_AMOUNTS.len())).prop_map(|(l, large)| {
+        let group = ["north", "south", "west"]
+            .iter()
+            .position(|g| *g == l.group)
+            .expect("a generated group");
+        Line {
+            group: ARABIC_GROUPS[group].to_string(),
+            customer: l
+                .customer
+                .map(|c| ARABIC_IDS[c.parse::<usize>().unwrap()].to_string()),
+            amount: match (l.amount, large) {
+                (Some(_), Some(k)) => Some(LARGE_AMOUNTS[k]),
+                (a, _) => a,
+            },
+            ..l
+        }
+    })
+}
+
+/// `lines` as `form` writes them (header `grp,cust,day,value,order`).
+fn csv_in(lines: &[Line], form: &crate::dialects::Form) -> Vec<u8> {
+    let header = ["grp", "cust", "day", "value", "order"];
+    let rows: Vec<Vec<String>> = lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.group.clone(),
+                l.customer.clone().unwrap_or_default(),
+                l.date.map(|d| d.to_string()).unwrap_or_default(),
+                l.amount.map(|a| a.to_string()).unwrap_or_default(),
+                l.order.clone(),
+            ]
+        })
+        .collect();
+    form.bytes(&form.text_with_amounts_in(&header, &rows, "value"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// The same random lines written plain (comma-separated UTF-8, '.' decimal point) and in
+    /// a CSV dialect (`;`, tab or `|` separated; decimal comma; '.', ',', space or no-break
+    /// space thousands; Windows-1256 or UTF-16), with Arabic-script ids and groups: the plain
+    /// run gives the naive reference's rows, and the dialect's run the same file.
+    #[test]
+    fn csv_dialects_give_the_rows_of_the_plain_file(
+        lines in in_runs(prop::collection::vec(arabic_line(), 1..60)),
+        p in params(),
+        form in prop::sample::select(crate::dialects::forms()),
+    ) {
+        let (name, form) = form;
+        let p = effective(&p);
+        let s = Scratch::new();
+        let plain = s.path("lines.csv");
+        std::fs::write(&plain, csv_in(&lines, &crate::dialects::PLAIN)).unwrap();
+        let Checked { out, .. } = run_against_reference(&s, &p, &lines, &plain, &RunOptions::default())?;
+        let input = s.path("dialect.csv");
+        std::fs::write(&input, csv_in(&lines, &form)).unwrap();
+        let cfg = s.write("dialect.yaml", &yaml(&p).replacen("input:\n", &format!("input:\n{}", form.yaml()), 1));
+        let dialect_out = s.path("dialect.parquet");
+        let overrides = rfmseg::config::Overrides {
+            inputs: vec![input.display().to_string()],
+            output: Some(dialect_out.clone()),
+            as_of: None,
+        };
+        let settings = rfmseg::config::load(&cfg, &overrides)
+            .map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+        rfmseg::cmd::run::run(&settings, &RunOptions::default())
+            .map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+        prop_assert!(
+            read_parquet(&out).equals_missing(&read_parquet(&dialect_out)),
+            "{} reads differently:\n{}",
+            name,
+            std::fs::read_to_string(&cfg).unwrap()
+        );
+    }
+}

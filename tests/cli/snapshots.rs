@@ -376,6 +376,21 @@ fn config_errors() -> Vec<Case> {
                 config("output:\n  holdout: {share: 10%, salt: q1}"),
                 SMALL,
             ),
+            run_case(
+                "config_input_csv_problems",
+                "input:\n  csv:\n    separator: \";;\"\n    decimal_comma: true\n    thousands: \",\"\n    encoding: utf-16le\n    quote: \"'\"\n  columns: {order_id: order_id}\nsegments: {rules: [{name: A, r: 5}]}\n",
+                SMALL,
+            ),
+            run_case(
+                "config_input_csv_separator_and_thousands",
+                "input:\n  csv: {separator: \"\", thousands: \".\"}\nsegments: {rules: [{name: A, r: 5}]}\n",
+                SMALL,
+            ),
+            run_case(
+                "config_input_csv_thousands_unknown",
+                "input:\n  csv: {separator: \"¦\", thousands: \"_\"}\nsegments: {rules: [{name: A, r: 5}]}\n",
+                SMALL,
+            ),
             case(
                 "fixture_bad_config_run",
                 "run --config tests/fixtures/bad/config.yaml",
@@ -580,6 +595,99 @@ fn input_errors() -> Vec<Case> {
                 "check --config config/rfm.yaml --input nope/none.csv",
             ),
         ]
+}
+
+/// A config for `;`-separated files (`csv` the rest of `input.csv`'s mapping).
+fn semicolon_config(csv: &str) -> String {
+    format!("input:\n  csv: {{separator: \";\"{csv}}}\n  columns: {{order_id: order_id}}\nsegments: {{rules: [{{name: A, r: [1, 5]}}]}}\n")
+}
+
+const GERMAN: &str =
+    "order_id;customer_id;order_date;amount\n1;a;2024-06-01;1.234,50\n2;b;2024-06-02;12,50\n";
+
+/// Writes `orders.csv` in the scratch folder as UTF-16 LE, without (`raw`) or with its byte
+/// order mark, with `tail` bytes after the text.
+fn utf16(s: &Scratch, bom: bool, tail: &[u8]) {
+    let text = "order_id,customer_id,order_date,amount\n1,a,2024-06-01,10\n";
+    let mut bytes = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
+    bytes.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    bytes.extend(tail);
+    std::fs::write(s.path("orders.csv"), bytes).unwrap();
+}
+
+/// What an unset or wrong `input.csv` gives: each message names the key to set.
+fn dialect_errors() -> Vec<Case> {
+    let utf16_config = "input:\n  csv: {encoding: utf-16}\n  columns: {order_id: order_id}\nsegments: {rules: [{name: A, r: [1, 5]}]}\n";
+    vec![
+        run_case("input_semicolon_separated_decimal_comma", config(""), "[TMP]/orders.csv")
+            .file("orders.csv", GERMAN),
+        case(
+            "check_input_semicolon_separated",
+            "check --config [TMP]/config.yaml --input [TMP]/orders.csv",
+        )
+        .file("config.yaml", config(""))
+        .file("orders.csv", GERMAN),
+        run_case("input_decimal_comma_unset", semicolon_config(""), "[TMP]/orders.csv")
+            .file("orders.csv", GERMAN),
+        case(
+            "check_input_decimal_comma_unset",
+            "check --config [TMP]/config.yaml --input [TMP]/orders.csv",
+        )
+        .file("config.yaml", semicolon_config(""))
+        .file("orders.csv", GERMAN),
+        run_case(
+            "input_thousands_unset",
+            semicolon_config(", decimal_comma: true"),
+            "[TMP]/orders.csv",
+        )
+        .file("orders.csv", GERMAN),
+        run_case(
+            "input_decimal_point_with_decimal_comma",
+            semicolon_config(", decimal_comma: true, thousands: \" \""),
+            "[TMP]/orders.csv",
+        )
+        .file(
+            "orders.csv",
+            "order_id;customer_id;order_date;amount\n1;a;2024-06-01;1 234,50\n2;b;2024-06-02;12.50\n",
+        ),
+        run_case("input_utf16_without_a_byte_order_mark", utf16_config, "[TMP]/orders.csv")
+            .prepare(|s| utf16(s, false, &[])),
+        run_case("input_utf16_not_decodable", utf16_config, "[TMP]/orders.csv")
+            .prepare(|s| utf16(s, true, &[b'2', 0, b',', 0, 0x00, 0xDC])),
+        run_case("input_utf16_read_as_utf8", config(""), "[TMP]/orders.csv")
+            .prepare(|s| utf16(s, true, &[])),
+        run_case("input_windows_1256_read_as_utf8", config(""), "[TMP]/orders.csv").prepare(
+            |s| {
+                // "علي" and "محمد" in Windows-1256.
+                let mut bytes = b"order_id,customer_id,order_date,amount\n1,".to_vec();
+                bytes.extend([0xDA, 0xE1, 0xED]);
+                bytes.extend(b",2024-06-01,10\n2,");
+                bytes.extend([0xE3, 0xCD, 0xE3, 0xCF]);
+                bytes.extend(b",2024-06-02,5\n");
+                std::fs::write(s.path("orders.csv"), bytes).unwrap();
+            },
+        ),
+        run_case(
+            "input_header_not_utf8",
+            "input:\n  columns: {customer_id: \"مشتري\"}\nsegments: {rules: [{name: A, r: [1, 5]}]}\n",
+            "[TMP]/orders.csv",
+        )
+        .prepare(|s| {
+            // The header's "مشتري" (customer) in Windows-1256.
+            let mut bytes = vec![0xE3, 0xD4, 0xCA, 0xD1, 0xED];
+            bytes.extend(b",order_date,amount\n1,2024-06-01,10\n");
+            std::fs::write(s.path("orders.csv"), bytes).unwrap();
+        }),
+        run_case(
+            "input_byte_order_mark_contradicts_the_encoding",
+            "input:\n  csv: {encoding: windows-1256}\n  columns: {order_id: order_id}\nsegments: {rules: [{name: A, r: [1, 5]}]}\n",
+            "[TMP]/orders.csv",
+        )
+        .file(
+            "orders.csv",
+            "\u{feff}order_id,customer_id,order_date,amount\n1,a,2024-06-01,10\n",
+        ),
+    ]
 }
 
 fn output_errors() -> Vec<Case> {
@@ -904,6 +1012,7 @@ fn tables() -> Vec<Vec<Case>> {
         config_errors(),
         run_usage_errors(),
         input_errors(),
+        dialect_errors(),
         output_errors(),
         check_strict_failures(),
         report_errors(),
@@ -936,6 +1045,11 @@ fn run_usage_errors_snapshots() {
 #[test]
 fn input_errors_snapshots() {
     snapshot_all(input_errors(), Ends::Fails);
+}
+
+#[test]
+fn dialect_errors_snapshots() {
+    snapshot_all(dialect_errors(), Ends::Fails);
 }
 
 #[test]

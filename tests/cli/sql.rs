@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use crate::dialects::{Form, PLAIN};
 use crate::util::*;
 
 const COLUMNS: &str =
@@ -20,6 +21,8 @@ struct Case {
     csv: bool,
     table: &'static str,
     decimals: u32,
+    /// The CSV input's separator, as the engines are told when they load it.
+    separator: char,
 }
 
 fn case(name: &'static str, config: String, input: PathBuf, decimals: u32) -> Case {
@@ -31,6 +34,7 @@ fn case(name: &'static str, config: String, input: PathBuf, decimals: u32) -> Ca
         csv,
         table: "orders",
         decimals,
+        separator: ',',
     }
 }
 
@@ -126,7 +130,8 @@ fn cases(s: &Scratch) -> Vec<Case> {
     let min_group_nulls = "input:\n  date_format: \"%d/%m/%Y\"\n  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\nanalysis:\n  window_days: 400\n  group_by: [region, note]\nscoring:\n  method: rank\n  bins: 3\n  monetary: {method: quantile}\n  min_group_customers: 2\nsegments:\n  rules:\n    - {name: No note, when: \"note IS NULL AND r >= 2\"}\n    - {name: Best, cells: [\"333\", \"332\"]}\n".to_string();
     let mut rank_table = case("rank-grouped-window-orders", rank_grouped, pq(), 2);
     rank_table.table = "order_lines";
-    vec![
+    let mut cases = dialect_cases(s);
+    cases.extend([
         case("rfm-cells-parquet", bundled("config/rfm.yaml"), pq(), 2),
         case(
             "rfm-cells-all-text-csv",
@@ -176,7 +181,68 @@ fn cases(s: &Scratch) -> Vec<Case> {
             repo("tests/fixtures/min-group/orders.csv"),
             2,
         ),
-    ]
+    ]);
+    cases
+}
+
+/// The bundled sample in `form`, its amounts times 100 (so that thousands are written), as
+/// `name` in `s`; `=TEXT` amounts from `replace` (row index, text) are written as TEXT.
+fn sample_in(s: &Scratch, name: &str, form: &Form, replace: &[(usize, &str)]) -> PathBuf {
+    let text = std::fs::read_to_string(repo("data-samples/orders.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let amount = header.iter().position(|h| *h == "amount").unwrap();
+    let mut rows: Vec<Vec<String>> = lines
+        .map(|l| {
+            let mut row: Vec<String> = l.split(',').map(str::to_string).collect();
+            let cents: f64 = row[amount].parse().unwrap();
+            row[amount] = format!("{:.2}", cents * 100.0);
+            row
+        })
+        .collect();
+    for (i, text) in replace {
+        rows[*i][amount] = format!("={text}");
+    }
+    let path = s.path(name);
+    std::fs::write(&path, form.bytes(&form.text(&header, &rows))).unwrap();
+    path
+}
+
+/// Text amounts in CSV dialects: the table is loaded with the file's separator, the query
+/// reads the decimal comma and thousands as `rfmseg run` does.
+fn dialect_cases(s: &Scratch) -> Vec<Case> {
+    let german = Form {
+        separator: ';',
+        decimal_comma: true,
+        thousands: Some("."),
+        ..PLAIN
+    };
+    let swiss = Form {
+        separator: '\t',
+        thousands: Some("'"),
+        ..PLAIN
+    };
+    let grouped = |form: &Form| {
+        format!(
+            "input:\n{}{COLUMNS}analysis:\n  group_by: [region]\n  monetary: average\nscoring:\n  method: quantile\n  bins: 4\nsegments:\n  rules:\n    - {{name: Top, r: 4, m: [3, 4]}}\n    - {{name: Spenders, when: \"monetary > 5000\"}}\n",
+            form.yaml()
+        )
+    };
+    let mut out = Vec::new();
+    for (name, form, file) in [
+        (
+            "decimal-comma-thousands-semicolon-csv",
+            german,
+            "german.csv",
+        ),
+        ("apostrophe-thousands-tab-csv", swiss, "swiss.csv"),
+    ] {
+        let input = sample_in(s, file, &form, &[]);
+        let mut c = case(name, grouped(&form), input, 2);
+        c.separator = form.separator;
+        out.push(c);
+    }
+    out
 }
 
 /// `rfmseg sql` for a config, which must succeed: the query text.
@@ -210,6 +276,7 @@ fn sql_gives_the_rows_of_run_on_duckdb_and_spark() {
             "expected": expected,
             "decimals": c.decimals,
             "table": c.table,
+            "separator": c.separator.to_string(),
         });
         for dialect in ["duckdb", "spark"] {
             let path = s.write(
@@ -221,6 +288,7 @@ fn sql_gives_the_rows_of_run_on_duckdb_and_spark() {
         manifest.push(entry);
     }
     manifest.extend(refusing_cases(&s));
+    manifest.extend(refusing_dialect_cases(&s));
     manifest.extend(crate::sql_dates::date_cases(&s));
     let manifest_path = s.write(
         "manifest.json",
@@ -316,6 +384,65 @@ fn refusing_cases(s: &Scratch) -> Vec<serde_json::Value> {
             entry
         })
         .collect()
+}
+
+/// Amounts that `rfmseg run` refuses in a dialect (a decimal point where a decimal comma is
+/// due, a thousands separator between two digits): the queries stop too, naming the value.
+fn refusing_dialect_cases(s: &Scratch) -> Vec<serde_json::Value> {
+    let german = Form {
+        separator: ';',
+        decimal_comma: true,
+        thousands: Some("."),
+        ..PLAIN
+    };
+    let config = s.write(
+        "german-refusing.yaml",
+        &format!(
+            "input:\n{}{COLUMNS}segments:\n  rules:\n    - {{name: A, r: 5}}\n",
+            german.yaml()
+        ),
+    );
+    [
+        ("decimal-point-in-decimal-comma-csv", "12.50"),
+        ("thousands-between-two-digits-csv", "1.23,5"),
+    ]
+    .into_iter()
+    .map(|(name, bad)| {
+        let input = sample_in(s, &format!("{name}.csv"), &german, &[(40, bad)]);
+        let out = rfmseg()
+            .args(["run", "--quiet", "--config"])
+            .arg(&config)
+            .arg("--input")
+            .arg(&input)
+            .arg("--output")
+            .arg(s.path(&format!("{name}.parquet")))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{name}: run must refuse the input"
+        );
+        let error = format!("cannot read \"{bad}\" as a finite number");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(&error),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut entry = serde_json::json!({
+            "name": name, "input": input, "format": "csv", "error": error, "table": "orders",
+            "separator": ";",
+        });
+        for dialect in ["duckdb", "spark"] {
+            let path = s.write(
+                &format!("{name}.{dialect}.sql"),
+                &sql_of(&config, dialect, "orders"),
+            );
+            entry[dialect] = serde_json::json!(path);
+        }
+        entry
+    })
+    .collect()
 }
 
 /// The message of `rfmseg sql` refusing `config` text as a config or usage error (exit 2).

@@ -9,7 +9,9 @@ The manifest (written by tests/cli/sql.rs) lists the cases:
                 "decimals", "table", "duckdb": SQL file, "spark": SQL file}, ...]}
 A case with "error" (and no "expected") must stop with a message containing that text. A case
 with "time_zone" runs with that session time zone (DuckDB's TimeZone, Spark's
-spark.sql.session.timeZone; UTC otherwise).
+spark.sql.session.timeZone; UTC otherwise). A CSV case with "separator" is loaded with that
+field separator (DuckDB's delim, Spark's sep; a comma otherwise): the engines' loaders read the
+file's dialect, the query its text amounts (input.csv.decimal_comma, input.csv.thousands).
 CSV inputs are registered with every column as text (DuckDB all_varchar, Spark without schema
 inference), Parquet inputs as typed. Same columns (names, order, types), same rows in the same
 order: keys, dates, counts, scores and segments equal; monetary equal to the cent (the number
@@ -129,7 +131,8 @@ def run_duckdb(cases):
         con = duckdb.connect()
         path = case["input"].replace("'", "''")
         if case["format"] == "csv":
-            source = f"read_csv('{path}', header = true, all_varchar = true)"
+            delim = case.get("separator", ",").replace("'", "''")
+            source = f"read_csv('{path}', header = true, all_varchar = true, delim = '{delim}')"
         else:
             source = f"read_parquet('{path}')"
         con.execute(f'CREATE VIEW "{case["table"]}" AS SELECT * FROM {source}')
@@ -163,7 +166,9 @@ def run_spark(cases):
     try:
         for case in cases:
             if case["format"] == "csv":
-                frame = spark.read.csv(case["input"], header=True, inferSchema=False)
+                frame = spark.read.csv(
+                    case["input"], header=True, inferSchema=False, sep=case.get("separator", ",")
+                )
             else:
                 frame = spark.read.parquet(case["input"])
             frame.createOrReplaceTempView(case["table"])

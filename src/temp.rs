@@ -1,5 +1,7 @@
 //! Temporary files beside a target: their names, their removal when a write fails (even by a
-//! panic), and the cleaning of those a killed run left behind.
+//! panic), and the cleaning of those a killed run left behind. The output's temporary file sits
+//! beside the output; the UTF-8 copies of CSV inputs in another encoding sit in the system's
+//! temporary folder (`input::decode`), named after a target there.
 //!
 //! A temporary file for `out/segments.parquet` is `out/.segments.parquet.rfmseg-tmp-PID-START`:
 //! PID is the writing process, START its start time (clock ticks since boot, from
