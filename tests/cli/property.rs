@@ -558,14 +558,15 @@ fn arabic_line() -> impl Strategy<Value = Line> {
     })
 }
 
-/// `lines` as `form` writes them (header `grp,cust,day,value,order`).
+/// `lines` as `form` writes them (header `grp,store,cust,day,value,order`).
 fn csv_in(lines: &[Line], form: &crate::dialects::Form) -> Vec<u8> {
-    let header = ["grp", "cust", "day", "value", "order"];
+    let header = ["grp", "store", "cust", "day", "value", "order"];
     let rows: Vec<Vec<String>> = lines
         .iter()
         .map(|l| {
             vec![
                 l.group.clone(),
+                l.store.clone().unwrap_or_default(),
                 l.customer.clone().unwrap_or_default(),
                 l.date.map(|d| d.to_string()).unwrap_or_default(),
                 l.amount.map(|a| a.to_string()).unwrap_or_default(),
