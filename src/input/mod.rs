@@ -8,6 +8,7 @@ mod paths;
 
 mod parquet_stats;
 mod prefetch;
+mod text;
 
 use std::path::Path;
 
@@ -16,10 +17,11 @@ use polars::prelude::*;
 pub use parquet_stats::integer_span;
 pub use paths::{format_of, resolve, Format, SourceFile};
 pub use prefetch::set_parquet_prefetch;
+pub use text::{ascii_digits, persian_day};
 
 use crate::columns::*;
 use crate::error::{shorten, BadValue, Error, Result};
-use crate::settings::InputSettings;
+use crate::settings::{Calendar, InputSettings};
 
 /// What to read and how: the mapped columns and the group_by columns.
 #[derive(Debug, Clone)]
@@ -220,9 +222,17 @@ pub fn rejected(files: &[SourceFile], spec: &Spec) -> Result<Rejected> {
         roles,
         flagged,
     } = canonical_frames(files, spec, false)?;
-    let date_reason = match &spec.input.date_format {
-        Some(f) => format!("not a date in input.date_format {f:?}"),
-        None => "not an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string(),
+    let date_reason = match (spec.input.calendar, &spec.input.date_format) {
+        (Calendar::Gregorian, Some(f)) => format!("not a date in input.date_format {f:?}"),
+        (Calendar::Gregorian, None) => {
+            "not an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string()
+        }
+        (Calendar::Persian, Some(f)) => {
+            format!("not a Solar Hijri date (input.calendar: persian) in input.date_format {f:?}")
+        }
+        (Calendar::Persian, None) => {
+            format!("not a Solar Hijri date (input.calendar: persian) {PERSIAN_ISO}")
+        }
     };
     let mut parts = Vec::new();
     for (i, ((file, lf), flagged)) in files.iter().zip(frames).zip(&flagged).enumerate() {
@@ -402,15 +412,7 @@ fn canonical_frames(files: &[SourceFile], spec: &Spec, strict: bool) -> Result<F
                 .get(role.column.as_str())
                 .cloned()
                 .expect("checked above");
-            let (value, bad) = role_expr(
-                file,
-                role,
-                &dtype,
-                common,
-                spec.input.date_format.as_deref(),
-                spec.monetary_decimals,
-                strict,
-            )?;
+            let (value, bad) = role_expr(file, role, &dtype, common, spec, strict)?;
             exprs.push(value.alias(role.canonical.as_str()));
             if let Some(bad) = bad {
                 file_flagged.push(index);
@@ -447,10 +449,11 @@ fn role_expr(
     role: &Role,
     dtype: &DataType,
     common: &DataType,
-    date_format: Option<&str>,
-    monetary_decimals: u32,
+    spec: &Spec,
     strict: bool,
 ) -> Result<(Expr, Option<Expr>)> {
+    let date_format = spec.input.date_format.as_deref();
+    let monetary_decimals = spec.monetary_decimals;
     let raw = || col(role.column.as_str());
     let type_error = |expected: &'static str| Error::InputColumnType {
         path: file.path.clone(),
@@ -475,7 +478,7 @@ fn role_expr(
         }
         Kind::Amount => {
             if is_text {
-                let text = blank_to_null(raw().cast(DataType::String));
+                let text = ascii_digits(blank_to_null(raw().cast(DataType::String)));
                 if strict {
                     (text.strict_cast(DataType::Float64), None)
                 } else {
@@ -512,7 +515,12 @@ fn role_expr(
             DataType::Datetime(..) => (raw().dt().date(), None),
             _ if is_text => {
                 let text = blank_to_null(raw().cast(DataType::String));
-                let parsed = |strict| parse_date(text.clone(), date_format, strict);
+                let parsed = |strict| match spec.input.calendar {
+                    Calendar::Gregorian => {
+                        parse_date(ascii_digits(text.clone()), date_format, strict)
+                    }
+                    Calendar::Persian => text::persian_dates(text.clone(), date_format, strict),
+                };
                 if strict {
                     (parsed(true), None)
                 } else {
@@ -633,7 +641,9 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
                 }
                 Format::Parquet => format!("row {row}"),
             };
-            let finite = value.trim().parse::<f64>().is_ok_and(f64::is_finite);
+            let finite = crate::settings::calendar::ascii_digits(value.trim())
+                .parse::<f64>()
+                .is_ok_and(f64::is_finite);
             let (expected, fix) = match role.kind {
                 Kind::Amount if finite => (
                     format!("an amount {}", too_large(spec.monetary_decimals)),
@@ -643,14 +653,21 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
                     "a finite number".to_string(),
                     "Amounts are plain numbers with a '.' decimal point and no currency sign or thousands separator (e.g. 1234.50, -20); NaN and infinity are not amounts.".to_string(),
                 ),
-                _ => match &spec.input.date_format {
-                    Some(f) => (
+                _ => match (spec.input.calendar, &spec.input.date_format) {
+                    (Calendar::Gregorian, Some(f)) => (
                         format!("a date in input.date_format {f:?}"),
                         "Fix the value, or set input.date_format to the format the file uses.".to_string(),
                     ),
-                    None => (
+                    (Calendar::Gregorian, None) => (
                         "an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string(),
                         "Fix the value, or set input.date_format to the format the file uses, e.g. \"%d/%m/%Y\".".to_string(),
+                    ),
+                    (Calendar::Persian, format) => (
+                        match format {
+                            Some(f) => format!("a Solar Hijri date in input.date_format {f:?}"),
+                            None => format!("a Solar Hijri date {PERSIAN_ISO}"),
+                        },
+                        PERSIAN_FIX.to_string(),
                     ),
                 },
             };
@@ -667,6 +684,12 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
     }
     Ok(None)
 }
+
+/// How a Solar Hijri date is written without `input.date_format`, for messages.
+const PERSIAN_ISO: &str = "(YYYY-MM-DD or YYYY/MM/DD, optionally followed by a time)";
+
+/// What fixes a text date that is not a Solar Hijri date.
+const PERSIAN_FIX: &str = "Dates written as text are read in the Solar Hijri calendar (input.calendar: persian): months 1-6 have 31 days, 7-11 have 30 and Esfand 29 (30 in a leap year such as 1403), years 1 to 9999. Fix the value, set input.date_format to the format the file uses, or remove input.calendar if the file's dates are Gregorian.";
 
 /// Whether an amount cannot be taken in minor units: NaN, infinite, or so large that
 /// `amount * 10^monetary_decimals` does not fit in 64 bits.
