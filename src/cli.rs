@@ -331,11 +331,9 @@ impl Run {
     }
 }
 
-/// A day in either calendar (the config's `input.calendar` decides which, when it is loaded).
+/// A day as written (`input.calendar`, known when the config is loaded, decides which).
 fn parse_as_of(s: &str) -> Result<String, String> {
-    [Calendar::Gregorian, Calendar::Persian]
-        .iter()
-        .any(|c| c.parse_day(s).is_some())
+    Calendar::looks_like_day(s)
         .then(|| s.to_string())
         .ok_or_else(|| format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2024-06-30 (in input.calendar: persian also YYYY/MM/DD, e.g. 1403/04/10)"))
 }

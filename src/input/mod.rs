@@ -222,18 +222,12 @@ pub fn rejected(files: &[SourceFile], spec: &Spec) -> Result<Rejected> {
         roles,
         flagged,
     } = canonical_frames(files, spec, false)?;
-    let date_reason = match (spec.input.calendar, &spec.input.date_format) {
-        (Calendar::Gregorian, Some(f)) => format!("not a date in input.date_format {f:?}"),
-        (Calendar::Gregorian, None) => {
-            "not an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string()
-        }
-        (Calendar::Persian, Some(f)) => {
-            format!("not a Solar Hijri date (input.calendar: persian) in input.date_format {f:?}")
-        }
-        (Calendar::Persian, None) => {
-            format!("not a Solar Hijri date (input.calendar: persian) {PERSIAN_ISO}")
-        }
-    };
+    let date_reason = format!(
+        "not {}",
+        spec.input
+            .calendar
+            .expected_text_date(spec.input.date_format.as_deref())
+    );
     let mut parts = Vec::new();
     for (i, ((file, lf), flagged)) in files.iter().zip(frames).zip(&flagged).enumerate() {
         let Some(any_bad) = flagged
@@ -653,23 +647,16 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
                     "a finite number".to_string(),
                     "Amounts are plain numbers with a '.' decimal point and no currency sign or thousands separator (e.g. 1234.50, -20); NaN and infinity are not amounts.".to_string(),
                 ),
-                _ => match (spec.input.calendar, &spec.input.date_format) {
-                    (Calendar::Gregorian, Some(f)) => (
-                        format!("a date in input.date_format {f:?}"),
-                        "Fix the value, or set input.date_format to the format the file uses.".to_string(),
-                    ),
-                    (Calendar::Gregorian, None) => (
-                        "an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string(),
-                        "Fix the value, or set input.date_format to the format the file uses, e.g. \"%d/%m/%Y\".".to_string(),
-                    ),
-                    (Calendar::Persian, format) => (
-                        match format {
-                            Some(f) => format!("a Solar Hijri date in input.date_format {f:?}"),
-                            None => format!("a Solar Hijri date {PERSIAN_ISO}"),
-                        },
-                        PERSIAN_FIX.to_string(),
-                    ),
-                },
+                _ => (
+                    spec.input
+                        .calendar
+                        .expected_text_date(spec.input.date_format.as_deref()),
+                    match (spec.input.calendar, &spec.input.date_format) {
+                        (Calendar::Gregorian, Some(_)) => "Fix the value, or set input.date_format to the format the file uses.".to_string(),
+                        (Calendar::Gregorian, None) => "Fix the value, or set input.date_format to the format the file uses, e.g. \"%d/%m/%Y\".".to_string(),
+                        (Calendar::Persian, _) => PERSIAN_FIX.to_string(),
+                    },
+                ),
             };
             return Ok(Some(Error::InputValue(Box::new(BadValue {
                 path: file.path.clone(),
@@ -684,9 +671,6 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
     }
     Ok(None)
 }
-
-/// How a Solar Hijri date is written without `input.date_format`, for messages.
-const PERSIAN_ISO: &str = "(YYYY-MM-DD or YYYY/MM/DD, optionally followed by a time)";
 
 /// What fixes a text date that is not a Solar Hijri date.
 const PERSIAN_FIX: &str = "Dates written as text are read in the Solar Hijri calendar (input.calendar: persian): months 1-6 have 31 days, 7-11 have 30 and Esfand 29 (30 in a leap year such as 1403), years 1 to 9999. Fix the value, set input.date_format to the format the file uses, or remove input.calendar if the file's dates are Gregorian.";

@@ -31,7 +31,7 @@ pub struct Provenance {
     pub as_of: Option<String>,
     /// True when as_of was the latest order date in the input, false when it was given.
     pub as_of_from_data: bool,
-    /// The as_of in `input.calendar` when that is not Gregorian: `1403/04/10 (persian)`
+    /// The as_of in `input.calendar` when that is not Gregorian: `1403/04/10 Solar Hijri`
     /// (None with the Gregorian calendar, and in files written before the key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of_calendar: Option<String>,
@@ -322,7 +322,7 @@ mod tests {
             created: "2024-07-01T06:00:00Z".into(),
             as_of: Some("2024-06-30".into()),
             as_of_from_data: true,
-            as_of_calendar: Some("1403/04/10 (persian)".into()),
+            as_of_calendar: Some("1403/04/10 Solar Hijri".into()),
             config_sha256: sha256_hex("a: 1\n"),
             config: "a: 1\n".into(),
             inputs: vec![InputFile {

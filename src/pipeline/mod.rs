@@ -92,7 +92,7 @@ impl Scored {
                 .filter(|_| settings.input.calendar != Calendar::Gregorian)
                 .map(|d| {
                     let calendar = settings.input.calendar;
-                    format!("{} ({})", calendar.text(date_of(d)), calendar.name())
+                    format!("{} {}", calendar.text(date_of(d)), calendar.title())
                 }),
             settings.analysis.as_of.is_none(),
             self.lines.clone(),

@@ -132,6 +132,31 @@ impl Calendar {
         self.days_from_ymd(y, m, d).map(date_of)
     }
 
+    /// True when `text` is written as [`Calendar::parse_day`] reads a day in some calendar
+    /// (`YYYY-MM-DD` or `YYYY/MM/DD`), whether or not it is one: the command line checks
+    /// this much before the config says which calendar it is.
+    pub fn looks_like_day(text: &str) -> bool {
+        let text = ascii_digits(text.trim());
+        written_fields(&text, "%Y-%m-%d")
+            .or_else(|| written_fields(&text, "%Y/%m/%d"))
+            .is_some()
+    }
+
+    /// What a text date must be, for messages: `a date in input.date_format "%d/%m/%Y"`,
+    /// `an ISO date (...)`, `a Solar Hijri date (input.calendar: persian) in ...`.
+    pub fn expected_text_date(self, date_format: Option<&str>) -> String {
+        match (self, date_format) {
+            (Calendar::Gregorian, Some(f)) => format!("a date in input.date_format {f:?}"),
+            (Calendar::Gregorian, None) => {
+                "an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string()
+            }
+            (Calendar::Persian, Some(f)) => {
+                format!("a Solar Hijri date (input.calendar: persian) in input.date_format {f:?}")
+            }
+            (Calendar::Persian, None) => "a Solar Hijri date (input.calendar: persian; YYYY-MM-DD or YYYY/MM/DD, optionally followed by a time)".to_string(),
+        }
+    }
+
     /// How a day is written for [`Calendar::parse_day`], with an example, for messages.
     pub fn day_hint(self) -> &'static str {
         match self {

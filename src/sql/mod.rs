@@ -218,16 +218,7 @@ impl Gen<'_> {
         ));
 
         // checked: a value that cannot be read stops the query.
-        let date_fix = match (calendar, &self.s.input.date_format) {
-            (Calendar::Gregorian, Some(f)) => format!("a date in input.date_format {f:?}"),
-            (Calendar::Gregorian, None) => {
-                "an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string()
-            }
-            (Calendar::Persian, Some(f)) => format!(
-                "a Solar Hijri date (input.calendar: persian) in input.date_format {f:?}"
-            ),
-            (Calendar::Persian, None) => "a Solar Hijri date (input.calendar: persian; YYYY-MM-DD or YYYY/MM/DD, optionally followed by a time)".to_string(),
-        };
+        let date_fix = calendar.expected_text_date(self.s.input.date_format.as_deref());
         let bad = |column: &str, raw: &str, expected: &str| {
             d.raise(&format!(
                 "{} || {} || {}",
@@ -297,7 +288,18 @@ impl Gen<'_> {
         ctes.push((
             "params".into(),
             match a.as_of {
-                Some(day) => format!("SELECT DATE '{}' AS {as_of}", day.format("%Y-%m-%d")),
+                Some(day) => format!(
+                    "SELECT DATE '{}'{} AS {as_of}",
+                    day.format("%Y-%m-%d"),
+                    match calendar {
+                        Calendar::Gregorian => String::new(),
+                        other => format!(
+                            " /* {} in input.calendar {} */",
+                            other.text(day),
+                            other.name()
+                        ),
+                    }
+                ),
                 None => format!(
                     "SELECT MAX({}) AS {as_of} FROM {}",
                     self.q(ORDER_DATE),
