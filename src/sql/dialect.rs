@@ -153,7 +153,8 @@ impl Dialect {
     /// The date `days` days after 1970-01-01.
     pub fn epoch_day(self, days: &str) -> String {
         match self {
-            Dialect::Spark => format!("date_add(DATE '1970-01-01', {days})"),
+            // Spark's `date_add` takes an INT (`DIV` gives a BIGINT).
+            Dialect::Spark => format!("date_add(DATE '1970-01-01', CAST({days} AS INT))"),
             Dialect::DuckDb => format!("(DATE '1970-01-01' + ({days}))"),
         }
     }
