@@ -544,3 +544,40 @@ fn rejects_name_the_calendar() {
     assert_eq!(strings(&out, "customer_id"), ["a"]);
     assert_eq!(floats(&out, "monetary"), [5.0]);
 }
+
+/// The Solar Hijri example of docs/config.md runs as written (its input replaced by
+/// `--input`): as_of 1403/12/30 is 2025-03-20, and the window keeps the 365 days up to it.
+#[test]
+fn the_solar_hijri_example_of_the_config_docs_runs_as_written() {
+    let doc = std::fs::read_to_string(repo("docs/config.md")).unwrap();
+    let start = doc
+        .find("input:\n  paths: [exports/sales-1403.csv]")
+        .expect("the example is in docs/config.md");
+    let example = &doc[start..start + doc[start..].find("```").unwrap()];
+    let s = Scratch::new();
+    let cfg = s.write("example.yaml", example);
+    let input = s.write(
+        "sales-1403.csv",
+        "cust_no,sold_on,line_total\n\
+         ۰۰۱,۱۴۰۳/۰۱/۱۵,۱۲۵٬۰۰۰\n\
+         ۰۰۲,۱۴۰۲/۱۲/۲۹,۹۹٫۵\n\
+         ۰۰۱,1403/12/30,250000\n\
+         ۰۰۳,1404/01/01,10\n",
+    );
+    let out = s.path("out.parquet");
+    let assert = run_with(&[], &cfg, &input, &out);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("as_of 1403/12/30 (2025-03-20); window: the 365 days up to it"),
+        "{stderr}"
+    );
+    // 1404/01/01 is after as_of; 1402/12/29 (2024-03-19) is 366 days before it, outside.
+    assert!(
+        stderr.contains("ignored: 1 after as_of, 1 outside the window"),
+        "{stderr}"
+    );
+    let df = read_parquet(&out);
+    assert_eq!(strings(&df, "customer_id"), ["۰۰۱"]);
+    assert_eq!(floats(&df, "monetary"), [375000.0]);
+    assert_eq!(strings(&df, "first_order_date"), ["2024-04-03"]);
+}

@@ -47,7 +47,8 @@ fn offset() -> i64 {
     let first = Calendar::Persian
         .days_from_ymd(1, 1, 1)
         .expect("1 Farvardin 1 is a day");
-    i64::from(first) - (365 + (8 + 21) / 33 + 1)
+    let (y, before_farvardin, day) = (1i64, 0, 1);
+    i64::from(first) - (365 * y + (8 * y + 21) / 33 + before_farvardin + day)
 }
 
 /// The day (since 1970-01-01) of Solar Hijri year `y` (1 to 9999), month `m` (1 to 12), day
