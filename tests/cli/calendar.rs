@@ -581,3 +581,49 @@ fn the_solar_hijri_example_of_the_config_docs_runs_as_written() {
     assert_eq!(floats(&df, "monetary"), [375000.0]);
     assert_eq!(strings(&df, "first_order_date"), ["2024-04-03"]);
 }
+
+/// `--explain` says which day the plans' as_of is, in the calendar; the Solar Hijri
+/// conversion shows in the plan as one per-batch map (`persian_date`), which a Gregorian plan
+/// does not have.
+#[test]
+fn explain_shows_as_of_in_the_calendar_and_the_conversion() {
+    let s = Scratch::new();
+    let input = s.write(
+        "in.csv",
+        "order_id,customer_id,order_date,amount\n1,a,1403/04/01,5\n",
+    );
+    let explain = |config: &str| {
+        let cfg = s.write("c.yaml", config);
+        let out = rfmseg()
+            .args(["run", "--explain", "--config"])
+            .arg(&cfg)
+            .arg("--input")
+            .arg(&input)
+            .arg("--output")
+            .arg(s.path("o.parquet"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let rules = "segments: {rules: [{name: A, r: 5}]}\n";
+    let plan = explain(&format!(
+        "{SAMPLE_CONFIG}  calendar: persian\nanalysis: {{as_of: 1403/04/10}}\n{rules}"
+    ));
+    assert!(
+        plan.starts_with(
+            "-- as_of 1403/04/10 (2024-06-30) = day 19904 (days since 1970-01-01 in the plans)\n"
+        ),
+        "{plan}"
+    );
+    assert!(plan.contains("persian_date()"), "{plan}");
+    let plan = explain(&format!(
+        "{SAMPLE_CONFIG}analysis: {{as_of: 2024-06-30}}\n{rules}"
+    ));
+    assert!(
+        plan.starts_with("-- as_of 2024-06-30 = day 19904"),
+        "{plan}"
+    );
+    assert!(!plan.contains("persian_date"), "{plan}");
+    assert!(plan.contains("ascii_digits()"), "{plan}");
+}
