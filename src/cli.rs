@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
+use rfmseg::settings::Calendar;
 
 use rfmseg::cmd::report::ReportOptions;
 use rfmseg::cmd::run::{Request, RunOptions};
@@ -268,10 +268,11 @@ pub struct Run {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Last observed day, YYYY-MM-DD (inclusive); replaces analysis.as_of. Lines dated later
-    /// are ignored. Default: the latest order date in the input.
+    /// Last observed day, YYYY-MM-DD (inclusive), in input.calendar (persian: also
+    /// YYYY/MM/DD); replaces analysis.as_of. Lines dated later are ignored. Default: the latest
+    /// order date in the input.
     #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
-    pub as_of: Option<NaiveDate>,
+    pub as_of: Option<String>,
 
     /// Also write the score edges used, per metric and group, to this YAML file. A config
     /// with `scoring.thresholds_from: FILE` scores later periods on the same scale.
@@ -337,12 +338,14 @@ impl Run {
         Overrides {
             inputs: self.input.clone(),
             output: self.output.clone(),
-            as_of: self.as_of,
+            as_of: self.as_of.clone(),
         }
     }
 }
 
-fn parse_as_of(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2024-06-30"))
+/// A day as written (`input.calendar`, known when the config is loaded, decides which).
+fn parse_as_of(s: &str) -> Result<String, String> {
+    Calendar::looks_like_day(s)
+        .then(|| s.to_string())
+        .ok_or_else(|| format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2024-06-30 (in input.calendar: persian also YYYY/MM/DD, e.g. 1403/04/10)"))
 }

@@ -113,6 +113,13 @@ pub fn check(settings: &Settings, with_data: bool) -> Result<CheckOutcome> {
         let edges = any.then(|| scored.thresholds.clone());
         Some(DataSummary {
             customers: result.height() as u64,
+            as_of: scored.as_of.map(|d| {
+                (
+                    settings.input.calendar.shown(pipeline::date_of(d)),
+                    settings.analysis.as_of.is_none(),
+                )
+            }),
+            window_days: settings.analysis.window_days,
             empty_levels,
             segments: segment_table(&summary, settings)?,
             edges,

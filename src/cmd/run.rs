@@ -126,6 +126,7 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         lines: scored.lines,
         as_of: scored.as_of.map(date_of),
         as_of_from_data: settings.analysis.as_of.is_none(),
+        calendar: settings.input.calendar,
         window_days: settings.analysis.window_days,
         customers: scored.customers.height() as u64,
         unscored: scored.unscored,

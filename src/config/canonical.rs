@@ -5,7 +5,8 @@
 //! filled in, per-metric scoring expanded, `r: 5` written as `r: [5, 5]`), written as YAML
 //! with every section and key in the contract's order, one fixed layout, strings as
 //! double-quoted (JSON-escaped) scalars, numbers in their shortest round-trip form, no
-//! comments. Optional keys that are not set (`as_of`, `window_days`, `date_format`,
+//! comments, `as_of` in `input.calendar` (which is written only when it is not the default
+//! `gregorian`). Optional keys that are not set (`as_of`, `window_days`, `date_format`,
 //! `order_id`, a rule's conditions and description, `min_group_customers`, `thresholds_from`,
 //! `output.holdout`) are left out, and so is `input.csv` when it is the default
 //! (comma-separated UTF-8, '.' decimal point, no thousands separator); otherwise all four of
@@ -14,7 +15,9 @@
 
 use std::fmt::Write;
 
-use crate::settings::{CsvDialect, Frequency, Method, MetricScoring, Monetary, Returns, Settings};
+use crate::settings::{
+    Calendar, CsvDialect, Frequency, Method, MetricScoring, Monetary, Returns, Settings,
+};
 
 /// The canonical YAML text of `settings` (see the module docs).
 pub fn canonical_text(settings: &Settings) -> String {
@@ -24,6 +27,11 @@ pub fn canonical_text(settings: &Settings) -> String {
     let _ = writeln!(out, "  paths: {}", list(&input.paths));
     if let Some(f) = &input.date_format {
         let _ = writeln!(out, "  date_format: {}", quote(f));
+    }
+    // Left out when Gregorian (the default), so configs written before the key keep their
+    // canonical text and hash.
+    if input.calendar != Calendar::Gregorian {
+        let _ = writeln!(out, "  calendar: {}", input.calendar.name());
     }
     if input.csv != CsvDialect::default() {
         let csv = &input.csv;
@@ -47,7 +55,7 @@ pub fn canonical_text(settings: &Settings) -> String {
     let a = &settings.analysis;
     out.push_str("analysis:\n");
     if let Some(d) = a.as_of {
-        let _ = writeln!(out, "  as_of: {}", d.format("%Y-%m-%d"));
+        let _ = writeln!(out, "  as_of: {}", input.calendar.text(d));
     }
     if let Some(w) = a.window_days {
         let _ = writeln!(out, "  window_days: {w}");
@@ -308,5 +316,25 @@ mod tests {
             "{once}"
         );
         assert_eq!(canonical(&once), once);
+    }
+
+    #[test]
+    fn a_persian_config_keeps_its_calendar_and_as_of_in_it() {
+        let text = "input:\n  paths: [a.csv]\n  calendar: persian\n  date_format: '%Y/%m/%d'\nanalysis:\n  as_of: \"۱۴۰۳-۱۲-۳۰\"\nsegments: {rules: [{name: Top, r: 5}]}\n";
+        let once = canonical(text);
+        assert_eq!(canonical(&once), once);
+        assert!(
+            once.contains("  date_format: \"%Y/%m/%d\"\n  calendar: persian\n"),
+            "{once}"
+        );
+        assert!(once.contains("  as_of: 1403/12/30\n"), "{once}");
+        let Ok(s) = validate::resolve(&once, &Overrides::default()) else {
+            panic!("canonical text does not load:\n{once}");
+        };
+        assert_eq!(
+            s.analysis.as_of,
+            chrono::NaiveDate::from_ymd_opt(2025, 3, 20),
+            "Esfand 30 1403"
+        );
     }
 }

@@ -14,8 +14,6 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
-
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 
@@ -26,8 +24,9 @@ pub struct Overrides {
     pub inputs: Vec<String>,
     /// Replaces `output.path`.
     pub output: Option<PathBuf>,
-    /// Replaces `analysis.as_of`.
-    pub as_of: Option<NaiveDate>,
+    /// Replaces `analysis.as_of`: a day as written on the command line, read in
+    /// `input.calendar` when the config is checked.
+    pub as_of: Option<String>,
 }
 
 /// Read, check and resolve the config at `path` with command-line `overrides`.

@@ -31,6 +31,8 @@ pub struct RawInput {
     pub paths: Option<OneOrMany>,
     /// strftime format for dates written as text.
     pub date_format: Option<String>,
+    /// gregorian | persian: the calendar of dates written as text (and of `as_of`).
+    pub calendar: Option<String>,
     /// CSV file for rows with a value that cannot be read; the run goes on without them.
     pub rejects_path: Option<String>,
     /// Role -> column name.
@@ -69,7 +71,7 @@ pub struct RawColumns {
 /// `analysis:`
 #[derive(Debug, Default, Deserialize)]
 pub struct RawAnalysis {
-    /// Last observed day, YYYY-MM-DD.
+    /// Last observed day, YYYY-MM-DD in `input.calendar`.
     pub as_of: Option<String>,
     /// Window length in days.
     pub window_days: Option<i64>,

@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
 use serde_yaml::Value;
 
 use super::checker::Checker;
@@ -17,8 +16,8 @@ use super::Overrides;
 use crate::columns;
 use crate::error::{suggest, Problem};
 use crate::settings::{
-    yaml_quoted, Analysis, ColumnMap, CsvDialect, Encoding, Frequency, InputSettings, Method,
-    MetricScoring, Monetary, Returns, Scoring, Settings, Thresholds,
+    yaml_quoted, Analysis, Calendar, ColumnMap, CsvDialect, Encoding, Frequency, InputSettings,
+    Method, MetricScoring, Monetary, Returns, Scoring, Settings, Thresholds,
 };
 
 /// Why a config was refused.
@@ -121,7 +120,7 @@ fn strip_location(message: &str) -> String {
 
 fn check(raw: RawConfig, overrides: &Overrides, ck: &mut Checker) -> Settings {
     let input = check_input(&raw, overrides, ck);
-    let analysis = check_analysis(&raw, overrides, &input.columns, ck);
+    let analysis = check_analysis(&raw, overrides, input.calendar, &input.columns, ck);
     let scoring = check_scoring(&raw, &analysis.group_by, ck);
     let segments = check_segments(&raw, &scoring, &analysis.group_by, ck);
     let holdout = check_holdout(&raw, &analysis.group_by, ck);
@@ -164,9 +163,27 @@ fn check_input(raw: &RawConfig, overrides: &Overrides, ck: &mut Checker) -> Inpu
     if paths.iter().any(|p| p.trim().is_empty()) {
         ck.add("input.paths", None, "an input path is empty");
     }
+    let calendar = match raw.input.calendar.as_deref() {
+        None => Calendar::Gregorian,
+        Some(name) => Calendar::from_name(name).unwrap_or_else(|| {
+            ck.add(
+                "input.calendar",
+                None,
+                format!(
+                    "{name:?} is not one of: {} (the calendar of dates written as text)",
+                    Calendar::NAMES.join(", ")
+                ),
+            );
+            Calendar::Gregorian
+        }),
+    };
     let date_format = raw.input.date_format.clone();
     if let Some(fmt) = &date_format {
-        if let Some(message) = check_date_format(fmt) {
+        let problem = check_date_format(fmt).or_else(|| match calendar {
+            Calendar::Persian => check_persian_format(fmt),
+            Calendar::Gregorian => None,
+        });
+        if let Some(message) = problem {
             ck.add("input.date_format", None, message);
         }
     }
@@ -214,6 +231,7 @@ fn check_input(raw: &RawConfig, overrides: &Overrides, ck: &mut Checker) -> Inpu
     InputSettings {
         paths,
         date_format,
+        calendar,
         rejects_path,
         columns,
         csv,
@@ -328,28 +346,119 @@ fn check_date_format(fmt: &str) -> Option<String> {
     })
 }
 
+/// With `input.calendar: persian` a date format may name only numbers the Solar Hijri
+/// calendar has (%Y, %m, %d and the time of day, which is read and dropped): month and
+/// weekday names, day of the year and week numbers are Gregorian.
+fn check_persian_format(fmt: &str) -> Option<String> {
+    use chrono::format::{Fixed, Item, Numeric, StrftimeItems};
+    let mut named = (false, false, false);
+    let (mut hour, mut minute, mut second) = (false, false, false);
+    for (item, at) in StrftimeItems::new(fmt).zip(specifiers(fmt)) {
+        let ok = match &item {
+            Item::Literal(_) | Item::OwnedLiteral(_) | Item::Space(_) | Item::OwnedSpace(_) => true,
+            Item::Numeric(n, _) => match n {
+                Numeric::Year => {
+                    named.0 = true;
+                    true
+                }
+                Numeric::Month => {
+                    named.1 = true;
+                    true
+                }
+                Numeric::Day => {
+                    named.2 = true;
+                    true
+                }
+                Numeric::Hour => {
+                    hour = true;
+                    true
+                }
+                Numeric::Minute => {
+                    minute = true;
+                    true
+                }
+                Numeric::Second => {
+                    second = true;
+                    true
+                }
+                _ => false,
+            },
+            Item::Fixed(
+                Fixed::TimezoneOffset
+                | Fixed::TimezoneOffsetColon
+                | Fixed::TimezoneOffsetDoubleColon
+                | Fixed::TimezoneOffsetTripleColon,
+            ) => true,
+            _ => false,
+        };
+        if !ok {
+            let spec = at.unwrap_or_default();
+            return Some(format!(
+                "{fmt:?}: {spec} is not read in the Solar Hijri calendar (input.calendar: persian): month and weekday names, two-digit years, days of the year and weeks are Gregorian; write the dates with %Y, %m and %d (and %H:%M:%S, %z), or set input.calendar: gregorian"
+            ));
+        }
+    }
+    if !(named.0 && named.1 && named.2) {
+        return Some(format!(
+            "{fmt:?} does not name a year (%Y), a month (%m) and a day (%d), which Solar Hijri dates (input.calendar: persian) are read from"
+        ));
+    }
+    if hour != minute || (second && !hour) {
+        return Some(format!(
+            "{fmt:?}: give both %H and %M, or neither, and %S only with them"
+        ));
+    }
+    None
+}
+
+/// For each item chrono's `StrftimeItems` makes of `fmt`, the specifier it came from
+/// (`%b`; None for literal text), so that a message can name what it refuses. A specifier
+/// that expands to several items (`%F`, `%T`) names each of them.
+fn specifiers(fmt: &str) -> impl Iterator<Item = Option<String>> + '_ {
+    use chrono::format::StrftimeItems;
+    let mut out = Vec::new();
+    let mut rest = fmt;
+    while !rest.is_empty() {
+        // The items of the first piece of `rest`: one specifier or one run of other text.
+        let end = if let Some(after) = rest.strip_prefix('%') {
+            let flags = after.len() - after.trim_start_matches([':', '#', '-', '_', '0']).len();
+            1 + flags + after[flags..].chars().next().map_or(0, char::len_utf8)
+        } else {
+            rest.find('%').unwrap_or(rest.len())
+        };
+        let (piece, tail) = rest.split_at(end.min(rest.len()));
+        let spec = piece.starts_with('%').then(|| piece.to_string());
+        for _ in StrftimeItems::new(piece) {
+            out.push(spec.clone());
+        }
+        rest = tail;
+    }
+    out.into_iter()
+}
+
 fn check_analysis(
     raw: &RawConfig,
     overrides: &Overrides,
+    calendar: Calendar,
     columns: &ColumnMap,
     ck: &mut Checker,
 ) -> Analysis {
     let a = &raw.analysis;
-    let as_of = match (&overrides.as_of, &a.as_of) {
-        (Some(d), _) => Some(*d),
-        (None, Some(s)) => match parse_date(s) {
-            Some(d) => Some(d),
-            None => {
-                ck.add(
-                    "analysis.as_of",
-                    None,
-                    format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2024-06-30"),
-                );
-                None
-            }
-        },
-        (None, None) => None,
+    let (place, given) = match (&overrides.as_of, &a.as_of) {
+        (Some(s), _) => ("--as-of", Some(s)),
+        (None, given) => ("analysis.as_of", given.as_ref()),
     };
+    let as_of = given.and_then(|s| {
+        let day = calendar.parse_day(s);
+        if day.is_none() {
+            ck.add(
+                place,
+                None,
+                format!("{s:?} is not a date; write it as {}", calendar.day_hint()),
+            );
+        }
+        day
+    });
     let window_days = match a.window_days {
         None => None,
         Some(w) if (1..=i64::from(u32::MAX)).contains(&w) => Some(w as u32),
@@ -462,11 +571,6 @@ fn reserved_names(columns: &ColumnMap) -> Vec<&str> {
         names.push(o);
     }
     names
-}
-
-/// Parse `YYYY-MM-DD`.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
 }
 
 fn choice<T: Copy>(

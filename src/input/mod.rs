@@ -13,6 +13,7 @@ mod paths;
 
 mod parquet_stats;
 mod prefetch;
+mod text;
 
 use std::path::Path;
 
@@ -24,10 +25,11 @@ pub use latest::latest_date;
 pub use parquet_stats::{integer_span, latest_date as latest_date_in_statistics};
 pub use paths::{format_of, resolve, Format, SourceFile};
 pub use prefetch::set_parquet_prefetch;
+pub use text::{ascii_digits, persian_day};
 
 use crate::columns::*;
 use crate::error::{shorten, BadValue, Error, Result};
-use crate::settings::{CsvDialect, InputSettings};
+use crate::settings::{Calendar, CsvDialect, InputSettings};
 
 /// What to read and how: the mapped columns and the group_by columns.
 #[derive(Debug, Clone)]
@@ -230,10 +232,12 @@ pub fn rejected(files: &[SourceFile], spec: &Spec) -> Result<Rejected> {
         roles,
         flagged,
     } = canonical_frames(files, spec, false)?;
-    let date_reason = match &spec.input.date_format {
-        Some(f) => format!("not a date in input.date_format {f:?}"),
-        None => "not an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string(),
-    };
+    let date_reason = format!(
+        "not {}",
+        spec.input
+            .calendar
+            .expected_text_date(spec.input.date_format.as_deref())
+    );
     let mut parts = Vec::new();
     for (i, ((file, lf), flagged)) in files.iter().zip(frames).zip(&flagged).enumerate() {
         let amount_reason = dialect::amount_reason(numbers_of(file, &spec.input.csv));
@@ -425,16 +429,7 @@ fn canonical_frames(files: &[SourceFile], spec: &Spec, strict: bool) -> Result<F
                 .get(role.column.as_str())
                 .cloned()
                 .expect("checked above");
-            let (value, bad) = role_expr(
-                file,
-                role,
-                &dtype,
-                common,
-                spec.input.date_format.as_deref(),
-                numbers_of(file, &spec.input.csv),
-                spec.monetary_decimals,
-                strict,
-            )?;
+            let (value, bad) = role_expr(file, role, &dtype, common, spec, strict)?;
             exprs.push(value.alias(role.canonical.as_str()));
             if let Some(bad) = bad {
                 file_flagged.push(index);
@@ -482,11 +477,12 @@ fn role_expr(
     role: &Role,
     dtype: &DataType,
     common: &DataType,
-    date_format: Option<&str>,
-    numbers: &CsvDialect,
-    monetary_decimals: u32,
+    spec: &Spec,
     strict: bool,
 ) -> Result<(Expr, Option<Expr>)> {
+    let date_format = spec.input.date_format.as_deref();
+    let monetary_decimals = spec.monetary_decimals;
+    let numbers = numbers_of(file, &spec.input.csv);
     let raw = || col(role.column.as_str());
     let type_error = |expected: &'static str| Error::InputColumnType {
         path: file.path.clone(),
@@ -511,7 +507,7 @@ fn role_expr(
         }
         Kind::Amount => {
             if is_text {
-                let text = blank_to_null(raw().cast(DataType::String));
+                let text = ascii_digits(blank_to_null(raw().cast(DataType::String)));
                 let number = number_text(text.clone(), numbers);
                 if strict {
                     (number.strict_cast(DataType::Float64), None)
@@ -549,7 +545,12 @@ fn role_expr(
             DataType::Datetime(..) => (raw().dt().date(), None),
             _ if is_text => {
                 let text = blank_to_null(raw().cast(DataType::String));
-                let parsed = |strict| parse_date(text.clone(), date_format, strict);
+                let parsed = |strict| match spec.input.calendar {
+                    Calendar::Gregorian => {
+                        parse_date(ascii_digits(text.clone()), date_format, strict)
+                    }
+                    Calendar::Persian => text::persian_dates(text.clone(), date_format, strict),
+                };
                 if strict {
                     (parsed(true), None)
                 } else {
@@ -680,10 +681,13 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
                 Format::Parquet => format!("row {row}"),
             };
             let numbers = numbers_of(file, &spec.input.csv);
-            let finite = dialect::number_text_of(&value, numbers)
-                .trim()
-                .parse::<f64>()
-                .is_ok_and(f64::is_finite);
+            let finite = dialect::number_text_of(
+                &crate::settings::calendar::ascii_digits(value.trim()),
+                numbers,
+            )
+            .trim()
+            .parse::<f64>()
+            .is_ok_and(f64::is_finite);
             // Bytes that are not UTF-8, read as U+FFFD: the file's encoding is another.
             let not_utf8 =
                 file.format == Format::Csv && file.decoded.is_none() && value.contains('\u{FFFD}');
@@ -699,16 +703,16 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
                         None => dialect::amount_form(numbers),
                     },
                 ),
-                _ => match &spec.input.date_format {
-                    Some(f) => (
-                        format!("a date in input.date_format {f:?}"),
-                        "Fix the value, or set input.date_format to the format the file uses.".to_string(),
-                    ),
-                    None => (
-                        "an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string(),
-                        "Fix the value, or set input.date_format to the format the file uses, e.g. \"%d/%m/%Y\".".to_string(),
-                    ),
-                },
+                _ => (
+                    spec.input
+                        .calendar
+                        .expected_text_date(spec.input.date_format.as_deref()),
+                    match (spec.input.calendar, &spec.input.date_format) {
+                        (Calendar::Gregorian, Some(_)) => "Fix the value, or set input.date_format to the format the file uses.".to_string(),
+                        (Calendar::Gregorian, None) => "Fix the value, or set input.date_format to the format the file uses, e.g. \"%d/%m/%Y\".".to_string(),
+                        (Calendar::Persian, _) => PERSIAN_FIX.to_string(),
+                    },
+                ),
             };
             let fix = if not_utf8 {
                 format!(
@@ -731,6 +735,9 @@ pub fn diagnose(files: &[SourceFile], spec: &Spec) -> Result<Option<Error>> {
     }
     Ok(None)
 }
+
+/// What fixes a text date that is not a Solar Hijri date.
+const PERSIAN_FIX: &str = "Dates written as text are read in the Solar Hijri calendar (input.calendar: persian): months 1-6 have 31 days, 7-11 have 30 and Esfand 29 (30 in a leap year such as 1403), years 1 to 9999. Fix the value, set input.date_format to the format the file uses, or remove input.calendar if the file's dates are Gregorian.";
 
 /// Whether an amount cannot be taken in minor units: NaN, infinite, or so large that
 /// `amount * 10^monetary_decimals` does not fit in 64 bits.

@@ -238,6 +238,7 @@ mod tests {
             "a: 1\n".into(),
             &[],
             Some("2024-06-30".into()),
+            None,
             false,
             LineCounts::default(),
             Customers {

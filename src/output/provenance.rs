@@ -31,6 +31,10 @@ pub struct Provenance {
     pub as_of: Option<String>,
     /// True when as_of was the latest order date in the input, false when it was given.
     pub as_of_from_data: bool,
+    /// The as_of in `input.calendar` when that is not Gregorian: `1403/04/10 Solar Hijri`
+    /// (None with the Gregorian calendar, and in files written before the key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of_calendar: Option<String>,
     /// SHA-256 (lowercase hex) of `config`'s UTF-8 bytes.
     pub config_sha256: String,
     /// The canonical text of the resolved config (see [`crate::config::canonical_text`]).
@@ -183,11 +187,13 @@ pub fn now_utc() -> String {
 }
 
 impl Provenance {
-    /// The provenance of a run that read `files` with the canonical `config`.
+    /// The provenance of a run that read `files` with the canonical `config`; `as_of` is
+    /// `YYYY-MM-DD`, `as_of_calendar` the same day in a calendar other than the Gregorian.
     pub fn new(
         config: String,
         files: &[SourceFile],
         as_of: Option<String>,
+        as_of_calendar: Option<String>,
         as_of_from_data: bool,
         rows: LineCounts,
         customers: Customers,
@@ -198,6 +204,7 @@ impl Provenance {
             created: now_utc(),
             as_of,
             as_of_from_data,
+            as_of_calendar,
             config_sha256: sha256_hex(&config),
             config,
             inputs: files
@@ -215,8 +222,8 @@ impl Provenance {
 
     /// The footer's key-value pairs, in this order: `rfmseg.format`, `.version`,
     /// `.created`, `.as_of` (left out when there is none), `.as_of_from_data`,
-    /// `.config_sha256`, `.config`, `.inputs` (JSON), `.rows` (JSON), `.customers` (JSON),
-    /// `.holdout` (JSON, with `output.holdout` only).
+    /// `.as_of_calendar` (left out when there is none), `.config_sha256`, `.config`, `.inputs`
+    /// (JSON), `.rows` (JSON), `.customers` (JSON), `.holdout` (JSON, with `output.holdout` only).
     pub fn to_key_values(&self) -> Vec<(String, String)> {
         let mut kv = vec![
             ("format", self.format.clone()),
@@ -226,8 +233,11 @@ impl Provenance {
         if let Some(a) = &self.as_of {
             kv.push(("as_of", a.clone()));
         }
+        kv.push(("as_of_from_data", self.as_of_from_data.to_string()));
+        if let Some(a) = &self.as_of_calendar {
+            kv.push(("as_of_calendar", a.clone()));
+        }
         kv.extend([
-            ("as_of_from_data", self.as_of_from_data.to_string()),
             ("config_sha256", self.config_sha256.clone()),
             ("config", self.config.clone()),
             ("inputs", json(&self.inputs)),
@@ -278,6 +288,7 @@ impl Provenance {
             created: get("created")?.to_string(),
             as_of: map.get("as_of").map(|s| s.to_string()),
             as_of_from_data: parse("as_of_from_data", get("as_of_from_data")?)?,
+            as_of_calendar: map.get("as_of_calendar").map(|s| s.to_string()),
             config_sha256: get("config_sha256")?.to_string(),
             config: get("config")?.to_string(),
             inputs: parse("inputs", get("inputs")?)?,
@@ -334,6 +345,7 @@ mod tests {
             created: "2024-07-01T06:00:00Z".into(),
             as_of: Some("2024-06-30".into()),
             as_of_from_data: true,
+            as_of_calendar: Some("1403/04/10 Solar Hijri".into()),
             config_sha256: sha256_hex("a: 1\n"),
             config: "a: 1\n".into(),
             inputs: vec![InputFile {

@@ -14,14 +14,13 @@ pub mod summary;
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::columns::*;
 use crate::error::{Error, Result};
 use crate::input::{self, SourceFile, Spec};
 use crate::output::provenance::{Customers, HoldoutRecord, LineCounts, Provenance};
-use crate::settings::{Monetary, Settings, Thresholds};
+use crate::settings::{Calendar, Monetary, Settings, Thresholds};
 use crate::{rfm, segment};
 
 pub use prepare::explain;
@@ -53,16 +52,7 @@ impl Options {
     }
 }
 
-const EPOCH: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-
-/// Days since 1970-01-01.
-pub fn days(date: NaiveDate) -> i32 {
-    (date - EPOCH).num_days() as i32
-}
-
-pub fn date_of(days: i32) -> NaiveDate {
-    EPOCH + chrono::Duration::days(i64::from(days))
-}
+pub use crate::settings::calendar::{date_of, days};
 
 /// Customers aggregated and their score edges found, before anything is scored or written.
 pub struct Scored {
@@ -126,6 +116,12 @@ impl Scored {
             crate::config::canonical_text(settings),
             &self.files,
             self.as_of.map(|d| date_of(d).to_string()),
+            self.as_of
+                .filter(|_| settings.input.calendar != Calendar::Gregorian)
+                .map(|d| {
+                    let calendar = settings.input.calendar;
+                    format!("{} {}", calendar.text(date_of(d)), calendar.title())
+                }),
             settings.analysis.as_of.is_none(),
             self.lines.clone(),
             Customers {

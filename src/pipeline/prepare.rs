@@ -142,8 +142,16 @@ pub fn explain(settings: &Settings) -> Result<String> {
     let scored = finish(empty.lazy(), &thresholds, settings)
         .explain(true)
         .map_err(Error::engine("explaining the scoring"))?;
+    // The plans compare days since 1970-01-01: say which day that is, in the calendar.
+    let as_of = match p.as_of {
+        Some(d) => format!(
+            "-- as_of {} = day {d} (days since 1970-01-01 in the plans)\n",
+            settings.input.calendar.shown(super::date_of(d))
+        ),
+        None => String::new(),
+    };
     Ok(format!(
-        "-- 1. scan and aggregate per customer (streaming engine, one scan for both)\n{customers}\n\n-- 1b. line counts for the summary\n{totals}\n\n-- 2. score with the edges found per group, segment, write (streaming engine; input sorted by the group_by columns, then customer_id){}\n{scored}\n",
+        "{as_of}-- 1. scan and aggregate per customer (streaming engine, one scan for both)\n{customers}\n\n-- 1b. line counts for the summary\n{totals}\n\n-- 2. score with the edges found per group, segment, write (streaming engine; input sorted by the group_by columns, then customer_id){}\n{scored}\n",
         if p.as_of.is_none() {
             " (as_of: the latest order date, found in step 1)"
         } else {

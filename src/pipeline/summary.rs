@@ -10,7 +10,7 @@ use crate::columns::*;
 use crate::error::{Error, Result};
 use crate::output::provenance::LineCounts;
 use crate::rfm::LevelCount;
-use crate::settings::{Settings, Thresholds};
+use crate::settings::{Calendar, Settings, Thresholds};
 
 /// One line of the segment table.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +99,8 @@ pub struct RunSummary {
     pub as_of: Option<NaiveDate>,
     /// True when as_of came from the data.
     pub as_of_from_data: bool,
+    /// The calendar dates are shown in (`input.calendar`).
+    pub calendar: Calendar,
     /// Window length, if any.
     pub window_days: Option<u32>,
     /// Customers scored (output rows).
@@ -126,6 +128,11 @@ pub struct RunSummary {
 pub struct DataSummary {
     /// Customers scored.
     pub customers: u64,
+    /// The as_of used, as people read it ([`Calendar::shown`]), and whether it came from the
+    /// data (None: no line had a customer, a date and an amount).
+    pub as_of: Option<(String, bool)>,
+    /// The window, as the run summary says it.
+    pub window_days: Option<u32>,
     /// Empty score levels, with the tie that empties them.
     pub empty_levels: Vec<(EmptyLevel, String)>,
     /// Segment sizes a run would give.

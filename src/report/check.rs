@@ -374,7 +374,22 @@ pub fn render(
     let mut s = format!("{source}: ");
     s += &render_grid(grid);
     if let Some(data) = data {
-        s += &format!("data: {} customers scored\n", data.customers);
+        let as_of = match &data.as_of {
+            Some((day, from_data)) => format!(
+                ", as_of {day}{}; window: {}",
+                if *from_data {
+                    " (latest order date)"
+                } else {
+                    ""
+                },
+                match data.window_days {
+                    Some(w) => format!("the {w} days up to it"),
+                    None => "all history".to_string(),
+                }
+            ),
+            None => String::new(),
+        };
+        s += &format!("data: {} customers scored{as_of}\n", data.customers);
         if data.customers == 0 {
             s += "  no customer has a purchase line in the observation window (check as_of and window_days)\n";
         }

@@ -20,9 +20,13 @@ pub fn render(provenance: &Provenance, file: &Path, file_rows: u64) -> String {
         provenance.version,
         provenance.created
     );
+    let shown = |d: &str| match &provenance.as_of_calendar {
+        Some(c) => format!("{d} = {c}"),
+        None => d.to_string(),
+    };
     let as_of = match (&provenance.as_of, provenance.as_of_from_data) {
-        (Some(d), true) => format!("{d} (latest order date in the input)"),
-        (Some(d), false) => format!("{d} (given)"),
+        (Some(d), true) => format!("{} (latest order date in the input)", shown(d)),
+        (Some(d), false) => format!("{} (given)", shown(d)),
         (None, _) => "none (no line had a customer, a date and an amount)".to_string(),
     };
     let _ = writeln!(s, "as_of: {as_of}");

@@ -62,7 +62,8 @@ pub fn render(summary: &RunSummary) -> String {
         Some(as_of) => {
             let _ = writeln!(
                 s,
-                "  as_of {as_of}{}; window: {window}",
+                "  as_of {}{}; window: {window}",
+                summary.calendar.shown(as_of),
                 if summary.as_of_from_data {
                     " (latest order date)"
                 } else {

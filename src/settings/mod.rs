@@ -3,6 +3,7 @@
 //! conditions already parsed into a tree ([`when`]). [`crate::config`] makes them from YAML;
 //! nothing here reads a file.
 
+pub mod calendar;
 pub mod cells;
 pub mod thresholds;
 pub mod when;
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
+pub use calendar::Calendar;
 pub use thresholds::Thresholds;
 pub use when::Condition;
 
@@ -71,6 +73,8 @@ pub struct InputSettings {
     pub paths: Vec<String>,
     /// strftime format for dates written as text.
     pub date_format: Option<String>,
+    /// The calendar dates written as text (and `as_of`) are read in.
+    pub calendar: Calendar,
     /// Where rows with an unreadable value are set aside (CSV); None: such a row fails the
     /// run.
     pub rejects_path: Option<PathBuf>,

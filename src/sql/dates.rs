@@ -14,8 +14,16 @@
 //! times and offsets are checked and dropped, no time zone is applied.
 //!
 //! A format with a specifier outside that set is refused, naming the specifier.
+//!
+//! With `input.calendar: persian` the fields are a Solar Hijri year, month and day (the config
+//! admits only numeric fields then), and the day is computed by [`persian`]'s exact
+//! arithmetic; without `input.date_format`, `YYYY/MM/DD` is read as `YYYY-MM-DD` is. The text
+//! is read after [`Dialect::ascii_digits`], as `rfmseg run` reads it.
+
+mod persian;
 
 use super::dialect::{Dialect, WHITESPACE as WS};
+use crate::settings::Calendar;
 
 /// The specifiers `rfmseg sql` reads, for messages.
 const READ: &str =
@@ -122,15 +130,21 @@ pub struct TextDate {
     greedy: Vec<Greedy>,
     /// No `input.date_format`: the first 10 characters when a time follows (`T` or space).
     iso: bool,
+    /// The calendar of the fields.
+    calendar: Calendar,
 }
 
 impl TextDate {
     /// The reading of `input.date_format` (None: ISO `YYYY-MM-DD`, optionally followed by a
     /// time), or why `dialect` cannot read it exactly.
-    pub fn new(format: Option<&str>, dialect: Dialect) -> Result<TextDate, String> {
+    pub fn new(
+        format: Option<&str>,
+        dialect: Dialect,
+        calendar: Calendar,
+    ) -> Result<TextDate, String> {
         let Some(format) = format else {
             let items = items("%Y-%m-%d").expect("the ISO format is read");
-            return Ok(TextDate::from_items(&items, true));
+            return Ok(TextDate::from_items(&items, true, calendar));
         };
         // polars checks the format as written, then rewrites these before chrono reads it.
         let read = format
@@ -179,10 +193,19 @@ impl TextDate {
                 "{shown}: rfmseg sql needs a year (%Y), a month (%m, %b or %B) and a day (%d) in the format"
             ));
         }
-        Ok(TextDate::from_items(&items, false))
+        let gregorian = items
+            .iter()
+            .any(|i| matches!(i, Item::MonthName { .. } | Item::Number(Field::Ordinal)));
+        if calendar == Calendar::Persian && gregorian {
+            // The config refuses these first; kept so that the query is never wrong.
+            return Err(format!(
+                "{shown}: month names and %j are Gregorian, and input.calendar is persian"
+            ));
+        }
+        Ok(TextDate::from_items(&items, false, calendar))
     }
 
-    fn from_items(items: &[Item], iso: bool) -> TextDate {
+    fn from_items(items: &[Item], iso: bool, calendar: Calendar) -> TextDate {
         let mut b = Builder {
             regex: String::from(r"\A"),
             ..Builder::default()
@@ -252,19 +275,29 @@ impl TextDate {
             values: b.values,
             greedy: b.greedy,
             iso,
+            calendar,
         }
     }
 
-    /// The groups of the text `e`, as one value for [`TextDate::date`] (computed once per
-    /// line: the pattern runs once or twice, not once per field).
+    /// The groups of the text `e` (read with ASCII digits), as one value for
+    /// [`TextDate::date`] (computed once per line: the pattern runs once or twice, not once
+    /// per field).
     pub fn parts(&self, d: Dialect, e: &str) -> String {
-        let text = if self.iso {
+        let mut text = if self.iso {
             format!(
                 "CASE WHEN substr({e}, 11, 1) IN ('T', ' ') THEN substr({e}, 1, 10) ELSE {e} END"
             )
         } else {
             e.to_string()
         };
+        if self.iso && self.calendar == Calendar::Persian {
+            // `rfmseg run` reads `%Y-%m-%d`, then `%Y/%m/%d`: text with a `-` can only be
+            // the first (in the second, `-` could only be a year's sign, and Solar Hijri
+            // years are 1 to 9999), text without one the second.
+            text = format!(
+                "CASE WHEN instr({text}, '-') > 0 THEN {text} ELSE translate({text}, '/', '-') END"
+            );
+        }
         d.regex_groups(&text, &self.regex, self.groups)
     }
 
@@ -318,6 +351,26 @@ impl TextDate {
                 ok.push(format!("substr({}, 1, 1) IN ('+', '-')", group(next)));
             }
             checks.push(format!("({})", ok.join(" OR ")));
+        }
+        if self.calendar == Calendar::Persian {
+            let (lo, hi) = persian::YEARS;
+            checks.push(format!("{} BETWEEN {lo} AND {hi}", first(Field::Year)));
+            let clamped =
+                |f: Field, lo: i32, hi: i32| format!("LEAST(GREATEST({}, {lo}), {hi})", first(f));
+            // Numbers clamped to where the arithmetic holds, so no engine raises on a line
+            // the checks refuse.
+            let (y, m, day) = (
+                clamped(Field::Year, lo, hi),
+                clamped(Field::Month, 1, 12),
+                clamped(Field::Day, 1, 31),
+            );
+            checks.push(format!(
+                "{} <= {}",
+                first(Field::Day),
+                persian::month_length(d, &y, &m)
+            ));
+            let date = d.epoch_day(&persian::days(d, &y, &m, &day));
+            return format!("CASE WHEN {} THEN {date} END", checks.join("\n      AND "));
         }
         let clamped = |f: Field| {
             let (lo, hi) = f.range();

@@ -159,6 +159,31 @@ impl Dialect {
         }
     }
 
+    /// The date `days` days after 1970-01-01.
+    pub fn epoch_day(self, days: &str) -> String {
+        match self {
+            // Spark's `date_add` takes an INT (`DIV` gives a BIGINT).
+            Dialect::Spark => format!("date_add(DATE '1970-01-01', CAST({days} AS INT))"),
+            Dialect::DuckDb => format!("(DATE '1970-01-01' + ({days}))"),
+        }
+    }
+
+    /// The text `e` with Persian and Arabic-Indic digits as ASCII digits, `٫` as `.` and `٬`
+    /// dropped, as `rfmseg run` reads numbers and dates (`translate` drops the characters of
+    /// its second argument that the third has none for, on both engines).
+    pub fn ascii_digits(self, e: &str) -> String {
+        use crate::settings::calendar::{
+            ARABIC_DECIMAL, ARABIC_INDIC_DIGITS, ARABIC_THOUSANDS, PERSIAN_DIGITS,
+        };
+        let from =
+            format!("{PERSIAN_DIGITS}{ARABIC_INDIC_DIGITS}{ARABIC_DECIMAL}{ARABIC_THOUSANDS}");
+        format!(
+            "translate({e}, {}, {})",
+            self.string(&from),
+            self.string("01234567890123456789.")
+        )
+    }
+
     /// The date `days` days after the first of month `m` (1 to 12) of year `y`.
     pub fn month_day(self, y: &str, m: &str, days: &str) -> String {
         match self {

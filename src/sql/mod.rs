@@ -25,7 +25,7 @@ use crate::columns::*;
 use crate::error::{Error, Result};
 use crate::settings::when::{float_text, Quoting};
 use crate::settings::{
-    Frequency, Method, MetricScoring, Monetary, Returns, Rule, Settings, R_RFM_SHIFT,
+    Calendar, Frequency, Method, MetricScoring, Monetary, Returns, Rule, Settings, R_RFM_SHIFT,
 };
 use dates::TextDate;
 pub use dialect::Dialect;
@@ -191,7 +191,8 @@ impl Gen<'_> {
         let date = self.q(&cols.order_date);
         let amount = self.q(&cols.amount);
         let date_text = self.unless_blank(&date, &d.as_text(&date));
-        let text_date = TextDate::new(self.s.input.date_format.as_deref(), d)?;
+        let calendar = self.s.input.calendar;
+        let text_date = TextDate::new(self.s.input.date_format.as_deref(), d, calendar)?;
         let mut lines = Vec::new();
         for g in self.groups() {
             lines.push(format!("{} AS {}", self.key(g), self.q(g)));
@@ -235,7 +236,7 @@ impl Gen<'_> {
             "date_parts".into(),
             format!(
                 "SELECT *,\n    {} AS {}\n  FROM {}",
-                text_date.parts(d, &self.q("__date_text")),
+                text_date.parts(d, &d.ascii_digits(&self.q("__date_text"))),
                 self.q("__date_parts"),
                 self.q("lines")
             ),
@@ -248,17 +249,14 @@ impl Gen<'_> {
                 text_date.date(d, &self.q("__date_parts")),
                 self.q("__date"),
                 self.q("__amount_typed"),
-                self.number_text(&self.q("__amount_text")),
+                self.number_text(&d.ascii_digits(&self.q("__amount_text"))),
                 self.q("__amount"),
                 self.q("date_parts")
             ),
         ));
 
         // checked: a value that cannot be read stops the query.
-        let date_fix = match &self.s.input.date_format {
-            Some(f) => format!("a date in input.date_format {f:?}"),
-            None => "an ISO date (YYYY-MM-DD, optionally followed by a time)".to_string(),
-        };
+        let date_fix = calendar.expected_text_date(self.s.input.date_format.as_deref());
         let bad = |column: &str, raw: &str, expected: &str| {
             d.raise(&format!(
                 "{} || {} || {}",
@@ -332,7 +330,18 @@ impl Gen<'_> {
         ctes.push((
             "params".into(),
             match a.as_of {
-                Some(day) => format!("SELECT DATE '{}' AS {as_of}", day.format("%Y-%m-%d")),
+                Some(day) => format!(
+                    "SELECT DATE '{}'{} AS {as_of}",
+                    day.format("%Y-%m-%d"),
+                    match calendar {
+                        Calendar::Gregorian => String::new(),
+                        other => format!(
+                            " /* {} in input.calendar {} */",
+                            other.text(day),
+                            other.name()
+                        ),
+                    }
+                ),
                 None => format!(
                     "SELECT MAX({}) AS {as_of} FROM {}",
                     self.q(ORDER_DATE),

@@ -2,6 +2,7 @@
 //! `rfmseg` binary on fixtures, every failure's exit code and message, and a property test of
 //! the whole pipeline against a naive reference.
 
+mod calendar;
 mod check;
 mod dialects;
 mod failures;

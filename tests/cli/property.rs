@@ -577,6 +577,22 @@ fn csv_in(lines: &[Line], form: &crate::dialects::Form) -> Vec<u8> {
     form.bytes(&form.text_with_amounts_in(&header, &rows, "value"))
 }
 
+/// How the Solar Hijri file of [`solar_hijri_text_gives_the_rows_of_iso_text`] writes a line.
+#[derive(Debug, Clone, Copy)]
+enum Written {
+    Ascii,
+    Persian,
+    ArabicIndic,
+}
+
+fn written(text: &str, how: Written) -> String {
+    match how {
+        Written::Ascii => text.to_string(),
+        Written::Persian => crate::calendar::persian_digits(text),
+        Written::ArabicIndic => crate::calendar::arabic_indic_digits(text),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
@@ -615,5 +631,93 @@ proptest! {
             name,
             std::fs::read_to_string(&cfg).unwrap()
         );
+    }
+
+    /// Issue 18: the same random lines, written once in ISO with ASCII digits and once in the
+    /// Solar Hijri calendar (`input.calendar: persian`, as `YYYY/MM/DD`, `YYYY-MM-DD` or
+    /// through `date_format: "%d/%m/%Y"`) with Persian, Arabic-Indic or ASCII digits line by
+    /// line (amounts with `٫`), give the same output and line counts, as_of given in each
+    /// calendar (in the config or as `--as-of`) or taken from the data. The days run across
+    /// Esfand 30 of the leap year 1403 and Nowruz 1404, or (spread) across a whole year and
+    /// its month lengths.
+    #[test]
+    fn solar_hijri_text_gives_the_rows_of_iso_text(
+        lines in in_runs(prop::collection::vec(line(), 1..60)),
+        p in params(),
+        spread in prop_oneof![Just(1i64), Just(17i64)],
+        form in 0..3usize,
+        digits in prop::collection::vec(prop_oneof![Just(Written::Ascii), Just(Written::Persian), Just(Written::ArabicIndic)], 60),
+        as_of_on_the_command_line in any::<bool>(),
+    ) {
+        let p = effective(&p);
+        // June 1..26 2024 -> days from 2025-03-10 (1403/12/20), `spread` days apart.
+        let base = NaiveDate::from_ymd_opt(2025, 3, 10).unwrap();
+        let moved = |d: NaiveDate| base + chrono::Duration::days(spread * (i64::from(chrono::Datelike::day(&d)) - 1));
+        let lines: Vec<Line> = lines.into_iter().map(|l| Line { date: l.date.map(moved), ..l }).collect();
+        let p = Params { as_of: p.as_of.map(moved), ..p };
+        let s = Scratch::new();
+        let iso = s.write("iso.csv", &csv(&lines));
+        let shamsi = |d: NaiveDate| {
+            let (y, m, day) = crate::calendar::solar_hijri(d);
+            match form {
+                0 => format!("{y}/{m:02}/{day:02}"),
+                1 => format!("{y}-{m}-{day}"),
+                _ => format!("{day:02}/{m:02}/{y}"),
+            }
+        };
+        let mut text = String::from("grp,cust,day,value,order\n");
+        for (l, how) in lines.iter().zip(digits.iter().cycle()) {
+            text += &format!(
+                "{},{},{},{},{}\n",
+                l.group,
+                l.customer.clone().unwrap_or_default(),
+                l.date.map(|d| written(&shamsi(d), *how)).unwrap_or_default(),
+                l.amount.map(|a| written(&a.to_string(), *how)).unwrap_or_default(),
+                l.order
+            );
+        }
+        let persian = s.write("persian.csv", &text);
+        let run = |name: &str, config: String, input: &std::path::Path, as_of: Option<String>| {
+            let cfg = s.write(&format!("{name}.yaml"), &config);
+            let out = s.path(&format!("{name}.parquet"));
+            let overrides = rfmseg::config::Overrides {
+                inputs: vec![input.display().to_string()],
+                output: Some(out.clone()),
+                as_of,
+            };
+            let settings = rfmseg::config::load(&cfg, &overrides)
+                .map_err(|e| TestCaseError::fail(format!("{name}: {e}\n{config}")))?;
+            let outcome = rfmseg::cmd::run::run(&settings, &RunOptions::default())
+                .map_err(|e| TestCaseError::fail(format!("{name}: {e}\n{config}")))?;
+            let rfmseg::cmd::run::Outcome::Done(summary) = outcome else {
+                return Err(TestCaseError::fail("the run wrote no summary"));
+            };
+            Ok((read_parquet(&out), summary))
+        };
+        let plain = yaml(&p);
+        let (want, want_summary) = run("iso", plain.clone(), &iso, None)?;
+        let without_as_of = yaml(&Params { as_of: None, ..p.clone() });
+        let mut config = without_as_of.replacen(
+            "input:\n",
+            &format!(
+                "input:\n  calendar: persian\n{}",
+                if form == 2 { "  date_format: \"%d/%m/%Y\"\n" } else { "" }
+            ),
+            1,
+        );
+        let mut as_of = None;
+        if let Some(d) = p.as_of {
+            let (y, m, day) = crate::calendar::solar_hijri(d);
+            let given = crate::calendar::persian_digits(&format!("{y}/{m:02}/{day:02}"));
+            if as_of_on_the_command_line {
+                as_of = Some(given);
+            } else {
+                config = config.replacen("analysis:\n", &format!("analysis:\n  as_of: \"{given}\"\n"), 1);
+            }
+        }
+        let (got, summary) = run("persian", config.clone(), &persian, as_of)?;
+        prop_assert!(got.equals_missing(&want), "config:\n{}\n{}\n{}", config, got, want);
+        prop_assert_eq!(&summary.lines, &want_summary.lines);
+        prop_assert_eq!(summary.as_of, want_summary.as_of);
     }
 }

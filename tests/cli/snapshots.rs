@@ -220,6 +220,14 @@ fn command_line_errors() -> Vec<Case> {
             "run --config config/rfm.yaml --engine gpu",
         ),
         run_case("cli_as_of_not_a_date", config(""), SMALL).tap_args(|a| a + " --as-of 2024-02-30"),
+        run_case("cli_as_of_neither_calendar", config(""), SMALL)
+            .tap_args(|a| a + " --as-of 30/12/1403"),
+        run_case(
+            "cli_persian_as_of_not_in_the_calendar",
+            config("  calendar: persian"),
+            SMALL,
+        )
+        .tap_args(|a| a + " --as-of ۱۴۰۴/۱۲/۳۰"),
     ]
 }
 
@@ -324,6 +332,17 @@ fn config_errors() -> Vec<Case> {
             run_case(
                 "config_as_of_not_a_date",
                 config("analysis: {as_of: 30/06/2024}"),
+                SMALL,
+            ),
+            run_case("config_calendar_unknown", config("  calendar: julian"), SMALL),
+            run_case(
+                "config_persian_date_format_with_a_month_name",
+                config("  calendar: persian\n  date_format: \"%d %b %Y\""),
+                SMALL,
+            ),
+            run_case(
+                "config_persian_as_of_not_in_the_calendar",
+                config("  calendar: persian\nanalysis: {as_of: 1404/12/30}"),
                 SMALL,
             ),
             run_case(
@@ -498,6 +517,24 @@ fn input_errors() -> Vec<Case> {
             .file(
                 "orders.csv",
                 format!("{header}1,a,01/06/2024,5\n2,b,2024-06-02,5\n"),
+            ),
+            run_case(
+                "input_bad_solar_hijri_date",
+                config("  calendar: persian"),
+                "[TMP]/orders.csv",
+            )
+            .file(
+                "orders.csv",
+                format!("{header}1,a,۱۴۰۳/۱۲/۳۰,۵٫۵\n2,b,۱۴۰۴/۱۲/۳۰,5\n"),
+            ),
+            run_case(
+                "input_bad_solar_hijri_date_for_date_format",
+                config("  calendar: persian\n  date_format: \"%d-%m-%Y\""),
+                "[TMP]/orders.csv",
+            )
+            .file(
+                "orders.csv",
+                format!("{header}1,a,30-06-1403,5\n2,b,31-07-1403,5\n"),
             ),
             case(
                 "fixture_bad_amount",

@@ -128,6 +128,39 @@ fn cases(s: &Scratch) -> Vec<Case> {
         120,
     );
     let min_group_nulls = "input:\n  date_format: \"%d/%m/%Y\"\n  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\nanalysis:\n  window_days: 400\n  group_by: [region, note]\nscoring:\n  method: rank\n  bins: 3\n  monetary: {method: quantile}\n  min_group_customers: 2\nsegments:\n  rules:\n    - {name: No note, when: \"note IS NULL AND r >= 2\"}\n    - {name: Best, cells: [\"333\", \"332\"]}\n".to_string();
+    // Issue 18: the sample in Solar Hijri with Persian digits (amounts with `٫`), with
+    // Arabic-Indic digits through a day-first format and a window, and Gregorian dates in
+    // Arabic-Indic digits; the engines read them as the run does.
+    use crate::calendar::{arabic_indic_digits, persian_digits, sample_rewritten, solar_hijri};
+    let shamsi_csv = sample_rewritten(
+        s,
+        "solar-hijri.csv",
+        |d| {
+            let (y, m, day) = solar_hijri(d);
+            persian_digits(&format!("{y}/{m:02}/{day:02}"))
+        },
+        persian_digits,
+    );
+    let shamsi_dmy_csv = sample_rewritten(
+        s,
+        "solar-hijri-dmy.csv",
+        |d| {
+            let (y, m, day) = solar_hijri(d);
+            arabic_indic_digits(&format!("{day}-{m}-{y}"))
+        },
+        arabic_indic_digits,
+    );
+    let arabic_indic_csv = sample_rewritten(
+        s,
+        "arabic-indic.csv",
+        |d| arabic_indic_digits(&d.to_string()),
+        persian_digits,
+    );
+    let persian = |text: String| text.replacen("input:\n", "input:\n  calendar: persian\n", 1);
+    let shamsi = persian(bundled("config/rfm.yaml"));
+    let shamsi_dmy =
+        persian(grouped_quantile.replace("  as_of: 2024-03-31\n", "  as_of: \"۱۴۰۳/۰۱/۱۲\"\n"))
+            .replacen("input:\n", "input:\n  date_format: \"%d-%m-%Y\"\n", 1);
     let mut rank_table = case("rank-grouped-window-orders", rank_grouped, pq(), 2);
     rank_table.table = "order_lines";
     let mut cases = dialect_cases(s);
@@ -179,6 +212,19 @@ fn cases(s: &Scratch) -> Vec<Case> {
             "min-group-hand-worked-fixture-csv",
             bundled("tests/fixtures/min-group/config.yaml"),
             repo("tests/fixtures/min-group/orders.csv"),
+            2,
+        ),
+        case("solar-hijri-persian-digits-csv", shamsi, shamsi_csv, 2),
+        case(
+            "solar-hijri-date-format-window-csv",
+            shamsi_dmy,
+            shamsi_dmy_csv,
+            2,
+        ),
+        case(
+            "gregorian-arabic-indic-digits-csv",
+            bundled("config/rfm.yaml"),
+            arabic_indic_csv,
             2,
         ),
     ]);
@@ -328,7 +374,23 @@ fn sql_gives_the_rows_of_run_on_duckdb_and_spark() {
 
 /// Inputs `rfmseg run` refuses: the queries stop too, naming the value.
 fn refusing_cases(s: &Scratch) -> Vec<serde_json::Value> {
-    let config = repo("config/rfm.yaml");
+    let rfm = repo("config/rfm.yaml");
+    let persian = s.write(
+        "persian.yaml",
+        &std::fs::read_to_string(&rfm).unwrap().replacen(
+            "input:\n",
+            "input:\n  calendar: persian\n",
+            1,
+        ),
+    );
+    let not_a_day = s.write(
+        "not-a-solar-hijri-day.csv",
+        "order_id,customer_id,order_date,amount\nA,1,۱۴۰۳/۱۲/۳۰,۵\nB,2,۱۴۰۴/۱۲/۳۰,۵\n",
+    );
+    let bad_digits = s.write(
+        "bad-persian-amount.csv",
+        "order_id,customer_id,order_date,amount\nA,1,2024-01-02,۵\nB,2,2024-01-03,۵٫۵٫۵\n",
+    );
     let bad_date = s.write(
         "bad-date.csv",
         "order_id,customer_id,order_date,amount\nA,1,2024-01-02,5\nB,2,2024-02-30,5\n",
@@ -340,26 +402,41 @@ fn refusing_cases(s: &Scratch) -> Vec<serde_json::Value> {
     let cases = [
         (
             "bad-amount-csv",
+            &rfm,
             repo("tests/fixtures/bad/amount.csv"),
             "cannot read \"$12.50\" as a finite number",
         ),
         (
             "bad-date-csv",
+            &rfm,
             bad_date,
             "cannot read \"2024-02-30\" as an ISO date",
         ),
         (
             "amount-past-64-bit-minor-units-csv",
+            &rfm,
             too_large,
             "is too large: its minor units",
+        ),
+        (
+            "not-a-solar-hijri-day-csv",
+            &persian,
+            not_a_day,
+            "cannot read \"۱۴۰۴/۱۲/۳۰\" as a Solar Hijri date (input.calendar: persian",
+        ),
+        (
+            "bad-amount-in-persian-digits-csv",
+            &rfm,
+            bad_digits,
+            "cannot read \"۵٫۵٫۵\" as a finite number",
         ),
     ];
     cases
         .into_iter()
-        .map(|(name, input, error)| {
+        .map(|(name, config, input, error)| {
             let out = rfmseg()
                 .args(["run", "--quiet", "--config"])
-                .arg(&config)
+                .arg(config)
                 .arg("--input")
                 .arg(&input)
                 .arg("--output")
@@ -371,13 +448,14 @@ fn refusing_cases(s: &Scratch) -> Vec<serde_json::Value> {
                 Some(1),
                 "{name}: run must refuse the input"
             );
+
             let mut entry = serde_json::json!({
                 "name": name, "input": input, "format": "csv", "error": error, "table": "orders",
             });
             for dialect in ["duckdb", "spark"] {
                 let path = s.write(
                     &format!("{name}.{dialect}.sql"),
-                    &sql_of(&config, dialect, "orders"),
+                    &sql_of(config, dialect, "orders"),
                 );
                 entry[dialect] = serde_json::json!(path);
             }

@@ -26,6 +26,8 @@ struct Format {
     bad: &'static [&'static str],
     /// The engines' session time zone while they run it (the date as written never moves).
     time_zone: Option<&'static str>,
+    /// Read in the Solar Hijri calendar (`input.calendar: persian`).
+    persian: bool,
 }
 
 const FORMATS: &[Format] = &[
@@ -43,6 +45,7 @@ const FORMATS: &[Format] = &[
         ],
         bad: &["199701", "19971301", "19970230", "19970101 "],
         time_zone: None,
+        persian: false,
     },
     Format {
         name: "compact-with-time",
@@ -53,6 +56,7 @@ const FORMATS: &[Format] = &[
         ],
         bad: &["19970101240000"],
         time_zone: None,
+        persian: false,
     },
     Format {
         name: "compact-ddmmyyyy",
@@ -60,6 +64,7 @@ const FORMATS: &[Format] = &[
         good: &[("02011997", "1997-01-02"), ("13121997", "1997-12-13")],
         bad: &["32011997"],
         time_zone: None,
+        persian: false,
     },
     Format {
         name: "iso-dashes",
@@ -73,6 +78,7 @@ const FORMATS: &[Format] = &[
         ],
         bad: &["2023-02-29", "2024/01/02"],
         time_zone: None,
+        persian: false,
     },
     Format {
         name: "day-first-slashes",
@@ -85,6 +91,7 @@ const FORMATS: &[Format] = &[
         ],
         bad: &["1/13/2024", "002/1/2024"],
         time_zone: None,
+        persian: false,
     },
     Format {
         name: "month-first-slashes",
@@ -96,6 +103,7 @@ const FORMATS: &[Format] = &[
         ],
         bad: &["13/12/2024"],
         time_zone: None,
+        persian: false,
     },
     Format {
         name: "day-first-dots",
@@ -107,6 +115,7 @@ const FORMATS: &[Format] = &[
         ],
         bad: &["2.13.2024"],
         time_zone: None,
+        persian: false,
     },
     Format {
         name: "date-and-time",
@@ -120,6 +129,7 @@ const FORMATS: &[Format] = &[
         ],
         bad: &["2024-01-02 24:00:00", "2024-01-02T10:00:00"],
         time_zone: Some("Asia/Kolkata"),
+        persian: false,
     },
     Format {
         name: "time-and-offset",
@@ -133,6 +143,7 @@ const FORMATS: &[Format] = &[
         ],
         bad: &["2024-01-02T23:30:00Z", "2024-01-02T23:30:00+0560"],
         time_zone: Some("America/Los_Angeles"),
+        persian: false,
     },
     Format {
         name: "month-names",
@@ -144,6 +155,7 @@ const FORMATS: &[Format] = &[
         ],
         bad: &["02 Sept 2024"],
         time_zone: None,
+        persian: false,
     },
     Format {
         name: "iso-without-format",
@@ -156,6 +168,51 @@ const FORMATS: &[Format] = &[
         ],
         bad: &["2024-1-2T10:00", "20240102"],
         time_zone: Some("Asia/Tokyo"),
+        persian: false,
+    },
+    // Issue 18: Solar Hijri dates (input.calendar: persian), with Persian and Arabic-Indic
+    // digits: the leap year 1403's Esfand 30 and Nowruz, 31-day and 30-day months.
+    Format {
+        name: "solar-hijri-without-format",
+        format: None,
+        good: &[
+            ("1403/12/30", "2025-03-20"),
+            ("1404-01-01", "2025-03-21"),
+            ("۱۴۰۲/۱۲/۲۹", "2024-03-19"),
+            ("١٤٠٣/١/١", "2024-03-20"),
+            ("1403/06/31 23:59", "2024-09-21"),
+            ("1403-07-01T10:00:00+03:30", "2024-09-22"),
+        ],
+        bad: &[
+            "1404/12/30",
+            "1403/07/31",
+            "1403/13/01",
+            "1403-12/30",
+            "2024-07-31",
+        ],
+        time_zone: Some("Asia/Tehran"),
+        persian: true,
+    },
+    Format {
+        name: "solar-hijri-day-first",
+        format: Some("%d/%m/%Y"),
+        good: &[
+            ("30/12/1403", "2025-03-20"),
+            ("۱/۱/۱۴۰۴", "2025-03-21"),
+            ("31/2/1403", "2024-05-20"),
+            ("29/12/1404", "2026-03-20"),
+        ],
+        bad: &["30/12/1404", "31/11/1403", "1403/12/30"],
+        time_zone: None,
+        persian: true,
+    },
+    Format {
+        name: "solar-hijri-compact",
+        format: Some("%Y%m%d"),
+        good: &[("14031230", "2025-03-20"), ("۱۴۰۴۰۱۰۱", "2025-03-21")],
+        bad: &["14041230", "1403131"],
+        time_zone: None,
+        persian: true,
     },
 ];
 
@@ -169,20 +226,29 @@ fn orders_csv(s: &Scratch, name: &str, dates: &[&str]) -> std::path::PathBuf {
     s.write(name, &text)
 }
 
-fn config(format: Option<&str>) -> String {
-    let date_format = format
+fn config(format: Option<&str>, persian: bool) -> String {
+    let mut date_format = format
         .map(|f| format!("  date_format: {}\n", serde_json::to_string(f).unwrap()))
         .unwrap_or_default();
+    if persian {
+        date_format += "  calendar: persian\n";
+    }
     format!(
         "input:\n{date_format}  columns: {{customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}}\nscoring:\n  method: rank\n  bins: 3\nsegments:\n  rules:\n    - {{name: Recent, r: 3}}\n    - {{name: Big, m: 3}}\n"
     )
 }
 
 /// The message both engines stop with on `value`.
-fn refusal(format: Option<&str>, value: &str) -> String {
-    match format {
-        Some(f) => format!("cannot read \"{value}\" as a date in input.date_format {f:?}"),
-        None => format!("cannot read \"{value}\" as an ISO date"),
+fn refusal(format: Option<&str>, persian: bool, value: &str) -> String {
+    match (persian, format) {
+        (false, Some(f)) => format!("cannot read \"{value}\" as a date in input.date_format {f:?}"),
+        (false, None) => format!("cannot read \"{value}\" as an ISO date"),
+        (true, Some(f)) => format!(
+            "cannot read \"{value}\" as a Solar Hijri date (input.calendar: persian) in input.date_format {f:?}"
+        ),
+        (true, None) => format!(
+            "cannot read \"{value}\" as a Solar Hijri date (input.calendar: persian; YYYY-MM-DD or YYYY/MM/DD"
+        ),
     }
 }
 
@@ -202,7 +268,10 @@ fn queries(s: &Scratch, name: &str, config: &Path, entry: &mut serde_json::Value
 pub fn date_cases(s: &Scratch) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for f in FORMATS {
-        let config = s.write(&format!("dates-{}.yaml", f.name), &config(f.format));
+        let config = s.write(
+            &format!("dates-{}.yaml", f.name),
+            &config(f.format, f.persian),
+        );
         let texts: Vec<&str> = f.good.iter().map(|(t, _)| *t).collect();
         let input = orders_csv(s, &format!("dates-{}.csv", f.name), &texts);
         let expected = s.path(&format!("dates-{}.parquet", f.name));
@@ -239,7 +308,7 @@ pub fn date_cases(s: &Scratch) -> Vec<serde_json::Value> {
                 Some(1),
                 "{name}: run must refuse {bad:?}"
             );
-            let error = refusal(f.format, bad);
+            let error = refusal(f.format, f.persian, bad);
             assert!(stderr.contains(&error), "{name}: {stderr}");
             let mut entry = serde_json::json!({
                 "name": name, "input": input, "format": "csv", "error": error, "table": "orders",
@@ -256,7 +325,7 @@ pub fn date_cases(s: &Scratch) -> Vec<serde_json::Value> {
 fn sql_refuses_date_formats_it_cannot_read_exactly() {
     let s = Scratch::new();
     let refused = |format: &str, dialect: &str| {
-        let config = s.write("c.yaml", &config(Some(format)));
+        let config = s.write("c.yaml", &config(Some(format), false));
         let out = rfmseg()
             .args(["sql", "--dialect", dialect, "--config"])
             .arg(&config)

@@ -14,10 +14,15 @@ use proptest::test_runner::{Config, TestRunner};
 /// What the query computes for `text`, in Rust: the groups, checks and date of
 /// [`TextDate::date`], one for one.
 fn eval(t: &TextDate, re: &regex::Regex, text: &str) -> Option<NaiveDate> {
-    let text: String = match text.chars().nth(10) {
+    // translate(...): the digits and separators as ASCII.
+    let text = crate::settings::calendar::ascii_digits(text);
+    let mut text: String = match text.chars().nth(10) {
         Some('T' | ' ') if t.iso => text.chars().take(10).collect(),
         _ => text.to_string(),
     };
+    if t.iso && t.calendar == Calendar::Persian && !text.contains('-') {
+        text = text.replace('/', "-");
+    }
     let caps = re.captures(&text)?;
     let group = |g: usize| caps.get(g).map_or("", |m| m.as_str());
     // TRY_CAST(... AS INT): an optional sign and digits, within 32 bits.
@@ -49,6 +54,18 @@ fn eval(t: &TextDate, re: &regex::Regex, text: &str) -> Option<NaiveDate> {
         if !(full || gap || sign) {
             return None;
         }
+    }
+    if t.calendar == Calendar::Persian {
+        // persian::days and persian::month_length, which are ICU4X's arithmetic (their
+        // tests check every day).
+        let (y, m, d) = (
+            first(Field::Year)?,
+            first(Field::Month)?,
+            first(Field::Day)?,
+        );
+        return Calendar::Persian
+            .days_from_ymd(y, m as u32, d as u32)
+            .map(crate::settings::calendar::date_of);
     }
     let clamped = |f: Field| {
         let (lo, hi) = f.range();
@@ -87,7 +104,16 @@ fn run_reads(format: Option<&str>, texts: &[String]) -> Vec<Option<NaiveDate>> {
 
 /// Compare the translation of `format` with the run on `texts`; the differences, shown.
 fn differences(format: Option<&str>, texts: &[String]) -> (Vec<String>, usize) {
-    let t = TextDate::new(format, Dialect::Spark).unwrap();
+    differences_in(Calendar::Gregorian, format, texts)
+}
+
+/// [`differences`] in `calendar`.
+fn differences_in(
+    calendar: Calendar,
+    format: Option<&str>,
+    texts: &[String],
+) -> (Vec<String>, usize) {
+    let t = TextDate::new(format, Dialect::Spark, calendar).unwrap();
     let re = regex::Regex::new(&t.regex).unwrap();
     // polars' fast reader, tried before chrono, reads a minus and four digits at the start
     // as a negative year where chrono reads every digit after a sign (`-77071014` is
@@ -98,7 +124,13 @@ fn differences(format: Option<&str>, texts: &[String]) -> (Vec<String>, usize) {
         .filter(|s| !s.trim().is_empty() && !negative_year(s))
         .cloned()
         .collect();
-    let run = run_reads(format, &texts);
+    let run = match calendar {
+        Calendar::Gregorian => run_reads(format, &texts),
+        Calendar::Persian => texts
+            .iter()
+            .map(|s| crate::input::persian_day(s, format).map(crate::settings::calendar::date_of))
+            .collect(),
+    };
     let mut read = 0;
     let mut bad = Vec::new();
     for (text, expected) in texts.iter().zip(run) {
@@ -318,11 +350,101 @@ fn generated_strings_read_as_the_run_reads_them() {
     }
 }
 
+/// Solar Hijri text dates (`input.calendar: persian`): the query reads what the run reads,
+/// in every format the config admits with that calendar, with Persian and Arabic-Indic digits
+/// and, without a format, `/` as well as `-`.
+#[test]
+fn solar_hijri_strings_read_as_the_run_reads_them() {
+    let hand_picked: &[(Option<&str>, &[&str])] = &[
+        (
+            None,
+            &[
+                "1403-12-30",
+                "1403/12/30",
+                "1404/12/30",
+                "1404-12-29",
+                "1403/07/31",
+                "1403/06/31",
+                "1403/13/01",
+                "1403-12/30",
+                "1403/12-30",
+                "-1403/01/01",
+                "+1403/01/01",
+                "0000/01/01",
+                "10000/01/01",
+                "۱۴۰۳/۱۲/۳۰",
+                "١٤٠٣-١٢-٣٠ 10:00",
+                "1403/12/30T08:00:00+03:30",
+                "1403/1/1",
+                " 1403/01/01",
+            ],
+        ),
+        (
+            Some("%d/%m/%Y"),
+            &[
+                "30/12/1403",
+                "30/12/1404",
+                "31/07/1403",
+                "31/06/1403",
+                "۳۰/۱۲/۱۴۰۳",
+            ],
+        ),
+        (
+            Some("%Y%m%d"),
+            &["14031230", "14041230", "1403123", "۱۴۰۳۰۱۰۱"],
+        ),
+    ];
+    for (format, texts) in hand_picked {
+        let texts: Vec<String> = texts.iter().map(|s| s.to_string()).collect();
+        let (bad, read) = differences_in(Calendar::Persian, *format, &texts);
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+        assert!(read >= 2 && read < texts.len(), "{format:?}: {read} read");
+    }
+    let mut runner = TestRunner::new(Config::default());
+    let mut formats: Vec<Option<&str>> = FORMATS
+        .iter()
+        .filter(|f| !["%b", "%B", "%h", "%j"].iter().any(|g| f.contains(g)))
+        .map(|f| Some(*f))
+        .collect();
+    formats.push(None);
+    let persian = |s: &str, arabic: bool| -> String {
+        s.chars()
+            .map(|c| match c.to_digit(10) {
+                Some(d) if arabic => char::from_u32(0x0660 + d).unwrap(),
+                Some(d) => char::from_u32(0x06F0 + d).unwrap(),
+                None => c,
+            })
+            .collect()
+    };
+    for format in formats {
+        let items = items(format.unwrap_or("%Y-%m-%d")).unwrap();
+        let strategy = looks_like(&items);
+        let texts: Vec<String> = (0..2000)
+            .map(|i| {
+                let text = strategy.new_tree(&mut runner).unwrap().current();
+                let text = if format.is_none() && i % 2 == 0 {
+                    text.replace('-', "/")
+                } else {
+                    text
+                };
+                match i % 5 {
+                    0 => persian(&text, false),
+                    1 => persian(&text, true),
+                    _ => text,
+                }
+            })
+            .collect();
+        let (bad, read) = differences_in(Calendar::Persian, format, &texts);
+        assert!(bad.is_empty(), "{}", bad[..bad.len().min(20)].join("\n"));
+        assert!(read > 100 && read < 1900, "{format:?}: {read} of 2000 read");
+    }
+}
+
 #[test]
 fn compact_dates_split_at_fixed_widths() {
     // Issue 17: Spark's `yyyyMd` could not split 19970101. The pattern reads 4, 2, 2 digits
     // and a short run only where a non-digit ends it.
-    let t = TextDate::new(Some("%Y%m%d"), Dialect::Spark).unwrap();
+    let t = TextDate::new(Some("%Y%m%d"), Dialect::Spark, Calendar::Gregorian).unwrap();
     assert_eq!(
         t.regex,
         format!(
@@ -330,7 +452,7 @@ fn compact_dates_split_at_fixed_widths() {
         )
     );
     assert_eq!(t.greedy.len(), 2);
-    let d = TextDate::new(Some("%d/%m/%Y"), Dialect::DuckDb).unwrap();
+    let d = TextDate::new(Some("%d/%m/%Y"), Dialect::DuckDb, Calendar::Gregorian).unwrap();
     assert_eq!(
         d.regex,
         format!(
@@ -350,7 +472,8 @@ fn compact_dates_split_at_fixed_widths() {
 
 #[test]
 fn formats_without_an_exact_translation_are_refused_by_name() {
-    let refused = |f: &str| TextDate::new(Some(f), Dialect::Spark).unwrap_err();
+    let refused =
+        |f: &str| TextDate::new(Some(f), Dialect::Spark, Calendar::Gregorian).unwrap_err();
     let e = refused("%d/%m/%y");
     assert!(e.starts_with("input.date_format \"%d/%m/%y\": %y (a two-digit year) has no exact translation to Spark SQL"), "{e}");
     assert!(e.contains("Write the dates as ISO"), "{e}");
@@ -379,6 +502,9 @@ fn formats_without_an_exact_translation_are_refused_by_name() {
         "%d %B, %Y",
         "%d %b%Y",
     ] {
-        assert!(TextDate::new(Some(f), Dialect::DuckDb).is_ok(), "{f}");
+        assert!(
+            TextDate::new(Some(f), Dialect::DuckDb, Calendar::Gregorian).is_ok(),
+            "{f}"
+        );
     }
 }
