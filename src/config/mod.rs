@@ -5,6 +5,7 @@
 mod canonical;
 mod checker;
 mod holdout;
+mod input;
 mod keys;
 pub use canonical::canonical_text;
 pub mod locate;
