@@ -771,22 +771,24 @@ mod tests {
     fn text_amounts_are_rewritten_as_input_csv_writes_them() {
         let rules = "segments:\n  rules:\n    - {name: A, r: 2}\n";
         let plain = query_of(rules, Dialect::DuckDb);
+        // Digits first (Persian and Arabic-Indic to ASCII), then input.csv's rewrite.
+        let digits = Dialect::DuckDb.ascii_digits(r#""__amount_text""#);
         assert!(
-            plain.contains(r#"TRY_CAST("__amount_text" AS DOUBLE)"#),
+            plain.contains(&format!("TRY_CAST({digits} AS DOUBLE)")),
             "{plain}"
         );
         assert!(!plain.contains("REPLACE("), "{plain}");
         assert!(!plain.contains("input.csv"), "{plain}");
         let swiss = format!("input:\n  csv: {{separator: \"\\t\", thousands: \"'\"}}\n{rules}");
         let spark = query_of(&swiss, Dialect::Spark);
-        let t = "`__amount_text`";
+        let t = Dialect::Spark.ascii_digits("`__amount_text`");
         let grouped = r"'\\A[+-]?[0-9]{1,3}(?:\'[0-9]{3})+(?:\\.[0-9]+)?\\z'";
         let want = format!(
             r"TRY_CAST(CASE WHEN {t} LIKE '%\'%' AND NOT {t} RLIKE {grouped} THEN NULL ELSE REPLACE({t}, '\'', '') END AS DOUBLE)"
         );
         assert!(spark.contains(&want), "{want}\n{spark}");
         let duck = query_of(&swiss, Dialect::DuckDb);
-        let t = r#""__amount_text""#;
+        let t = Dialect::DuckDb.ascii_digits(r#""__amount_text""#);
         let grouped = r"'\A[+-]?[0-9]{1,3}(?:''[0-9]{3})+(?:\.[0-9]+)?\z'";
         let want = format!(
             r"TRY_CAST(CASE WHEN {t} LIKE '%''%' AND NOT regexp_matches({t}, {grouped}) THEN NULL ELSE REPLACE({t}, '''', '') END AS DOUBLE)"
@@ -801,8 +803,9 @@ mod tests {
         );
         let duck = query_of(&german, Dialect::DuckDb);
         let grouped = r"'\A[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?\z'";
+        let a = Dialect::DuckDb.ascii_digits(r#""__amount_text""#);
         let t = format!(
-            r#"CASE WHEN "__amount_text" LIKE '%.%' AND NOT regexp_matches("__amount_text", {grouped}) THEN NULL ELSE REPLACE("__amount_text", '.', '') END"#
+            r#"CASE WHEN {a} LIKE '%.%' AND NOT regexp_matches({a}, {grouped}) THEN NULL ELSE REPLACE({a}, '.', '') END"#
         );
         let want = format!(
             "TRY_CAST(CASE WHEN {t} LIKE '%.%' THEN NULL ELSE REPLACE({t}, ',', '.') END AS DOUBLE)"
