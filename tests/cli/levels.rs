@@ -253,7 +253,7 @@ fn check_and_report_say_how_many_were_scored_at_each_level() {
         "tests/fixtures/min-group/orders.csv",
     ]);
     assert!(
-        check.contains("data: 7 customers scored\n  scored within (min_group_customers: 3; level = the group_by columns of the partition whose edges scored them):\n    level 2 (region, store_id): 1 group, 4 customers\n    level 1 (region): 1 group, 2 customers, by the edges of 1 partition\n    level 0 (the whole input): 1 group, 1 customer\n"),
+        check.contains("data: 7 customers scored, as_of 2024-06-30; window: all history\n  scored within (min_group_customers: 3; level = the group_by columns of the partition whose edges scored them):\n    level 2 (region, store_id): 1 group, 4 customers\n    level 1 (region): 1 group, 2 customers, by the edges of 1 partition\n    level 0 (the whole input): 1 group, 1 customer\n"),
         "{check}"
     );
     assert!(

@@ -665,11 +665,12 @@ proptest! {
                 _ => format!("{day:02}/{m:02}/{y}"),
             }
         };
-        let mut text = String::from("grp,cust,day,value,order\n");
+        let mut text = String::from("grp,store,cust,day,value,order\n");
         for (l, how) in lines.iter().zip(digits.iter().cycle()) {
             text += &format!(
-                "{},{},{},{},{}\n",
+                "{},{},{},{},{},{}\n",
                 l.group,
+                l.store.clone().unwrap_or_default(),
                 l.customer.clone().unwrap_or_default(),
                 l.date.map(|d| written(&shamsi(d), *how)).unwrap_or_default(),
                 l.amount.map(|a| written(&a.to_string(), *how)).unwrap_or_default(),
