@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use rfmseg::settings::Calendar;
 
+use rfmseg::cmd::backtest::BacktestOptions;
+use rfmseg::cmd::explain::ExplainOptions;
 use rfmseg::cmd::report::ReportOptions;
 use rfmseg::cmd::run::{Request, RunOptions};
 use rfmseg::config::Overrides;
@@ -99,6 +101,55 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Report(Report),
 
+    /// Why a customer is in its segment, and what would move it to a better one.
+    ///
+    /// Reads the Parquet file `rfmseg run` wrote, alone: the customer's row, and the config and
+    /// score edges the run stored in the file's footer. Prints the customer's metrics; each
+    /// score with the edges it fell between and the rule of its method (the edges give the
+    /// file's r, f, m, or the file is refused); the rule that named the segment; every earlier
+    /// rule with the condition that failed; and, for each better-ranked (earlier) segment, the
+    /// smallest change in days, purchases or money that would move the customer there, or why
+    /// none can. The changes are what-ifs on the run's edges, one metric changed with the
+    /// others held where one is enough: recency falls only by a purchase, frequency and
+    /// monetary only rise.
+    ///
+    /// Customer ids are compared as text, as the run wrote them ("00042"). With group_by a
+    /// customer may be in several groups: choose one with --group COLUMN=VALUE (repeat it for
+    /// several group columns). An unknown customer or a file without the footer explain needs
+    /// is an error (exit 1); a customer in several groups without --group, exit 2.
+    ///
+    /// Examples:
+    ///   rfmseg explain --segments out/segments.parquet --customer 00042
+    ///   rfmseg explain -s out/stores.parquet --customer 00042 --group store_id=S04 --json
+    #[command(verbatim_doc_comment)]
+    Explain(Explain),
+
+    /// Do the segments predict? Score as of a date, then count who bought in the days after.
+    ///
+    /// Scores the customers as of --as-of T exactly as `rfmseg run --as-of T` does (same config,
+    /// same inputs), then reads the lines dated in the horizon, T < order_date <= T + H, with the
+    /// same column mapping, minor units and returns policy, and reports per segment and per
+    /// rfm_score: customers, bought again (customers with a purchase line in the horizon), the
+    /// repeat rate, the horizon's net revenue and the revenue per customer; and how well
+    /// rfm_score ranks the repeat rate and the revenue per customer (Spearman's rho over the
+    /// rfm_score levels, each level one observation, ties at their average rank), with a plain
+    /// verdict ("higher scores bought again more often: 0.97").
+    ///
+    /// The horizon must end on or before the input's last order date: a horizon running past
+    /// it is an error (exit 2) that names the days missing, since customers would look as if
+    /// they had not bought in days that have no data yet.
+    ///
+    /// Without --json or --html it prints the terminal form. --json writes every number
+    /// (docs/explain.md lists the fields), --html one self-contained page with a chart of the
+    /// repeat rate and one of the revenue per customer by segment; `-` writes to stdout.
+    ///
+    /// Examples:
+    ///   rfmseg backtest --config config/rfm.yaml --as-of 2024-03-31 --horizon-days 91
+    ///   rfmseg backtest -c config/rfm.yaml --as-of 2023-12-31 --horizon-days 180 --html out/backtest.html
+    ///   rfmseg backtest -c config/rfm.yaml --as-of 2024-03-31 --horizon-days 91 --json out/bt.json
+    #[command(verbatim_doc_comment)]
+    Backtest(Backtest),
+
     /// Print one SQL query that computes what `run` writes, for Spark or DuckDB.
     ///
     /// The query is a single SELECT (no side effects) over a table of order lines whose columns
@@ -135,6 +186,92 @@ pub enum Command {
     ///   rfmseg inspect out/segments.parquet --json | jq -r .config_sha256
     #[command(verbatim_doc_comment)]
     Inspect(Inspect),
+}
+
+/// `rfmseg backtest`
+#[derive(Debug, Args)]
+pub struct Backtest {
+    /// The YAML config: input columns, analysis, scoring and segment rules.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Input files, folders or globs (CSV or Parquet by extension); replaces input.paths.
+    #[arg(long, short = 'i', value_name = "PATH", num_args = 1..)]
+    pub input: Vec<String>,
+
+    /// The scoring date T, YYYY-MM-DD: customers are scored as `run --as-of T` scores them.
+    #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
+    pub as_of: NaiveDate,
+
+    /// H: the horizon is the H days after T (T < order_date <= T + H).
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36600))]
+    pub horizon_days: u32,
+
+    /// Write the backtest as JSON (written atomically); `-` writes it to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write the backtest as one self-contained HTML page with charts (written atomically); `-`
+    /// writes it to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+impl Backtest {
+    /// The library's options.
+    pub fn options(&self) -> BacktestOptions {
+        BacktestOptions {
+            config: self.config.clone(),
+            inputs: self.input.clone(),
+            as_of: self.as_of,
+            horizon_days: self.horizon_days,
+            json: self.json.clone(),
+            html: self.html.clone(),
+        }
+    }
+}
+
+/// `rfmseg explain`
+#[derive(Debug, Args)]
+pub struct Explain {
+    /// The run's output: the Parquet file `rfmseg run` wrote.
+    #[arg(long, short = 's', value_name = "RUN.parquet")]
+    pub segments: PathBuf,
+
+    /// The customer_id, as the output writes it (text: "00042" is not "42").
+    #[arg(long, value_name = "ID")]
+    pub customer: String,
+
+    /// With group_by: the customer's group, as COLUMN=VALUE (the value as text).
+    #[arg(long, value_name = "COLUMN=VALUE", value_parser = parse_group)]
+    pub group: Vec<(String, String)>,
+
+    /// Print one JSON document instead of text (docs/explain.md lists its fields).
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Explain {
+    /// The library's options.
+    pub fn options(&self) -> ExplainOptions {
+        ExplainOptions {
+            segments: self.segments.clone(),
+            customer: self.customer.clone(),
+            groups: self.group.clone(),
+            json: self.json,
+        }
+    }
+}
+
+fn parse_group(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((column, value)) if !column.trim().is_empty() => {
+            Ok((column.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!(
+            "{s:?} is not COLUMN=VALUE; write e.g. --group store_id=S04"
+        )),
+    }
 }
 
 /// `rfmseg sql`

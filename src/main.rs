@@ -46,5 +46,7 @@ fn execute(cli: &cli::Cli) -> rfmseg::Result<()> {
         cli::Command::Sql(args) => cmd::sql::execute(&args.config, &args.options()),
         cli::Command::Inspect(args) => cmd::inspect::execute(&args.file, args.json),
         cli::Command::Report(args) => cmd::report::execute(&args.options()),
+        cli::Command::Explain(args) => cmd::explain::execute(&args.options()),
+        cli::Command::Backtest(args) => cmd::backtest::execute(&args.options()),
     }
 }

@@ -39,6 +39,28 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Settings> {
     from_text(text, path, overrides)
 }
 
+/// The settings of a run, from the canonical config text its output's footer stores
+/// (`rfmseg explain`), named in errors as the config in `file`'s footer. A
+/// `scoring.thresholds_from` file is not read (the footer stores the edges the run used, and
+/// the file need not exist any more): `scoring.thresholds_from` names it, `scoring.frozen` is
+/// None.
+pub fn from_footer(text: &str, file: &Path) -> Result<Settings> {
+    const KEY: &str = "  thresholds_from: ";
+    let frozen = text
+        .lines()
+        .find_map(|l| l.strip_prefix(KEY))
+        .map(|quoted| serde_json::from_str::<String>(quoted).unwrap_or(quoted.to_string()));
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.starts_with(KEY))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let named = PathBuf::from(format!("{} (the config in its footer)", file.display()));
+    let mut settings = from_text(kept, &named, &Overrides::default())?;
+    settings.scoring.thresholds_from = frozen;
+    Ok(settings)
+}
+
 /// Check and resolve config `text`, read from `path` (named in errors), with command-line
 /// `overrides`: [`load`] without the file read.
 pub fn from_text(text: String, path: &Path, overrides: &Overrides) -> Result<Settings> {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::input::SourceFile;
+use crate::settings::Thresholds;
 
 /// The value of `rfmseg.format`; the number changes when a key changes meaning or goes away.
 pub const FORMAT: &str = "rfmseg-provenance/1";
@@ -48,6 +49,11 @@ pub struct Provenance {
     /// With `output.holdout`: how the `holdout` column was drawn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holdout: Option<HoldoutRecord>,
+    /// The score edges the run used, per metric and group, in their footer form
+    /// ([`Thresholds::to_footer_json`], key `rfmseg.edges`): what `rfmseg explain` reads. Not
+    /// in `inspect`'s forms; None in files written before it was stored.
+    #[serde(skip)]
+    pub edges: Option<String>,
 }
 
 /// How a run drew its `holdout` column (`rfmseg.holdout`).
@@ -217,13 +223,33 @@ impl Provenance {
             rows,
             customers,
             holdout: None,
+            edges: None,
         }
+    }
+
+    /// This provenance with the score edges `thresholds` stored beside it.
+    pub fn with_edges(mut self, thresholds: &Thresholds) -> Provenance {
+        self.edges = Some(thresholds.to_footer_json());
+        self
+    }
+
+    /// The score edges stored in the footer: None when the file has none (written before
+    /// rfmseg stored them); an error when they cannot be read.
+    pub fn thresholds(&self) -> std::result::Result<Option<Thresholds>, String> {
+        self.edges
+            .as_deref()
+            .map(|text| {
+                Thresholds::from_footer_json(text)
+                    .map_err(|e| format!("footer key {PREFIX}edges is not readable: {e}"))
+            })
+            .transpose()
     }
 
     /// The footer's key-value pairs, in this order: `rfmseg.format`, `.version`,
     /// `.created`, `.as_of` (left out when there is none), `.as_of_from_data`,
     /// `.as_of_calendar` (left out when there is none), `.config_sha256`, `.config`, `.inputs`
-    /// (JSON), `.rows` (JSON), `.customers` (JSON), `.holdout` (JSON, with `output.holdout` only).
+    /// (JSON), `.rows` (JSON), `.customers` (JSON), `.holdout` (JSON, with `output.holdout` only),
+    /// `.edges` (JSON, when stored).
     pub fn to_key_values(&self) -> Vec<(String, String)> {
         let mut kv = vec![
             ("format", self.format.clone()),
@@ -246,6 +272,9 @@ impl Provenance {
         ]);
         if let Some(h) = &self.holdout {
             kv.push(("holdout", json(h)));
+        }
+        if let Some(edges) = &self.edges {
+            kv.push(("edges", edges.clone()));
         }
         kv.into_iter()
             .map(|(k, v)| (format!("{PREFIX}{k}"), v))
@@ -298,6 +327,7 @@ impl Provenance {
                 .get("holdout")
                 .map(|text| parse("holdout", text))
                 .transpose()?,
+            edges: map.get("edges").map(|s| s.to_string()),
         })
     }
 
@@ -364,6 +394,7 @@ mod tests {
                 not_scored: 1,
             },
             holdout: None,
+            edges: None,
         }
     }
 
@@ -392,6 +423,18 @@ mod tests {
         pairs.push(("ARROW:schema", Some("xyz")));
         assert_eq!(Provenance::from_key_values(pairs).unwrap(), p);
         assert!(p.hash_matches());
+        assert_eq!(p.thresholds(), Ok(None));
+        let with = Provenance {
+            edges: Some("{not json".into()),
+            ..p
+        };
+        let kv = with.to_key_values();
+        assert_eq!(kv.last().unwrap().0, "rfmseg.edges");
+        let back =
+            Provenance::from_key_values(kv.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))));
+        assert_eq!(back.as_ref(), Ok(&with));
+        let e = back.unwrap().thresholds().unwrap_err();
+        assert!(e.contains("rfmseg.edges is not readable"), "{e}");
         assert!(!kv.iter().any(|(k, _)| k == "rfmseg.holdout"));
     }
 

@@ -139,6 +139,158 @@ pub fn read_scored(path: &Path) -> Result<ScoredFile> {
     })
 }
 
+/// One customer's row of a run output, for `rfmseg explain`.
+#[derive(Debug, Clone)]
+pub struct CustomerRow {
+    /// The group_by columns of the run, in order.
+    pub group_columns: Vec<String>,
+    /// The customer's group values as text (as polars casts them), in group column order.
+    pub group_values: Vec<Option<String>>,
+    /// The row: every column of the file, with the file's types.
+    pub row: DataFrame,
+}
+
+/// The row of customer `customer` (compared as text: "00042" is not "42") in the run output
+/// at `path`, in the group that `groups` (column, value as text) selects. An unknown
+/// customer, a group filter that leaves no row, or a customer in several groups with no
+/// filter to choose one, is an error that names what the file holds.
+pub fn read_customer(
+    path: &Path,
+    customer: &str,
+    groups: &[(String, String)],
+) -> Result<CustomerRow> {
+    let fail = |message: String| Error::ScoredFile {
+        path: path.to_path_buf(),
+        message,
+    };
+    if path.is_dir() {
+        return Err(fail(format!("is a folder; {FIX}")));
+    }
+    if !path.exists() {
+        return Err(fail(format!("does not exist; {FIX}")));
+    }
+    let target = PlRefPath::new(path.to_string_lossy().as_ref());
+    let args = ScanArgsParquet {
+        glob: false,
+        ..Default::default()
+    };
+    let unreadable = |e: PolarsError| {
+        let first = e.to_string().lines().next().unwrap_or_default().to_string();
+        fail(format!("cannot be read as Parquet ({first}); {FIX}"))
+    };
+    let mut lf = LazyFrame::scan_parquet(target, args).map_err(unreadable)?;
+    let schema = lf.collect_schema().map_err(unreadable)?;
+    let group_columns = check_schema(&schema).map_err(fail)?;
+    for (column, _) in groups {
+        if !group_columns.contains(column) {
+            let names: Vec<&str> = group_columns.iter().map(String::as_str).collect();
+            return Err(Error::Usage(if names.is_empty() {
+                format!(
+                    "--group {column}=...: {} has no group columns (its run had no group_by); leave --group out",
+                    path.display()
+                )
+            } else {
+                format!(
+                    "--group {column}=...: {} has the group columns {}; write --group COLUMN=VALUE with one of them",
+                    path.display(),
+                    quoted(&names)
+                )
+            }));
+        }
+    }
+    const TEXT: &str = "__group_text_";
+    let as_text = |c: &str| col(c).cast(DataType::String);
+    let rows = lf
+        .clone()
+        .filter(as_text(CUSTOMER_ID).eq(lit(customer)))
+        .with_columns(
+            group_columns
+                .iter()
+                .map(|g| as_text(g).alias(format!("{TEXT}{g}")))
+                .collect::<Vec<_>>(),
+        )
+        .collect()
+        .map_err(unreadable)?;
+    let group_text = |df: &DataFrame, row: usize| -> Vec<Option<String>> {
+        group_columns
+            .iter()
+            .map(|g| {
+                df.column(&format!("{TEXT}{g}"))
+                    .ok()
+                    .and_then(|c| c.str().ok().and_then(|s| s.get(row).map(str::to_string)))
+            })
+            .collect()
+    };
+    let describe = |values: &[Option<String>]| -> String {
+        group_columns
+            .iter()
+            .zip(values)
+            .map(|(g, v)| format!("{g}={}", v.as_deref().unwrap_or("null")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let all: Vec<Vec<Option<String>>> = (0..rows.height()).map(|r| group_text(&rows, r)).collect();
+    if all.is_empty() {
+        let customers = lf
+            .select([len()])
+            .collect()
+            .ok()
+            .and_then(|df| df.column("len").ok()?.get(0).ok()?.extract::<u64>())
+            .unwrap_or(0);
+        return Err(fail(format!(
+            "has no customer {customer:?} ({customers} customers); customer ids are compared as text, as the run wrote them (\"00042\" is not \"42\")"
+        )));
+    }
+    let chosen: Vec<usize> = (0..all.len())
+        .filter(|&r| {
+            groups.iter().all(|(column, value)| {
+                let i = group_columns
+                    .iter()
+                    .position(|g| g == column)
+                    .expect("checked above");
+                all[r][i].as_deref() == Some(value.as_str())
+            })
+        })
+        .collect();
+    let listed = all
+        .iter()
+        .map(|v| describe(v))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let asked = groups
+        .iter()
+        .map(|(c, v)| format!("{c}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match chosen.as_slice() {
+        [] => Err(fail(format!(
+            "has no customer {customer:?} in {asked}; it is in {listed}"
+        ))),
+        [one] => {
+            let index = IdxCa::from_vec(PlSmallStr::EMPTY, vec![*one as IdxSize]);
+            let names: Vec<PlSmallStr> = schema.iter_names().cloned().collect();
+            let row = rows
+                .select(names)
+                .and_then(|df| df.take(&index))
+                .map_err(unreadable)?;
+            Ok(CustomerRow {
+                group_values: all[*one].clone(),
+                group_columns,
+                row,
+            })
+        }
+        many => {
+            let example = describe(&all[many[0]]).replace(", ", " --group ");
+            Err(Error::Usage(format!(
+                "customer {customer:?} is in {} groups of {} ({}); choose one with --group, e.g. --group {example}",
+                many.len(),
+                path.display(),
+                many.iter().map(|&r| describe(&all[r])).collect::<Vec<_>>().join("; ")
+            )))
+        }
+    }
+}
+
 /// The group columns of a run output's schema, or what is wrong with it.
 fn check_schema(schema: &Schema) -> std::result::Result<Vec<String>, String> {
     let names: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();

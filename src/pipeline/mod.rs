@@ -7,6 +7,7 @@
 //! grows with customers, not lines), then scoring and segmenting over the per-customer frame,
 //! which ranks need whole anyway.
 
+pub mod horizon;
 mod order;
 mod prepare;
 pub mod progress;
@@ -133,6 +134,7 @@ impl Scored {
             holdout,
             ..provenance
         }
+        .with_edges(&self.thresholds)
     }
 }
 

@@ -267,6 +267,77 @@ pub fn retention_bars(bars: &[RetentionBar]) -> Result<String> {
     })
 }
 
+/// One bar of a per-segment value chart.
+pub struct ValueBar {
+    /// Segment name.
+    pub name: String,
+    /// The value drawn.
+    pub value: f64,
+    /// The text at the bar's end.
+    pub label: String,
+    /// The segment's place in report order (its colour).
+    pub color: usize,
+}
+
+/// Per segment, one value as a bar in the segment's colour with its label at the end; the
+/// axis spans 0 and every value, its ticks written by `tick`.
+pub fn segment_values(
+    title: &str,
+    x_desc: &str,
+    bars: &[ValueBar],
+    tick: &dyn Fn(f64) -> String,
+) -> Result<String> {
+    let n = bars.len();
+    let names: Vec<String> = bars.iter().map(|b| b.name.clone()).collect();
+    let finite = || bars.iter().map(|b| b.value).filter(|v| v.is_finite());
+    let low = finite().fold(0.0, f64::min);
+    let high = finite().fold(0.0, f64::max);
+    let span = (high - low).max(f64::MIN_POSITIVE);
+    // Room after the longest bar for its label.
+    let (x0, x1) = (
+        low - if low < 0.0 { span * 0.12 } else { 0.0 },
+        high + span * 0.15,
+    );
+    let x1 = if x1 <= x0 { x0 + 1.0 } else { x1 };
+    svg(title, (WIDTH, 110 + 40 * n as u32), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 22))
+            .margin(14)
+            .x_label_area_size(50)
+            .y_label_area_size(LABEL_AREA)
+            .build_cartesian_2d(x0..x1, categories(n))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .max_light_lines(0)
+            .y_label_formatter(&|y| row_name(&names, *y))
+            .x_label_formatter(&|x| tick(*x))
+            .x_desc(x_desc)
+            .label_style((FONT, 16))
+            .draw()?;
+        chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let (y0, y1) = row_span(n, i, 0.15);
+            let v = if b.value.is_finite() { b.value } else { 0.0 };
+            Rectangle::new([(0.0, y0), (v, y1)], segment_color(b.color).filled())
+        }))?;
+        chart.draw_series(bars.iter().enumerate().map(|(i, b)| {
+            let (y0, y1) = row_span(n, i, 0.15);
+            let v = if b.value.is_finite() { b.value } else { 0.0 };
+            let (x, h) = if v < 0.0 {
+                (v - (x1 - x0) * 0.005, HPos::Right)
+            } else {
+                (v + (x1 - x0) * 0.005, HPos::Left)
+            };
+            Text::new(
+                b.label.clone(),
+                (x, (y0 + y1) / 2.0),
+                text_style(15, &INK, h),
+            )
+        }))?;
+        Ok(())
+    })
+}
+
 /// A matrix of labelled, shaded cells.
 pub struct Heatmap {
     /// Chart title.

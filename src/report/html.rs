@@ -77,13 +77,21 @@ pub fn render(report: &SegmentReport) -> Result<String> {
         movement_section(&mut body, m)?;
     }
     definitions(&mut body);
-    Ok(format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Customer segments: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
-        escape(&report.segments_file)
+    Ok(page(
+        &format!("Customer segments: {}", report.segments_file),
+        &body,
     ))
 }
 
-fn card(s: &mut String, label: &str, value: &str, hint: &str) {
+/// A whole page: `title` (escaped here) and `body` (HTML) with the report's style.
+pub(super) fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+        escape(title)
+    )
+}
+
+pub(super) fn card(s: &mut String, label: &str, value: &str, hint: &str) {
     let _ = writeln!(
         s,
         "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div><div class=\"hint\">{}</div></div>",
@@ -186,7 +194,7 @@ fn header(s: &mut String, report: &SegmentReport) {
     }
 }
 
-fn figure(s: &mut String, svg: &str, caption: &str) {
+pub(super) fn figure(s: &mut String, svg: &str, caption: &str) {
     let _ = writeln!(
         s,
         "<figure>{svg}<figcaption>{}</figcaption></figure>",
@@ -199,7 +207,7 @@ fn color_index(order: &[String], segment: &str) -> usize {
     order.iter().position(|n| n == segment).unwrap_or(0)
 }
 
-fn swatch(index: usize) -> String {
+pub(super) fn swatch(index: usize) -> String {
     format!(
         "<span class=\"swatch\" style=\"background:{}\"></span>",
         css(segment_color(index))

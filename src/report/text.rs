@@ -13,7 +13,10 @@ use crate::review::movement::Movement;
 use crate::review::segments::SegmentReport;
 
 /// The widest cell of each column (in display columns), header included.
-fn widths<'a>(header: &[String], rows: impl IntoIterator<Item = &'a Vec<String>>) -> Vec<usize> {
+pub(super) fn widths<'a>(
+    header: &[String],
+    rows: impl IntoIterator<Item = &'a Vec<String>>,
+) -> Vec<usize> {
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -25,7 +28,12 @@ fn widths<'a>(header: &[String], rows: impl IntoIterator<Item = &'a Vec<String>>
 
 /// Columns of `widths`, left-aligned (the first `left`) or right-aligned, two spaces apart,
 /// indented.
-fn table(header: &[String], rows: &[Vec<String>], widths: &[usize], left: usize) -> String {
+pub(super) fn table(
+    header: &[String],
+    rows: &[Vec<String>],
+    widths: &[usize],
+    left: usize,
+) -> String {
     let mut s = String::new();
     for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
         let cells: Vec<String> = row

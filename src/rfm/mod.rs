@@ -11,7 +11,7 @@ mod metrics;
 mod score;
 pub mod thresholds;
 
-pub use fold::{Fallback, Fold, Partition, Spans, Window};
+pub use fold::{minor_units, Fallback, Fold, Partition, Spans, Window};
 pub use levels::{ByLevel, LevelCount};
 pub use metrics::customers;
 pub use score::{edges, score};

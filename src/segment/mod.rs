@@ -30,8 +30,9 @@ fn parts(rule: &Rule) -> (Option<Expr>, Option<Expr>) {
     (parts.into_iter().reduce(|a, b| a.and(b)), when)
 }
 
-/// The condition of one rule (its parts ANDed).
-fn condition(rule: &Rule) -> Expr {
+/// The condition of one rule (its parts ANDed; a null `when` is false), as [`segment_expr`]
+/// tests it.
+pub fn condition(rule: &Rule) -> Expr {
     match parts(rule) {
         (Some(a), Some(b)) => a.and(b),
         (Some(a), None) | (None, Some(a)) => a,

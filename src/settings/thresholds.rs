@@ -206,6 +206,40 @@ pub(crate) fn key_text(v: &serde_yaml::Value) -> Option<String> {
     }
 }
 
+/// The groups' edge lists, by metric name: the fields the footer form writes `-inf` as null.
+const EDGE_FIELDS: [&str; 3] = ["recency", "frequency", "monetary"];
+
+impl Thresholds {
+    /// The compact JSON form an output's footer stores (key `rfmseg.edges`): the same document
+    /// as the thresholds file, on one line, with `-inf` edges (a level no value reaches)
+    /// written as `null`; edges are never NaN or `+inf` ([`Thresholds::problems`]).
+    pub fn to_footer_json(&self) -> String {
+        // serde_json writes a non-finite float as null.
+        serde_json::to_string(self).expect("thresholds serialise: strings, numbers, lists")
+    }
+
+    /// Read [`Thresholds::to_footer_json`]'s text back (null edges as `-inf`); the error
+    /// says what is unreadable.
+    pub fn from_footer_json(text: &str) -> std::result::Result<Thresholds, String> {
+        let json: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        // Through a YAML value, which holds -inf where JSON cannot.
+        let mut value = serde_yaml::to_value(&json).map_err(|e| e.to_string())?;
+        if let Some(groups) = value.get_mut("groups").and_then(|g| g.as_sequence_mut()) {
+            for group in groups {
+                for field in EDGE_FIELDS {
+                    if let Some(edges) = group.get_mut(field).and_then(|e| e.as_sequence_mut()) {
+                        for edge in edges.iter_mut().filter(|e| e.is_null()) {
+                            *edge = serde_yaml::Value::Number(f64::NEG_INFINITY.into());
+                        }
+                    }
+                }
+            }
+        }
+        serde_yaml::from_value(value).map_err(|e| e.to_string())
+    }
+}
+
 impl Thresholds {
     /// With levels (`min_group_customers`): for each group (its values as text, in group_by
     /// order, as [`key_text`] gives them), the index in `groups` of the entry that scores it:
@@ -296,5 +330,53 @@ mod tests {
             unlevelled.problems(&by),
             ["groups[0] has a level, but the file has no min_group_customers"]
         );
+    }
+
+    #[test]
+    fn the_footer_form_round_trips_minus_infinity_and_group_keys() {
+        let scale = |method: &str, compare: &str| MetricScale {
+            bins: 3,
+            method: method.into(),
+            compare: compare.into(),
+        };
+        let key = |v: serde_yaml::Value| BTreeMap::from([("store".to_string(), v)]);
+        let t = Thresholds {
+            format: FORMAT.into(),
+            as_of: Some("2024-06-30".into()),
+            group_by: vec!["store".into()],
+            metrics: BTreeMap::from([
+                ("recency".into(), scale("rank", ">")),
+                ("frequency".into(), scale("r-rfm", ">=")),
+                ("monetary".into(), scale("quantile", ">")),
+            ]),
+            groups: vec![
+                GroupEdges {
+                    key: key("S01".into()),
+                    recency: vec![f64::NEG_INFINITY, 30.0],
+                    frequency: vec![1.0, 2.5],
+                    monetary: vec![0.1 + 0.2, 1e300],
+                },
+                GroupEdges {
+                    key: key(serde_yaml::Value::Null),
+                    recency: vec![7.0, 8.0],
+                    frequency: vec![f64::NEG_INFINITY, f64::NEG_INFINITY],
+                    monetary: vec![-5.25, 99.99],
+                },
+                GroupEdges {
+                    key: key(42.into()),
+                    recency: vec![1.0, 2.0],
+                    frequency: vec![3.0, 4.0],
+                    monetary: vec![5.0, 6.0],
+                },
+            ],
+        };
+        let text = t.to_footer_json();
+        assert!(!text.contains('\n'), "{text}");
+        assert!(text.contains("\"recency\":[null,30.0]"), "{text}");
+        assert_eq!(Thresholds::from_footer_json(&text).unwrap(), t);
+        assert!(Thresholds::from_footer_json("{")
+            .unwrap_err()
+            .contains("not JSON"));
+        assert!(Thresholds::from_footer_json("{\"format\": 1}").is_err());
     }
 }

@@ -537,7 +537,8 @@ impl When {
         out
     }
 
-    fn visit(&self, f: &mut dyn FnMut(&When)) {
+    /// Call `f` on this node and every node below it, depth first.
+    pub fn visit(&self, f: &mut dyn FnMut(&When)) {
         f(self);
         match self {
             When::Not(e) | When::Neg(e) | When::IsNull(e, _) => e.visit(f),

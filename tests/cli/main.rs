@@ -2,9 +2,11 @@
 //! `rfmseg` binary on fixtures, every failure's exit code and message, and a property test of
 //! the whole pipeline against a naive reference.
 
+mod backtest;
 mod calendar;
 mod check;
 mod dialects;
+mod explain;
 mod failures;
 mod faults;
 mod holdout;

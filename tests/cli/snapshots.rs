@@ -184,6 +184,8 @@ fn help_cases() -> Vec<Case> {
         ("help_report", "help_report_short", "report"),
         ("help_sql", "help_sql_short", "sql"),
         ("help_inspect", "help_inspect_short", "inspect"),
+        ("help_explain", "help_explain_short", "explain"),
+        ("help_backtest", "help_backtest_short", "backtest"),
     ] {
         cases.push(case(name, &format!("{command} --help")));
         cases.push(case(short, &format!("{command} -h")));
@@ -1041,6 +1043,138 @@ fn terminal_forms() -> Vec<Case> {
     ]
 }
 
+/// The explain fixture's run, as [TMP]/run.parquet.
+fn fixture_run(s: &Scratch) {
+    crate::explain::run_to(&repo(crate::explain::FIXTURE), &[], &s.path("run.parquet"));
+}
+
+/// The sample scored per store, as [TMP]/stores.parquet.
+fn store_run(s: &Scratch) {
+    let config = s.write(
+        "stores.yaml",
+        &std::fs::read_to_string(repo("config/rfm.yaml"))
+            .unwrap()
+            .replace("# group_by: [region]", "group_by: [store_id]"),
+    );
+    crate::explain::run_to(&config, &[], &s.path("stores.parquet"));
+}
+
+/// The terminal forms of explain and backtest.
+fn explain_and_backtest_forms() -> Vec<Case> {
+    let explain = |name, customer: &str| {
+        case(
+            name,
+            &format!("explain --segments [TMP]/run.parquet --customer {customer}"),
+        )
+        .prepare(fixture_run)
+    };
+    vec![
+        explain("explain_fixture_loyal", "c01"),
+        explain("explain_fixture_when_rule", "c02"),
+        explain("explain_fixture_first_rule", "c03"),
+        explain("explain_fixture_default_segment", "c04"),
+        explain("explain_fixture_cells_rule", "c05"),
+        case(
+            "explain_sample_per_store",
+            "explain --segments [TMP]/stores.parquet --customer 01374 --group store_id=S04",
+        )
+        .prepare(store_run),
+        case(
+            "backtest_fixture",
+            "backtest --config tests/fixtures/explain/config.yaml --as-of 2024-06-30 --horizon-days 92",
+        ),
+        case(
+            "backtest_sample",
+            "backtest --config config/rfm.yaml --as-of 2024-03-31 --horizon-days 91",
+        ),
+    ]
+}
+
+fn explain_and_backtest_errors() -> Vec<Case> {
+    let explain = |name, args: &str| {
+        case(
+            name,
+            &format!("explain --segments [TMP]/run.parquet {args}"),
+        )
+        .prepare(fixture_run)
+    };
+    vec![
+        explain("explain_unknown_customer", "--customer c99"),
+        explain("explain_group_without_group_by", "--customer c01 --group store=S1"),
+        explain("explain_group_not_column_value", "--customer c01 --group S1"),
+        explain("explain_without_customer", "--json"),
+        case(
+            "explain_customer_in_several_groups",
+            "explain --segments [TMP]/stores.parquet --customer 01374",
+        )
+        .prepare(store_run),
+        case(
+            "explain_customer_not_in_the_group",
+            "explain --segments [TMP]/stores.parquet --customer 01374 --group store_id=S09",
+        )
+        .prepare(store_run),
+        case(
+            "explain_unknown_group_column",
+            "explain --segments [TMP]/stores.parquet --customer 01374 --group region=North",
+        )
+        .prepare(store_run),
+        case("explain_no_provenance", "explain --segments [TMP]/plain.parquet --customer c01")
+            .prepare(|s| {
+                fixture_run(s);
+                write_parquet(&s.path("plain.parquet"), read_parquet(&s.path("run.parquet")));
+            }),
+        case("explain_no_edges", "explain --segments [TMP]/old.parquet --customer c01").prepare(
+            |s| {
+                fixture_run(s);
+                crate::explain::rewrite(
+                    &s.path("run.parquet"),
+                    &s.path("old.parquet"),
+                    |df| df,
+                    |kv| kv.retain(|(k, _)| k != "rfmseg.edges"),
+                );
+            },
+        ),
+        case(
+            "explain_scores_do_not_follow_edges",
+            "explain --segments [TMP]/edited.parquet --customer c03",
+        )
+        .prepare(|s| {
+            fixture_run(s);
+            crate::explain::rewrite(
+                &s.path("run.parquet"),
+                &s.path("edited.parquet"),
+                |df| {
+                    df.lazy()
+                        .with_column(col("m").alias("f"))
+                        .collect()
+                        .unwrap()
+                },
+                |_| {},
+            );
+        }),
+        case("explain_missing_file", "explain --segments [TMP]/missing.parquet --customer c01"),
+        case("explain_not_parquet", "explain --segments [TMP]/notes.parquet --customer c01")
+            .file("notes.parquet", "not parquet at all"),
+        case(
+            "backtest_horizon_past_the_last_order",
+            "backtest --config tests/fixtures/explain/config.yaml --as-of 2024-06-30 --horizon-days 100",
+        ),
+        case(
+            "backtest_as_of_after_the_last_order",
+            "backtest --config tests/fixtures/explain/config.yaml --as-of 2024-12-31 --horizon-days 30",
+        ),
+        case(
+            "backtest_horizon_zero",
+            "backtest --config config/rfm.yaml --as-of 2024-03-31 --horizon-days 0",
+        ),
+        case("backtest_without_as_of", "backtest --config config/rfm.yaml --horizon-days 30"),
+        case(
+            "backtest_both_to_stdout",
+            "backtest --config config/rfm.yaml --as-of 2024-03-31 --horizon-days 30 --json - --html -",
+        ),
+    ]
+}
+
 /// Every table of cases.
 fn tables() -> Vec<Vec<Case>> {
     vec![
@@ -1056,6 +1190,8 @@ fn tables() -> Vec<Vec<Case>> {
         sql_errors(),
         inspect_errors(),
         terminal_forms(),
+        explain_and_backtest_forms(),
+        explain_and_backtest_errors(),
     ]
 }
 
@@ -1117,6 +1253,16 @@ fn inspect_errors_snapshots() {
 #[test]
 fn terminal_forms_snapshots() {
     snapshot_all(terminal_forms(), Ends::Ok);
+}
+
+#[test]
+fn explain_and_backtest_forms_snapshots() {
+    snapshot_all(explain_and_backtest_forms(), Ends::Ok);
+}
+
+#[test]
+fn explain_and_backtest_errors_snapshots() {
+    snapshot_all(explain_and_backtest_errors(), Ends::Fails);
 }
 
 #[test]

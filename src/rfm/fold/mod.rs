@@ -31,7 +31,7 @@ use crate::settings::{Analysis, Frequency};
 
 use narrow::Narrow;
 use order_bitmap::OrderBitmap;
-pub use plan::Sums;
+pub use plan::{minor_units, Sums};
 
 /// The observation window, as days since 1970-01-01.
 #[derive(Debug, Clone, Copy)]

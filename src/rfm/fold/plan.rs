@@ -445,7 +445,7 @@ fn partition_of(id: Expr, of: u32) -> Expr {
 /// `round(amount * 10^d)`, half away from zero, on the float amount, as numpy, pandas, polars
 /// and SQL engines compute it on a DOUBLE: 1.005 with d = 2 is 1.00499999999999989... * 100 =
 /// 100.49999999999999, so 100 cents, the same in a reviewer's notebook or a warehouse.
-fn minor_units(amount: Expr, scale: f64) -> Expr {
+pub fn minor_units(amount: Expr, scale: f64) -> Expr {
     (amount * lit(scale))
         .round(0, RoundMode::HalfAwayFromZero)
         .cast(DataType::Int64)
