@@ -37,6 +37,9 @@ pub fn text(e: &Explanation) -> String {
         e.as_of.as_deref().unwrap_or("unknown"),
         e.segment
     );
+    if e.holdout == Some(true) {
+        let _ = writeln!(s, "  held out of campaigns (holdout)");
+    }
     let dates = match (&e.last_order_date, &e.first_order_date) {
         (Some(last), Some(first)) => format!(" (last purchase {last}, first {first})"),
         _ => String::new(),
@@ -58,6 +61,22 @@ pub fn text(e: &Explanation) -> String {
         s,
         "scores, from the edges stored in the file's footer (they give the file's r, f, m):"
     );
+    if let Some(level) = e.score_level.filter(|l| *l < e.group.len() as i64) {
+        let partition: Vec<String> = e
+            .partition
+            .iter()
+            .map(|(k, v)| format!("{k}={}", plain(v)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  scored with the edges of {} (score_level {level}: its group has too few customers for edges of its own, scoring.min_group_customers)",
+            if partition.is_empty() {
+                "the whole input".to_string()
+            } else {
+                partition.join(", ")
+            }
+        );
+    }
     if let Some(file) = &e.thresholds_from {
         let _ = writeln!(
             s,

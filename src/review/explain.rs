@@ -58,6 +58,14 @@ pub struct Explanation {
     /// The thresholds file the run's edges were frozen from (`scoring.thresholds_from`), None
     /// when the run found them in its own data.
     pub thresholds_from: Option<String>,
+    /// With `scoring.min_group_customers`: the row's `score_level`, the group_by columns the
+    /// scores were computed within.
+    pub score_level: Option<i64>,
+    /// The partition whose edges scored the row, by its group columns (the whole group
+    /// without levels; `{}` for the whole input).
+    pub partition: serde_json::Map<String, serde_json::Value>,
+    /// With `output.holdout`: the row's `holdout`.
+    pub holdout: Option<bool>,
     /// r, f, m, each with its edges.
     pub scores: Vec<Score>,
     /// The row's rfm_cell.
@@ -166,23 +174,59 @@ pub fn passed(value: f64, edges: &[f64], scale: &MetricScale) -> usize {
         .count()
 }
 
-/// The stored edges of the group with `values` (text, in group_by order): the group's own
-/// entry of the thresholds. Looked up per row: where partitions borrow their parent's edges,
-/// this is the one place that picks the entry (by the row's key and level).
+/// The stored edges that scored the row of the group with `values` (text, in group_by
+/// order), looked up per row: without levels the group's own entry; with
+/// `scoring.min_group_customers` the entry of the row's `score_level` whose key is the row's
+/// first `level` group values (the partition whose edges scored it).
 pub fn group_edges<'a>(
     t: &'a Thresholds,
     group_by: &[String],
     values: &[Option<String>],
+    level: Option<usize>,
 ) -> Option<&'a GroupEdges> {
     if group_by.is_empty() {
         return t.groups.first();
     }
+    let depth = level.unwrap_or(group_by.len()).min(group_by.len());
     t.groups.iter().find(|g| {
-        group_by
-            .iter()
-            .zip(values)
-            .all(|(c, v)| g.key.get(c).and_then(key_text) == *v)
+        g.level.map(|l| l as usize) == level
+            && group_by[..depth]
+                .iter()
+                .zip(values)
+                .all(|(c, v)| g.key.get(c).and_then(key_text) == *v)
     })
+}
+
+/// The thresholds that score the customer's group exactly as the run scored its row: one
+/// entry, `entry`, keyed by the row's own group values (as the run keys the entries it
+/// resolves for each group; with levels, `entry` keeps its level).
+pub fn for_row(
+    t: &Thresholds,
+    entry: &GroupEdges,
+    group_by: &[String],
+    values: &[Option<String>],
+) -> Thresholds {
+    let key = group_by
+        .iter()
+        .zip(values)
+        .map(|(g, v)| {
+            let v = v
+                .clone()
+                .map_or(serde_yaml::Value::Null, serde_yaml::Value::String);
+            (g.clone(), v)
+        })
+        .collect();
+    Thresholds {
+        format: t.format.clone(),
+        as_of: t.as_of.clone(),
+        group_by: t.group_by.clone(),
+        min_group_customers: t.min_group_customers,
+        metrics: t.metrics.clone(),
+        groups: vec![GroupEdges {
+            key,
+            ..entry.clone()
+        }],
+    }
 }
 
 /// The metric values of one customer (or of a what-if), as the file stores them.
@@ -382,12 +426,28 @@ pub fn explain(
     };
     let file_scores = [int(R)?, int(F)?, int(M)?];
     let file_segment = text(SEGMENT)?.unwrap_or_default();
-    let edges = group_edges(thresholds, group_by, &row.group_values).ok_or_else(|| {
+    let score_level = df
+        .column(SCORE_LEVEL)
+        .is_ok()
+        .then(|| frame::ints(df, SCORE_LEVEL))
+        .transpose()?
+        .and_then(|v| v.first().copied());
+    let depth = score_level.map(|l| l.clamp(0, group_by.len() as i64) as usize);
+    let edges = group_edges(thresholds, group_by, &row.group_values, depth).ok_or_else(|| {
         not_following(format!(
-            "footer has no score edges for the customer's group ({})",
-            describe_group(group_by, &row.group_values)
+            "footer has no score edges for the customer's {} ({})",
+            if depth.is_some() {
+                "partition"
+            } else {
+                "group"
+            },
+            describe_group(
+                &group_by[..depth.unwrap_or(group_by.len())],
+                &row.group_values
+            )
         ))
     })?;
+    let thresholds = &for_row(thresholds, edges, group_by, &row.group_values);
     let mut scores = Vec::new();
     for (i, (metric, metric_edges)) in METRICS
         .iter()
@@ -481,6 +541,18 @@ pub fn explain(
         first_order_date: text(FIRST_ORDER_DATE)?,
         last_order_date: text(LAST_ORDER_DATE)?,
         thresholds_from: settings.scoring.thresholds_from.clone(),
+        score_level,
+        partition: group_by[..depth.unwrap_or(group_by.len())]
+            .iter()
+            .zip(frame::json_row(df, group_by, 0)?)
+            .map(|(g, v)| (g.clone(), v))
+            .collect(),
+        holdout: df
+            .column(HOLDOUT)
+            .is_ok()
+            .then(|| frame::flags(df, HOLDOUT))
+            .transpose()?
+            .and_then(|v| v.first().copied()),
         scores,
         rfm_cell: own.cell.clone(),
         rfm_score: own.rfm_score,

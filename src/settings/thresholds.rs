@@ -344,6 +344,7 @@ mod tests {
             format: FORMAT.into(),
             as_of: Some("2024-06-30".into()),
             group_by: vec!["store".into()],
+            min_group_customers: Some(3),
             metrics: BTreeMap::from([
                 ("recency".into(), scale("rank", ">")),
                 ("frequency".into(), scale("r-rfm", ">=")),
@@ -352,18 +353,21 @@ mod tests {
             groups: vec![
                 GroupEdges {
                     key: key("S01".into()),
+                    level: Some(1),
                     recency: vec![f64::NEG_INFINITY, 30.0],
                     frequency: vec![1.0, 2.5],
                     monetary: vec![0.1 + 0.2, 1e300],
                 },
                 GroupEdges {
                     key: key(serde_yaml::Value::Null),
+                    level: Some(1),
                     recency: vec![7.0, 8.0],
                     frequency: vec![f64::NEG_INFINITY, f64::NEG_INFINITY],
                     monetary: vec![-5.25, 99.99],
                 },
                 GroupEdges {
-                    key: key(42.into()),
+                    key: BTreeMap::new(),
+                    level: Some(0),
                     recency: vec![1.0, 2.0],
                     frequency: vec![3.0, 4.0],
                     monetary: vec![5.0, 6.0],

@@ -615,3 +615,79 @@ fn frozen_edges_are_explained_from_the_footer_when_their_file_is_gone() {
         strings(&read_parquet(&out), "segment")[0].as_str()
     );
 }
+
+#[test]
+fn a_group_scored_with_its_parent_s_edges_is_explained_with_that_level_s_edges() {
+    // tests/fixtures/min-group: store N1 has its own edges (level 2), N2 its region's (level
+    // 1), S1 the whole input's (level 0).
+    let s = Scratch::new();
+    let out = s.path("levels.parquet");
+    run_to(&repo("tests/fixtures/min-group/config.yaml"), &[], &out);
+    let df = read_parquet(&out);
+    let f = footer(&out).unwrap();
+    let doc: Value = serde_json::from_str(&f.key_values["rfmseg.edges"]).unwrap();
+    assert_eq!(doc["min_group_customers"], 3);
+    let group_by = ["region", "store_id"];
+    let names = ["recency", "frequency", "monetary"];
+    let scales = names.map(|n| {
+        let m = &doc["metrics"][n];
+        (
+            m["bins"].as_u64().unwrap() as u32,
+            m["compare"].as_str().unwrap().to_string(),
+        )
+    });
+    let (ids, levels) = (strings(&df, "customer_id"), ints(&df, "score_level"));
+    let keys: Vec<Vec<String>> = group_by.iter().map(|g| strings(&df, g)).collect();
+    let scores = [ints(&df, "r"), ints(&df, "f"), ints(&df, "m")];
+    let values = [
+        floats(&df, "recency_days"),
+        floats(&df, "frequency"),
+        floats(&df, "monetary"),
+    ];
+    let mut seen_levels = Vec::new();
+    for i in 0..df.height() {
+        let level = levels[i] as usize;
+        seen_levels.push(level);
+        let entry = doc["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| {
+                g["level"].as_u64() == Some(level as u64)
+                    && (0..level).all(|k| g["key"][group_by[k]] == keys[k][i].as_str())
+            })
+            .unwrap_or_else(|| panic!("no level {level} entry for {}", ids[i]));
+        let groups: Vec<String> = (0..2)
+            .map(|k| format!("{}={}", group_by[k], keys[k][i]))
+            .collect();
+        let e = explain_json(&out, &ids[i], &groups);
+        assert_eq!(e["score_level"].as_i64(), Some(level as i64), "{}", ids[i]);
+        assert_eq!(e["partition"].as_object().unwrap().len(), level, "{e}");
+        for k in 0..3 {
+            let edges: Vec<Option<f64>> = entry[names[k]]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64())
+                .collect();
+            let shown: Vec<Option<f64>> = e["scores"][k]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64())
+                .collect();
+            assert_eq!(shown, edges, "{} {}", ids[i], names[k]);
+            assert_eq!(
+                score_of(values[k][i], &edges, &scales[k], k == 0) as i64,
+                scores[k][i],
+                "{}: the level's edges give the row's {}",
+                ids[i],
+                names[k]
+            );
+        }
+        assert_eq!(e["segment"], strings(&df, "segment")[i].as_str());
+    }
+    seen_levels.sort();
+    seen_levels.dedup();
+    assert_eq!(seen_levels, [0, 1, 2]);
+}

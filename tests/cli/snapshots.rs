@@ -1080,6 +1080,28 @@ fn explain_and_backtest_forms() -> Vec<Case> {
         )
         .prepare(store_run),
         case(
+            "explain_parent_level_edges",
+            "explain --segments [TMP]/levels.parquet --customer b1 --group region=North --group store_id=N2",
+        )
+        .prepare(|s| {
+            crate::explain::run_to(
+                &repo("tests/fixtures/min-group/config.yaml"),
+                &[],
+                &s.path("levels.parquet"),
+            )
+        }),
+        case(
+            "explain_held_out_customer",
+            "explain --segments [TMP]/holdout.parquet --customer c03",
+        )
+        .prepare(|s| {
+            crate::explain::run_to(
+                &repo("tests/fixtures/holdout/config.yaml"),
+                &[],
+                &s.path("holdout.parquet"),
+            )
+        }),
+        case(
             "backtest_fixture",
             "backtest --config tests/fixtures/explain/config.yaml --as-of 2024-06-30 --horizon-days 92",
         ),
