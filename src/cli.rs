@@ -199,9 +199,9 @@ pub struct Backtest {
     #[arg(long, short = 'i', value_name = "PATH", num_args = 1..)]
     pub input: Vec<String>,
 
-    /// The scoring date T, YYYY-MM-DD: customers are scored as `run --as-of T` scores them.
+    /// The scoring date T, YYYY-MM-DD in input.calendar: scored as `run --as-of T` scores.
     #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
-    pub as_of: NaiveDate,
+    pub as_of: String,
 
     /// H: the horizon is the H days after T (T < order_date <= T + H).
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36600))]
@@ -223,7 +223,7 @@ impl Backtest {
         BacktestOptions {
             config: self.config.clone(),
             inputs: self.input.clone(),
-            as_of: self.as_of,
+            as_of: self.as_of.clone(),
             horizon_days: self.horizon_days,
             json: self.json.clone(),
             html: self.html.clone(),

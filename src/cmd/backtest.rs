@@ -25,8 +25,8 @@ pub struct BacktestOptions {
     pub config: PathBuf,
     /// Replaces `input.paths` when not empty.
     pub inputs: Vec<String>,
-    /// The scoring date T.
-    pub as_of: NaiveDate,
+    /// The scoring date T, as written on the command line (read in `input.calendar`).
+    pub as_of: String,
     /// H: the horizon is T + 1 ..= T + H.
     pub horizon_days: u32,
     /// Where to write the JSON document; `-` for stdout.
@@ -93,10 +93,14 @@ pub fn run(options: &BacktestOptions) -> Result<BacktestOutcome> {
     let overrides = Overrides {
         inputs: options.inputs.clone(),
         output: None,
-        as_of: Some(options.as_of),
+        as_of: Some(options.as_of.clone()),
     };
     let settings = config::load(&options.config, &overrides)?;
-    let as_of = days(options.as_of);
+    let t: NaiveDate = settings
+        .analysis
+        .as_of
+        .expect("--as-of is applied when the config is checked");
+    let as_of = days(t);
     let end = i64::from(as_of) + i64::from(options.horizon_days);
     let last = horizon::last_order_date(&settings)?.ok_or_else(|| {
         Error::Data(
@@ -114,7 +118,7 @@ pub fn run(options: &BacktestOptions) -> Result<BacktestOutcome> {
         };
         return Err(Error::Usage(format!(
             "--as-of {} with --horizon-days {} runs to {end_day}, {missing} day{} past the input's last order date {}: those days have no orders yet, so every customer would look as if they had not bought in them; {fix}",
-            options.as_of,
+            options.as_of.trim(),
             options.horizon_days,
             if missing == 1 { "" } else { "s" },
             date_of(last),
@@ -124,7 +128,7 @@ pub fn run(options: &BacktestOptions) -> Result<BacktestOutcome> {
     let after = horizon::horizon(&settings, as_of, options.horizon_days)?;
     let span = Span {
         config: options.config.display().to_string(),
-        as_of: options.as_of.to_string(),
+        as_of: t.to_string(),
         horizon_days: options.horizon_days,
         horizon_start: date_of(as_of + 1).to_string(),
         horizon_end: date_of(end as i32).to_string(),

@@ -135,7 +135,7 @@ fn backtest_scores_exactly_as_run_as_of_t() {
         let out = s.path("run.parquet");
         run_to(&config, &["--as-of", as_of], &out);
         let overrides = rfmseg::config::Overrides {
-            as_of: Some(chrono::NaiveDate::parse_from_str(as_of, "%Y-%m-%d").unwrap()),
+            as_of: Some(as_of.to_string()),
             ..Default::default()
         };
         let settings = rfmseg::config::load(&config, &overrides).unwrap();
