@@ -221,6 +221,15 @@ def main():
     text["amount"] = [f"{a:.2f}" for a in text["amount"]]
     text.to_csv(OUT_DIR / "orders.csv", index=False, lineterminator="\n")
 
+    # The same lines as a week of nightly exports (README, "Nightly runs"): the history up to
+    # 2024-06-23, then one file per day to 2024-06-30, each in the sample's own row order.
+    nightly = OUT_DIR / "nightly"
+    nightly.mkdir(exist_ok=True)
+    start = "2024-06-24"
+    text[text["order_date"] < start].to_csv(nightly / "history.csv", index=False, lineterminator="\n")
+    for day in pd.date_range(start, "2024-06-30").strftime("%Y-%m-%d"):
+        text[text["order_date"] == day].to_csv(nightly / f"orders-{day}.csv", index=False, lineterminator="\n")
+
     n_cust = lines["customer_id"].dropna().nunique()
     print(f"wrote {len(lines)} lines, {lines['order_id'].nunique()} orders, {n_cust} customers "
           f"to {OUT_DIR / 'orders.csv'} and {OUT_DIR / 'orders.parquet'}")

@@ -207,3 +207,21 @@ pub const MOVER_SCORES: [(&str, &str, &str); 4] = [
 /// The smallest magnitude of minor units (`amount * 10^monetary_decimals`) that does not fit
 /// in 64 bits, 2^63: an amount at or past it is a bad amount.
 pub const MINOR_UNITS_LIMIT: f64 = 9_223_372_036_854_775_808.0;
+
+/// Saved state (`run --state`), a rollup row: the day of its lines (Date).
+pub const DAY: &str = "day";
+/// Saved state, a rollup row: the purchase lines' minor units, summed (Int64).
+pub const PURCHASE_MINOR: &str = "purchase_minor";
+/// Saved state, a rollup row: the return lines' minor units, summed (Int64, zero or less).
+pub const RETURN_MINOR: &str = "return_minor";
+/// Saved state, a rollup row: purchase lines (UInt32).
+pub const PURCHASE_LINES: &str = "purchase_lines";
+/// Saved state, a rollup row: return lines (UInt32).
+pub const RETURN_LINES: &str = "return_lines";
+/// Internal: a batch's valid lines (with a customer, a date and an amount).
+pub const N_VALID: &str = "__n_valid";
+/// Internal: a batch's earliest valid line date.
+pub const MIN_LINE_DATE: &str = "__min_line_date";
+/// Internal: the sum of the absolute minor units of a batch's lines (Float64), which says
+/// whether its sums fit in 64 bits.
+pub const ABS_MINOR: &str = "__abs_minor";

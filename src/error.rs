@@ -134,6 +134,24 @@ pub enum Error {
         message: String,
     },
 
+    /// The saved state (`run --state DIR`, `inspect DIR`) cannot be used as asked.
+    #[error("state {}: {message}", dir.display())]
+    State {
+        /// The state folder.
+        dir: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+
+    /// The config changes a key the saved state was folded with (`run --state DIR`).
+    #[error("state {}: {message}", dir.display())]
+    StateDepends {
+        /// The state folder.
+        dir: PathBuf,
+        /// The keys that changed and what to do.
+        message: String,
+    },
+
     /// A file given to `rfmseg inspect` is unreadable or holds no rfmseg provenance.
     #[error("{path}: {message}")]
     Inspect {
@@ -173,7 +191,8 @@ impl Error {
             Error::ConfigRead { .. }
             | Error::ConfigSyntax { .. }
             | Error::ConfigInvalid { .. }
-            | Error::Usage(_) => 2,
+            | Error::Usage(_)
+            | Error::StateDepends { .. } => 2,
             _ => 1,
         }
     }

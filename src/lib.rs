@@ -6,10 +6,11 @@
 //! each customer's segment -> [`output`] sinks the rows to Parquet atomically. [`pipeline`]
 //! drives those steps for `run` and `check`; [`cmd`] holds one module per subcommand;
 //! [`report`] renders what people read; [`review`] analyses an output read back for
-//! `rfmseg report`; [`sql`] writes the same job as one SQL query. [`config`] turns YAML into
+//! `rfmseg report`; [`sql`] writes the same job as one SQL query; [`state`] keeps the rollups
+//! of `run --state` (saved state for nightly runs). [`config`] turns YAML into
 //! the [`settings`] every layer reads; [`columns`], [`error`] and [`temp`] are the leaves.
 //!
-//! Imports point down: cmd -> report -> pipeline, review, sql -> output -> segment, rfm ->
+//! Imports point down: cmd -> report -> pipeline, review, sql -> state -> output -> segment, rfm ->
 //! input -> config -> settings -> columns, error, temp.
 
 pub mod cmd;
@@ -25,6 +26,7 @@ pub mod rfm;
 pub mod segment;
 pub mod settings;
 pub mod sql;
+pub mod state;
 pub mod temp;
 
 pub use error::{Error, Result};

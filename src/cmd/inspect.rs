@@ -1,5 +1,5 @@
 //! `rfmseg inspect FILE`: the provenance a run stored in its output's Parquet footer, as
-//! readable text or JSON.
+//! readable text or JSON; `rfmseg inspect DIR`: what a saved state holds.
 
 use std::path::Path;
 
@@ -19,9 +19,18 @@ pub fn inspect(file: &Path, json: bool) -> Result<String> {
         message,
     };
     if file.is_dir() {
-        return Err(fail(
-            "is a folder; give the Parquet file rfmseg run wrote, e.g. out/segments.parquet".into(),
-        ));
+        if !file.join(crate::state::MANIFEST).exists() {
+            return Err(fail(format!(
+                "is a folder without {}; give the Parquet file rfmseg run wrote (e.g. out/segments.parquet) or a state folder (run --state DIR)",
+                crate::state::MANIFEST
+            )));
+        }
+        let view = crate::pipeline::state::view(file)?;
+        return Ok(if json {
+            crate::report::inspect::render_state_json(&view)
+        } else {
+            crate::report::inspect::render_state(&view)
+        });
     }
     let footer = footer::read(file).map_err(|e| {
         fail(format!(

@@ -21,6 +21,10 @@ pub struct RunOptions {
     pub thresholds_out: Option<PathBuf>,
     /// How the passes run: progress, partitions, engine.
     pub pipeline: pipeline::Options,
+    /// Fold the inputs into the saved state in this folder and score from it.
+    pub state: Option<PathBuf>,
+    /// Also write the run summary as JSON to this file (on failure: the error).
+    pub summary_json: Option<PathBuf>,
 }
 
 /// `rfmseg run` as the command line asked for it.
@@ -42,12 +46,30 @@ pub struct Request {
 /// summary on stderr, or the plans on stdout with `--explain`.
 pub fn execute(request: &Request) -> Result<()> {
     let settings = config::load(&request.config, &request.overrides)?;
+    if let Some(path) = &request.options.summary_json {
+        output::check_target(path)?;
+    }
     let options = &request.options;
     let display = (!request.quiet && !options.explain)
         .then(|| progress::show(options.pipeline.progress.clone()));
+    let started = std::time::Instant::now();
     let outcome = run(&settings, options);
     if let Some(d) = display {
         d.finish();
+    }
+    if let Some(path) = &options.summary_json {
+        let text = match &outcome {
+            Ok(Outcome::Done(summary)) => Some(report::summary_json::render(summary, &settings)),
+            Ok(Outcome::Explained(_)) => None,
+            Err(e) => Some(report::summary_json::failure(
+                e,
+                &settings,
+                started.elapsed(),
+            )),
+        };
+        if let Some(text) = text {
+            output::write_text(&text, path)?;
+        }
     }
     match outcome? {
         Outcome::Explained(plan) => print!("{plan}"),
@@ -87,10 +109,21 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         output::check_target(path)?;
     }
     if options.explain {
+        if options.state.is_some() {
+            return Err(Error::Usage(
+                "--explain prints the plans of a run over the inputs; it does not read a saved state (drop --state)".into(),
+            ));
+        }
         return pipeline::explain(settings).map(Outcome::Explained);
     }
     let options_ = &options.pipeline;
-    let scored = pipeline::score_all(settings, options_)?;
+    let (scored, state) = match &options.state {
+        None => (pipeline::score_all(settings, options_)?, None),
+        Some(dir) => {
+            let (scored, report) = pipeline::state::score_with_state(settings, options_, dir)?;
+            (scored, Some(report))
+        }
+    };
     options_
         .progress
         .stage("scoring, segmenting and writing the Parquet file");
@@ -137,5 +170,6 @@ pub fn run(settings: &Settings, options: &RunOptions) -> Result<Outcome> {
         output: Some(target),
         rejects: settings.input.rejects_path.clone(),
         timings: clock.laps,
+        state,
     })))
 }

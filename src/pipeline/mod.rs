@@ -11,6 +11,7 @@ pub mod horizon;
 mod order;
 mod prepare;
 pub mod progress;
+pub mod state;
 pub mod summary;
 
 use std::sync::Arc;
@@ -191,17 +192,61 @@ pub fn score_all(settings: &Settings, options: &Options) -> Result<Scored> {
     stage.push_str(as_of_note);
     stage.push(')');
     clock.lap(stage);
+    let rejected_rows = rejected.as_ref().map_or(0, |r| r.rows);
+    let aggregated = Aggregated {
+        customers: aggregated,
+        totals,
+        files,
+        as_of,
+        rejected,
+        rejected_rows,
+    };
+    scored_from(aggregated, settings, &spec, progress, clock)
+}
+
+/// The customers of every pass (or of a saved state) and the line counters, before the
+/// metrics are sorted and the edges found.
+pub(crate) struct Aggregated {
+    /// One row per (group..., customer_id) with a line in the window (see
+    /// [`rfm::fold::Pass::customers`]).
+    pub customers: DataFrame,
+    /// One row of line counters (`__n_*`, `__max_line_date`).
+    pub totals: DataFrame,
+    /// The input files the lines came from.
+    pub files: Vec<SourceFile>,
+    /// The as_of the window used, if it was known before the aggregation.
+    pub as_of: Option<i32>,
+    /// The values set aside in this run (with `input.rejects_path`).
+    pub rejected: Option<input::Rejected>,
+    /// Rows set aside, counted into the lines read.
+    pub rejected_rows: u64,
+}
+
+/// The customers of `aggregated` sorted, their metrics derived and their score edges found.
+fn scored_from(
+    aggregated: Aggregated,
+    settings: &Settings,
+    spec: &Spec,
+    progress: &Progress,
+    mut clock: Clock,
+) -> Result<Scored> {
+    let Aggregated {
+        customers: aggregated,
+        totals,
+        files,
+        as_of,
+        rejected,
+        rejected_rows,
+    } = aggregated;
     progress.stage("sorting customers and finding the score edges");
     if summary::cell_u64(&totals, N_BAD_AMOUNT) > 0 {
-        return Err(input::diagnose(&files, &spec)?.unwrap_or_else(|| {
+        return Err(input::diagnose(&files, spec)?.unwrap_or_else(|| {
             Error::Data("an amount is NaN, infinite, or past 64-bit minor units".to_string())
         }));
     }
     let mut lines = line_counts(&totals);
-    if let Some(r) = &rejected {
-        lines.rejected = r.rows;
-        lines.read += r.rows;
-    }
+    lines.rejected = rejected_rows;
+    lines.read += rejected_rows;
     if lines.read == 0 {
         return Err(Error::NoOrderLines {
             files: file_list(&files),

@@ -121,6 +121,8 @@ pub struct RunSummary {
     pub rejects: Option<PathBuf>,
     /// Wall time per stage.
     pub timings: Vec<(String, std::time::Duration)>,
+    /// With `--state`: what the fold did.
+    pub state: Option<super::state::StateReport>,
 }
 
 /// The data side of `check --input`: what a run on the data would give.

@@ -1,4 +1,5 @@
-//! What `rfmseg inspect FILE` prints: the provenance a run stored in its output's footer.
+//! What `rfmseg inspect FILE` prints: the provenance a run stored in its output's footer; and
+//! for a state folder (`rfmseg inspect DIR`), what the state holds.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -6,6 +7,7 @@ use std::path::Path;
 use super::format::n;
 use super::run::ignored_and_used;
 use crate::output::provenance::Provenance;
+use crate::pipeline::state::StateView;
 
 /// The readable form of `provenance` printed by `rfmseg inspect FILE`.
 pub fn render(provenance: &Provenance, file: &Path, file_rows: u64) -> String {
@@ -86,4 +88,78 @@ pub fn render(provenance: &Provenance, file: &Path, file_rows: u64) -> String {
         let _ = writeln!(s, "  {line}");
     }
     s
+}
+
+/// The readable form of a saved state, printed by `rfmseg inspect DIR`.
+pub fn render_state(view: &StateView) -> String {
+    let m = &view.manifest;
+    let mut s = String::new();
+    let rows: u64 = m.files.iter().map(|f| f.rows).sum();
+    let bytes: u64 = m.files.iter().map(|f| f.bytes).sum();
+    let _ = writeln!(
+        s,
+        "{}: rfmseg state, created {} by rfmseg {}",
+        view.dir.display(),
+        m.created,
+        m.rfmseg_version
+    );
+    let span = match (m.first_date(), m.last_date()) {
+        (Some(a), Some(z)) => format!("{a} to {z}"),
+        _ => "none (no line with a customer, a date and an amount)".to_string(),
+    };
+    let _ = writeln!(s, "customers: {}", n(view.customers));
+    let _ = writeln!(s, "dates: {span}");
+    let _ = writeln!(
+        s,
+        "lines: {} read, {} folded",
+        n(m.total(|b| b.lines)),
+        n(m.total(|b| b.folded_lines))
+    );
+    let _ = writeln!(
+        s,
+        "rollups: {} rows in {} file{}, {} bytes",
+        n(rows),
+        m.files.len(),
+        if m.files.len() == 1 { "" } else { "s" },
+        n(bytes)
+    );
+    let _ = writeln!(s, "batches folded: {}", m.batches.len());
+    for b in &m.batches {
+        let span = match (&b.first_date, &b.last_date) {
+            (Some(a), Some(z)) => format!("{a} to {z}"),
+            _ => "no dated line".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "  {:>3}  {}  {} bytes  sha256 {}  {} lines  {span}  folded {}",
+            b.id,
+            b.file,
+            n(b.size),
+            &b.sha256[..b.sha256.len().min(16)],
+            n(b.lines),
+            b.folded_at
+        );
+    }
+    s.push_str("depends on (a run whose config changes one is refused):\n");
+    for (key, value) in &m.depends.0 {
+        let _ = writeln!(s, "  {key}: {value}");
+    }
+    s.push_str("key columns:");
+    for (key, dtype) in &m.key_types {
+        let _ = write!(s, " {key} ({dtype})");
+    }
+    s.push('\n');
+    s
+}
+
+/// `rfmseg inspect DIR --json`: the manifest's fields and the customers.
+pub fn render_state_json(view: &StateView) -> String {
+    let mut doc = serde_json::to_value(&view.manifest).expect("the manifest serializes");
+    if let Some(object) = doc.as_object_mut() {
+        object.insert("dir".into(), view.dir.display().to_string().into());
+        object.insert("customers".into(), view.customers.into());
+    }
+    let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serializes");
+    text.push('\n');
+    text
 }

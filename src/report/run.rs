@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::format::{level_lines, n, pad, width, Align};
 use crate::columns::metric;
 use crate::output::provenance::LineCounts;
+use crate::pipeline::state::StateReport;
 use crate::pipeline::summary::{EmptyLevel, RunSummary};
 
 /// The summary's lines on the lines ignored and used (`rfmseg inspect` prints them too).
@@ -30,12 +31,69 @@ pub fn render_timings(summary: &RunSummary) -> String {
     s
 }
 
+/// What a fold into the saved state did (`run --state`): the inputs folded and skipped, and
+/// what the state holds now.
+fn state_lines(state: &StateReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "state {}:", state.dir.display());
+    for b in &state.folded {
+        let span = match (&b.first_date, &b.last_date) {
+            (Some(a), Some(z)) if a == z => format!(", {a}"),
+            (Some(a), Some(z)) => format!(", {a} to {z}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "  folded {} as batch {}: {} line{}{span}",
+            b.file,
+            b.id,
+            n(b.lines),
+            if b.lines == 1 { "" } else { "s" }
+        );
+    }
+    for (path, b) in &state.skipped {
+        let _ = writeln!(
+            s,
+            "  skipped {}: the same content was folded as batch {} ({}, {})",
+            path.display(),
+            b.id,
+            b.file,
+            b.folded_at
+        );
+    }
+    if state.folded.is_empty() && state.skipped.is_empty() {
+        let _ = writeln!(s, "  no input given: scored from the state as it is");
+    }
+    let _ = writeln!(
+        s,
+        "  holds {} batch{} in {} rollup rows ({} file{}, {} bytes){}",
+        n(state.batches as u64),
+        if state.batches == 1 { "" } else { "es" },
+        n(state.rollup_rows),
+        state.rollup_files,
+        if state.rollup_files == 1 { "" } else { "s" },
+        n(state.bytes),
+        if state.merged {
+            "; merged the recent rollup files"
+        } else {
+            ""
+        }
+    );
+    s
+}
+
 /// The summary printed on stderr after a run.
 pub fn render(summary: &RunSummary) -> String {
     let mut s = String::new();
+    if let Some(state) = &summary.state {
+        s.push_str(&state_lines(state));
+    }
     let l = &summary.lines;
     let files = match summary.files.as_slice() {
         [one] => one.display().to_string(),
+        many if summary.state.is_some() => {
+            format!("the {} inputs folded into the state", many.len())
+        }
         many => format!("{} files", many.len()),
     };
     let _ = writeln!(s, "read {} lines from {files}", n(l.read));

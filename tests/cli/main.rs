@@ -27,6 +27,8 @@ mod run_ok;
 mod snapshots;
 mod sql;
 mod sql_dates;
+mod state;
+mod state_property;
 mod thresholds;
 mod util;
 mod window;

@@ -15,11 +15,11 @@ const AMOUNTS: [f64; 12] = [
     -7.5, -2.5, -0.004, 0.0, 0.005, 1.0, 2.5, 2.5, 10.0, 10.01, 99.99, 1.005,
 ];
 
-fn day(d: u32) -> NaiveDate {
+pub(crate) fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 6, d).unwrap()
 }
 
-fn line() -> impl Strategy<Value = Line> {
+pub(crate) fn line() -> impl Strategy<Value = Line> {
     (
         0..3usize,
         prop::option::weighted(0.93, 0..9u32),
@@ -40,7 +40,7 @@ fn line() -> impl Strategy<Value = Line> {
 
 /// Lines as exports list them: often several in a row with the same group, customer and
 /// order (the lines of one order), which the aggregation folds run by run before grouping.
-fn in_runs(lines: impl Strategy<Value = Vec<Line>>) -> impl Strategy<Value = Vec<Line>> {
+pub(crate) fn in_runs(lines: impl Strategy<Value = Vec<Line>>) -> impl Strategy<Value = Vec<Line>> {
     lines
         .prop_flat_map(|lines| {
             let n = lines.len();
@@ -119,7 +119,7 @@ fn condition(bins: [u32; 3]) -> impl Strategy<Value = Cond> {
     ]
 }
 
-fn params() -> impl Strategy<Value = Params> {
+pub(crate) fn params() -> impl Strategy<Value = Params> {
     scoring().prop_flat_map(|scoring| {
         let bins = [scoring[0].1, scoring[1].1, scoring[2].1];
         (
@@ -158,7 +158,7 @@ fn params() -> impl Strategy<Value = Params> {
     })
 }
 
-fn yaml(p: &Params) -> String {
+pub(crate) fn yaml(p: &Params) -> String {
     let mut s = String::from(
         "input:\n  columns: {customer_id: cust, order_date: day, amount: value, order_id: order}\nanalysis:\n",
     );
@@ -212,7 +212,7 @@ fn yaml(p: &Params) -> String {
 }
 
 /// The rules as the YAML states them (duplicate keys dropped like in `yaml`).
-fn effective(p: &Params) -> Params {
+pub(crate) fn effective(p: &Params) -> Params {
     let mut p = p.clone();
     for (_, conds) in &mut p.rules {
         let mut seen = std::collections::HashSet::new();
@@ -221,7 +221,7 @@ fn effective(p: &Params) -> Params {
     p
 }
 
-fn csv(lines: &[Line]) -> String {
+pub(crate) fn csv(lines: &[Line]) -> String {
     let mut s = String::from("grp,store,cust,day,value,order\n");
     for l in lines {
         s += &format!(
@@ -241,7 +241,12 @@ fn csv(lines: &[Line]) -> String {
 /// Int64 and Int64 (the integer lines' ids are digits).
 /// `lines` as a Parquet file, in row groups of `row_group` lines (polars' default when None):
 /// small ones make many morsels of the scan.
-fn parquet(lines: &[Line], path: &std::path::Path, integer_ids: bool, row_group: Option<usize>) {
+pub(crate) fn parquet(
+    lines: &[Line],
+    path: &std::path::Path,
+    integer_ids: bool,
+    row_group: Option<usize>,
+) {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
     let mut df = df!(
         "grp" => lines.iter().map(|l| l.group.clone()).collect::<Vec<_>>(),

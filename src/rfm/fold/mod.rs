@@ -20,6 +20,7 @@ pub use adjacent::group_starts;
 mod narrow;
 mod order_bitmap;
 mod plan;
+pub mod rollup;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

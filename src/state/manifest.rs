@@ -1,0 +1,110 @@
+//! `state.json`: what a saved state holds. The batches folded (each input file with its size,
+//! SHA-256, lines and date range), the rollup files that hold their rows, the keys the lines
+//! were folded under ([`Depends`]) and the key columns' types. Written whole and renamed into
+//! place: the file on disk always describes rollup files that are all there.
+
+use serde::{Deserialize, Serialize};
+
+use super::depends::Depends;
+
+/// The format of `state.json`.
+pub const FORMAT: &str = "rfmseg-state/1";
+
+/// The manifest of a state folder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT`].
+    pub format: String,
+    /// The version of rfmseg that wrote it.
+    pub rfmseg_version: String,
+    /// When the state was created (UTC, RFC 3339).
+    pub created: String,
+    /// The config keys the lines were folded under.
+    pub depends: Depends,
+    /// The rollup key columns and their types (polars' names), fixed by the first batch.
+    pub key_types: Vec<(String, String)>,
+    /// Bumped by every fold: names the next rollup file.
+    pub generation: u64,
+    /// The rollup files that hold every batch's rows, in the folder.
+    pub files: Vec<RollupFile>,
+    /// Every input folded, in order.
+    pub batches: Vec<Batch>,
+}
+
+/// One rollup file of the state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RollupFile {
+    /// File name inside the state folder.
+    pub name: String,
+    /// Rollup rows in it.
+    pub rows: u64,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// One input file folded into the state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    /// 1, 2, ... in the order folded.
+    pub id: u64,
+    /// The path as given to the run that folded it.
+    pub file: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of its bytes, lowercase hex: a file with the same content is not folded again.
+    pub sha256: String,
+    /// Data rows read (rows set aside by `input.rejects_path` included).
+    pub lines: u64,
+    /// Dropped: no customer_id.
+    pub dropped_no_customer_id: u64,
+    /// Dropped: no order_date.
+    pub dropped_no_order_date: u64,
+    /// Dropped: no amount.
+    pub dropped_no_amount: u64,
+    /// Set aside (`input.rejects_path`).
+    pub rejected: u64,
+    /// Lines with a customer, a date and an amount: the ones folded.
+    pub folded_lines: u64,
+    /// Earliest date of a folded line (ISO), if any.
+    pub first_date: Option<String>,
+    /// Latest date of a folded line (ISO), if any.
+    pub last_date: Option<String>,
+    /// The sum of the absolute minor units of its lines: whether sums over the state fit in 64
+    /// bits.
+    pub abs_minor: f64,
+    /// When it was folded (UTC, RFC 3339).
+    pub folded_at: String,
+}
+
+impl Manifest {
+    /// The sum of every batch's absolute minor units.
+    pub fn abs_minor(&self) -> f64 {
+        self.batches.iter().map(|b| b.abs_minor).sum()
+    }
+
+    /// The latest date of a folded line, over all batches (ISO text sorts as dates).
+    pub fn last_date(&self) -> Option<&str> {
+        self.batches
+            .iter()
+            .filter_map(|b| b.last_date.as_deref())
+            .max()
+    }
+
+    /// The earliest date of a folded line, over all batches.
+    pub fn first_date(&self) -> Option<&str> {
+        self.batches
+            .iter()
+            .filter_map(|b| b.first_date.as_deref())
+            .min()
+    }
+
+    /// The batch whose content has this SHA-256, if one was folded.
+    pub fn folded(&self, sha256: &str) -> Option<&Batch> {
+        self.batches.iter().find(|b| b.sha256 == sha256)
+    }
+
+    /// The sum of `field` over the batches.
+    pub fn total(&self, field: impl Fn(&Batch) -> u64) -> u64 {
+        self.batches.iter().map(field).sum()
+    }
+}
