@@ -128,7 +128,20 @@ pub fn sink_parquet(
 /// flushed, its footer read back with the `parquet` crate (the frame's rows and columns, in
 /// order), then renamed into place. For files other than a run's output (`report --movers`).
 pub fn write_parquet(frame: &DataFrame, target: &Path) -> Result<()> {
+    write_parquet_at(frame, target, None)
+}
+
+/// [`write_parquet`] at Zstandard `level` (None: the library's default): for files that stay
+/// on disk a long time and are read often (a saved state's rollups).
+pub fn write_parquet_at(frame: &DataFrame, target: &Path, level: Option<i32>) -> Result<()> {
     check_parquet_target(target)?;
+    let level = level
+        .map(polars::polars_utils::compression::ZstdLevel::try_new)
+        .transpose()
+        .map_err(|e| Error::Output {
+            path: target.to_path_buf(),
+            message: format!("internal: {e}"),
+        })?;
     let mut frame = frame.clone();
     let columns: Vec<String> = frame
         .get_column_names()
@@ -139,7 +152,7 @@ pub fn write_parquet(frame: &DataFrame, target: &Path) -> Result<()> {
     atomically(target, |temp| {
         let file = File::create(temp).map_err(|e| format!("cannot create: {e}"))?;
         ParquetWriter::new(&file)
-            .with_compression(ParquetCompression::Zstd(None))
+            .with_compression(ParquetCompression::Zstd(level))
             .finish(&mut frame)
             .map_err(|e| format!("cannot write Parquet: {e}"))?;
         file.sync_all().map_err(|e| format!("cannot flush: {e}"))?;

@@ -22,7 +22,7 @@ use crate::rfm::fold::rollup;
 use crate::rfm::fold::Sums;
 use crate::rfm::Window;
 use crate::settings::calendar::{date_of, days};
-use crate::settings::Settings;
+use crate::settings::{Frequency, Settings};
 use crate::state::{self, Batch, Depends, Manifest, RollupFile, State};
 
 /// Sums over the state stay in 64 bits while its absolute minor units total at most this
@@ -33,6 +33,11 @@ const CHECKED_SUMS_UP_TO: f64 = 4_611_686_018_427_387_904.0;
 /// but the largest into one, so a night's fold writes its own rows and, now and then, the
 /// recent nights' again (not the whole history).
 const MAX_ROLLUP_FILES: usize = 8;
+
+/// The Zstandard level of rollup files: they stay on disk and are read every night. Level 9
+/// wrote the benchmark's rollups 4% smaller than the default level 3, and levels past it no
+/// smaller (docs/performance.md, "Saved state").
+const ROLLUP_ZSTD_LEVEL: i32 = 9;
 
 /// What the fold did, for the run summary.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +58,9 @@ pub struct StateReport {
     pub bytes: u64,
     /// Whether this run merged rollup files.
     pub merged: bool,
+    /// What the customers were aggregated from: the customers snapshot (no window, as_of on
+    /// or after the state's last day) or the rollup rows.
+    pub from_snapshot: bool,
 }
 
 /// Fold the new inputs into the state in `dir` and score from it.
@@ -117,8 +125,13 @@ pub fn score_with_state(
     report.rollup_rows = manifest.files.iter().map(|f| f.rows).sum();
     report.rollup_files = manifest.files.len();
     report.bytes = manifest.files.iter().map(|f| f.bytes).sum();
-    let aggregated = aggregate(&state, &manifest, settings, options, rejected)?;
-    clock.lap("aggregate per customer from the state");
+    let (aggregated, from_snapshot) = aggregate(&state, &manifest, settings, options, rejected)?;
+    report.from_snapshot = from_snapshot;
+    clock.lap(if from_snapshot {
+        "read the customers from the state's snapshot"
+    } else {
+        "aggregate per customer from the state's rollups"
+    });
     let spec = spec(settings);
     let scored = scored_from(aggregated, settings, &spec, progress, clock)?;
     Ok((scored, report))
@@ -159,6 +172,7 @@ fn fold(
         generation: 0,
         files: Vec::new(),
         batches: Vec::new(),
+        snapshot: None,
     });
     let mut written: Vec<PathBuf> = Vec::new();
     let remove_written = |written: &[PathBuf]| {
@@ -167,6 +181,8 @@ fn fold(
         }
     };
     let count = new.len();
+    let before = manifest.clone();
+    let mut new_rows: Vec<DataFrame> = Vec::with_capacity(count);
     let mut rejected: Option<input::Rejected> = None;
     for (index, (file, sha256)) in new.into_iter().enumerate() {
         options.progress.stage(format!(
@@ -185,6 +201,7 @@ fn fold(
             rows,
             totals,
             key_types,
+            orders,
             rejected: set_aside,
         } = batch;
         if manifest.key_types.is_empty() {
@@ -220,9 +237,9 @@ fn fold(
         }
         manifest.generation += 1;
         if rows.height() > 0 {
-            let name = format!("rollup-{:06}.parquet", manifest.generation);
+            let name = state::rollup_name(manifest.generation);
             let path = state.dir().join(&name);
-            if let Err(e) = output::write_parquet(&rows, &path) {
+            if let Err(e) = output::write_parquet_at(&rows, &path, Some(ROLLUP_ZSTD_LEVEL)) {
                 remove_written(&written);
                 return Err(e);
             }
@@ -248,12 +265,23 @@ fn fold(
             last_date: date(MAX_LINE_DATE),
             abs_minor,
             folded_at: state::now_utc(),
+            orders,
         });
+        new_rows.push(rows);
     }
-    let merged = match merge_if_many(state, settings, &mut manifest) {
+    let merged = merge_if_many(state, settings, &mut manifest).and_then(|merged| {
+        update_snapshot(state, settings, &before, &mut manifest, new_rows)?;
+        Ok(merged)
+    });
+    let merged = match merged {
         Ok(m) => m,
         Err(e) => {
             remove_written(&written);
+            if let Some(s) = &manifest.snapshot {
+                if before.snapshot.as_ref() != Some(s) {
+                    let _ = std::fs::remove_file(state.dir().join(&s.name));
+                }
+            }
             return Err(e);
         }
     };
@@ -272,6 +300,8 @@ struct RolledFile {
     rows: DataFrame,
     totals: DataFrame,
     key_types: Vec<(String, String)>,
+    /// The smallest and largest purchase order id (with `frequency: orders`).
+    orders: Option<(serde_json::Value, serde_json::Value)>,
     rejected: Option<input::Rejected>,
 }
 
@@ -327,12 +357,98 @@ fn roll_up_file(
     input::check_keys(&rows, files, &spec)?;
     let key_types = key_types(&rows, &settings.analysis);
     check_key_types(&key_types, manifest, file)?;
+    let orders = order_span(&rows);
     Ok(RolledFile {
         rows,
         totals,
         key_types,
+        orders,
         rejected,
     })
+}
+
+/// The smallest and largest purchase order id of rollup rows, as JSON (numbers or text);
+/// None without an order column or a purchase order.
+fn order_span(rows: &DataFrame) -> Option<(serde_json::Value, serde_json::Value)> {
+    let ids = rows.column(ORDER_ID).ok()?.as_materialized_series();
+    let json = |v: AnyValue| -> Option<serde_json::Value> {
+        match v {
+            AnyValue::String(s) => Some(s.into()),
+            AnyValue::StringOwned(s) => Some(s.as_str().into()),
+            AnyValue::Null => None,
+            v => v.extract::<i64>().map(Into::into),
+        }
+    };
+    let lo = json(ids.min_reduce().ok()?.value().clone())?;
+    let hi = json(ids.max_reduce().ok()?.value().clone())?;
+    Some((lo, hi))
+}
+
+/// Keep the customers snapshot up to date under a config without a window (the runs that
+/// score from it): the snapshot of this run's new rows merged into the earlier one where no
+/// purchase day (`frequency: days`) or purchase order (`frequency: orders`) of the new rows
+/// can be one of the earlier rows' (new days after every earlier day; new order ids after
+/// every earlier one), else made again from every rollup file. Under a window, or with sums
+/// past 64 bits, the snapshot is dropped.
+fn update_snapshot(
+    state: &State,
+    settings: &Settings,
+    before: &Manifest,
+    manifest: &mut Manifest,
+    new_rows: Vec<DataFrame>,
+) -> Result<()> {
+    let analysis = &settings.analysis;
+    if analysis.window_days.is_some() || manifest.abs_minor() > CHECKED_SUMS_UP_TO {
+        manifest.snapshot = None;
+        return Ok(());
+    }
+    let new_batches = &manifest.batches[before.batches.len()..];
+    let first_new_day = new_batches
+        .iter()
+        .filter_map(|b| b.first_date.as_deref())
+        .min();
+    let mergeable = match analysis.frequency {
+        Frequency::Lines => true,
+        Frequency::Days => match (first_new_day, before.last_date()) {
+            (Some(new), Some(old)) => new > old,
+            _ => true,
+        },
+        Frequency::Orders => before.orders_after(&before.batches, new_batches),
+    };
+    let fail = || Error::engine("keeping the state's customers snapshot");
+    let snapshot = match state.snapshot_path() {
+        Some(path) if mergeable => {
+            let new = concat(
+                new_rows.into_iter().map(|r| r.lazy()).collect::<Vec<_>>(),
+                UnionArgs::default(),
+            )
+            .map_err(fail())?;
+            let earlier = output::read_back::scan_rollups(&[path])?;
+            rollup::merge_snapshots(earlier, rollup::snapshot_of(new, analysis), analysis)
+        }
+        _ => {
+            let all: Vec<PathBuf> = manifest
+                .files
+                .iter()
+                .map(|f| state.dir().join(&f.name))
+                .collect();
+            if all.is_empty() {
+                manifest.snapshot = None;
+                return Ok(());
+            }
+            rollup::snapshot_of(output::read_back::scan_rollups(&all)?, analysis)
+        }
+    };
+    let snapshot = snapshot.collect().map_err(fail())?;
+    let name = state::snapshot_name(manifest.generation);
+    let path = state.dir().join(&name);
+    output::write_parquet(&snapshot, &path)?;
+    manifest.snapshot = Some(RollupFile {
+        name,
+        rows: snapshot.height() as u64,
+        bytes: file_size(&path),
+    });
+    Ok(())
 }
 
 /// The rollup's key columns (day aside) and their types.
@@ -395,9 +511,9 @@ fn merge_if_many(state: &State, settings: &Settings, manifest: &mut Manifest) ->
         .collect()
         .map_err(Error::engine("merging the state's rollup files"))?;
     manifest.generation += 1;
-    let name = format!("rollup-{:06}.parquet", manifest.generation);
+    let name = state::rollup_name(manifest.generation);
     let path = state.dir().join(&name);
-    output::write_parquet(&rows, &path)?;
+    output::write_parquet_at(&rows, &path, Some(ROLLUP_ZSTD_LEVEL))?;
     manifest.files = keep.into_iter().map(|(_, f)| f).collect();
     manifest.files.push(RollupFile {
         name,
@@ -419,7 +535,7 @@ fn aggregate(
     settings: &Settings,
     options: &Options,
     rejected: Option<input::Rejected>,
-) -> Result<Aggregated> {
+) -> Result<(Aggregated, bool)> {
     let analysis = &settings.analysis;
     let progress: &Arc<Progress> = &options.progress;
     progress.stage("aggregating per customer from the state");
@@ -442,10 +558,28 @@ fn aggregate(
     } else {
         Sums::Checked
     };
+    let latest = manifest.last_date().and_then(parse_iso).map(days);
+    let snapshot = state
+        .snapshot_path()
+        .filter(|_| analysis.window_days.is_none() && sums == Sums::Checked)
+        .filter(|_| matches!((as_of, latest), (Some(a), Some(l)) if a >= l));
+    let from_snapshot = snapshot.is_some() && !paths.is_empty();
     let (customers, totals) = if paths.is_empty() {
         // No batch had a line with a customer, a date and an amount: no customer, and
         // counters of zero.
         no_customers(manifest, analysis)?
+    } else if let Some(path) = snapshot {
+        let (customers, totals) =
+            rollup::from_snapshot(output::read_back::scan_rollups(&[path])?, analysis);
+        let (customers, totals) = rollup::collect(customers, totals, sums, options.engine())
+            .map_err(Error::engine("aggregating the state's customers snapshot"))?;
+        let latest = Series::new(MAX_LINE_DATE.into(), [latest])
+            .cast(&DataType::Date)
+            .map_err(Error::engine("aggregating the state's customers snapshot"))?;
+        let totals = totals
+            .hstack(&[latest.into_column()])
+            .map_err(Error::engine("aggregating the state's customers snapshot"))?;
+        (customers, totals)
     } else {
         let rows = output::read_back::scan_rollups(&paths)?;
         let window = Window {
@@ -467,14 +601,17 @@ fn aggregate(
         ])
         .collect()
         .map_err(Error::engine("counting the state's lines"))?;
-    Ok(Aggregated {
-        customers,
-        totals,
-        files,
-        as_of,
-        rejected,
-        rejected_rows: manifest.total(|b| b.rejected),
-    })
+    Ok((
+        Aggregated {
+            customers,
+            totals,
+            files,
+            as_of,
+            rejected,
+            rejected_rows: manifest.total(|b| b.rejected),
+        },
+        from_snapshot,
+    ))
 }
 
 /// The customers frame of a state without rollup rows (its key columns as the state recorded

@@ -66,6 +66,15 @@ fn state_lines(state: &StateReport) -> String {
     }
     let _ = writeln!(
         s,
+        "  {}",
+        if state.from_snapshot {
+            "scored from the customers snapshot (no window, as_of on or after the last day)"
+        } else {
+            "scored from the rollups"
+        }
+    );
+    let _ = writeln!(
+        s,
         "  holds {} batch{} in {} rollup rows ({} file{}, {} bytes){}",
         n(state.batches as u64),
         if state.batches == 1 { "" } else { "es" },

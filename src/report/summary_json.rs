@@ -105,6 +105,7 @@ fn state(report: &StateReport) -> Value {
         "rollup_rows": report.rollup_rows,
         "bytes": report.bytes,
         "merged": report.merged,
+        "scored_from": if report.from_snapshot { "snapshot" } else { "rollups" },
     })
 }
 

@@ -29,6 +29,9 @@ pub struct Manifest {
     pub files: Vec<RollupFile>,
     /// Every input folded, in order.
     pub batches: Vec<Batch>,
+    /// The customers snapshot of every rollup row, when it is up to date.
+    #[serde(default)]
+    pub snapshot: Option<RollupFile>,
 }
 
 /// One rollup file of the state.
@@ -74,6 +77,10 @@ pub struct Batch {
     pub abs_minor: f64,
     /// When it was folded (UTC, RFC 3339).
     pub folded_at: String,
+    /// The smallest and largest purchase order id of its lines (with `frequency: orders`): a
+    /// later batch whose orders all sort after every earlier one's cannot repeat one.
+    #[serde(default)]
+    pub orders: Option<(serde_json::Value, serde_json::Value)>,
 }
 
 impl Manifest {
@@ -98,6 +105,23 @@ impl Manifest {
             .min()
     }
 
+    /// Whether every purchase order of `batches` sorts after every purchase order of the
+    /// batches before them (ids compared as numbers, or as text): then no order of theirs
+    /// was folded before.
+    pub fn orders_after(&self, before: &[Batch], batches: &[Batch]) -> bool {
+        let last = before
+            .iter()
+            .filter_map(|b| b.orders.as_ref().map(|o| &o.1));
+        let first = batches
+            .iter()
+            .filter_map(|b| b.orders.as_ref().map(|o| &o.0));
+        let Some(first) = first.min_by(|a, b| compare(a, b)) else {
+            return true;
+        };
+        last.into_iter()
+            .all(|l| compare(first, l) == std::cmp::Ordering::Greater)
+    }
+
     /// The batch whose content has this SHA-256, if one was folded.
     pub fn folded(&self, sha256: &str) -> Option<&Batch> {
         self.batches.iter().find(|b| b.sha256 == sha256)
@@ -106,5 +130,19 @@ impl Manifest {
     /// The sum of `field` over the batches.
     pub fn total(&self, field: impl Fn(&Batch) -> u64) -> u64 {
         self.batches.iter().map(field).sum()
+    }
+}
+
+/// Order ids as the JSON values a batch records: numbers by value, text bytewise; a number
+/// and a text never sort after each other (Equal: not provably after).
+fn compare(a: &serde_json::Value, b: &serde_json::Value) -> std::cmp::Ordering {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => std::cmp::Ordering::Equal,
+        },
+        (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
+        _ => std::cmp::Ordering::Equal,
     }
 }

@@ -2,7 +2,9 @@
 //! which a run scores exactly as a run over all those inputs would.
 //!
 //! The folder holds `state.json` ([`manifest`]), the rollup files it lists
-//! (`rollup-NNNNNN.parquet`, one per fold, merged when they grow many) and `lock`. A fold
+//! (`rollup-NNNNNN.parquet`, one per input folded, merged when they grow many), the customers
+//! snapshot of every rollup row (`customers-NNNNNN.parquet`, kept up to date by folds under a
+//! config without a window) and `lock`. A fold
 //! writes its rollup file whole (temporary file, flushed, footer checked, renamed), then
 //! `state.json` the same way; only then are files it no longer lists removed. A run killed at
 //! any moment therefore leaves the earlier `state.json`, which lists only whole files; the
@@ -22,10 +24,21 @@ use crate::settings::Settings;
 pub use depends::Depends;
 pub use manifest::{Batch, Manifest, RollupFile};
 
+/// The name of generation `generation`'s rollup file.
+pub fn rollup_name(generation: u64) -> String {
+    format!("{ROLLUP_PREFIX}{generation:06}.parquet")
+}
+
+/// The name of generation `generation`'s customers snapshot.
+pub fn snapshot_name(generation: u64) -> String {
+    format!("{SNAPSHOT_PREFIX}{generation:06}.parquet")
+}
+
 /// The manifest's file name.
 pub const MANIFEST: &str = "state.json";
 const LOCK: &str = "lock";
 const ROLLUP_PREFIX: &str = "rollup-";
+const SNAPSHOT_PREFIX: &str = "customers-";
 
 /// A state folder, locked for this process.
 pub struct State {
@@ -131,12 +144,10 @@ impl State {
             .collect()
     }
 
-    /// The path of the next rollup file (named by the next generation).
-    pub fn next_rollup(&self) -> (String, PathBuf) {
-        let generation = self.manifest.as_ref().map_or(0, |m| m.generation) + 1;
-        let name = format!("{ROLLUP_PREFIX}{generation:06}.parquet");
-        let path = self.dir.join(&name);
-        (name, path)
+    /// The path of the customers snapshot, when the manifest lists one.
+    pub fn snapshot_path(&self) -> Option<PathBuf> {
+        let snapshot = self.manifest.as_ref()?.snapshot.as_ref()?;
+        Some(self.dir.join(&snapshot.name))
     }
 
     /// Make `manifest` the state: `state.json` written atomically; then the rollup files it
@@ -159,7 +170,7 @@ impl State {
         let listed = |name: &str| {
             self.manifest
                 .as_ref()
-                .is_some_and(|m| m.files.iter().any(|f| f.name == name))
+                .is_some_and(|m| m.files.iter().chain(&m.snapshot).any(|f| f.name == name))
         };
         for name in entries(&self.dir).unwrap_or_default() {
             if ours(&name) && !listed(&name) {
@@ -173,7 +184,7 @@ impl State {
         let Some(manifest) = &self.manifest else {
             return Ok(());
         };
-        for file in &manifest.files {
+        for file in manifest.files.iter().chain(&manifest.snapshot) {
             let path = self.dir.join(&file.name);
             let size = std::fs::metadata(&path).map(|m| m.len()).ok();
             if size != Some(file.bytes) {
@@ -229,7 +240,9 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
 
 /// A file name the state writes (rollups, and temporary files of them or of the manifest).
 fn ours(name: &str) -> bool {
-    name.starts_with(ROLLUP_PREFIX) || name.contains(".rfmseg-tmp-")
+    name.starts_with(ROLLUP_PREFIX)
+        || name.starts_with(SNAPSHOT_PREFIX)
+        || name.contains(".rfmseg-tmp-")
 }
 
 fn entries(dir: &Path) -> Result<Vec<String>> {
