@@ -225,7 +225,3 @@ pub const MIN_LINE_DATE: &str = "__min_line_date";
 /// Internal: the sum of the absolute minor units of a batch's lines (Float64), which says
 /// whether its sums fit in 64 bits.
 pub const ABS_MINOR: &str = "__abs_minor";
-/// Saved state, the customers snapshot: distinct purchase orders (Int64).
-pub const SNAPSHOT_ORDERS: &str = "purchase_orders";
-/// Saved state, the customers snapshot: distinct purchase days (Int64).
-pub const SNAPSHOT_DAYS: &str = "purchase_days";

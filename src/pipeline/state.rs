@@ -261,6 +261,8 @@ fn fold(
             dropped_no_amount: get(N_NULL_AMOUNT),
             rejected: rejected_rows,
             folded_lines: get(N_VALID),
+            purchase_lines: get(N_PURCHASES),
+            return_lines: get(N_RETURNS),
             first_date: date(MIN_LINE_DATE),
             last_date: date(MAX_LINE_DATE),
             abs_minor,
@@ -569,16 +571,31 @@ fn aggregate(
         // counters of zero.
         no_customers(manifest, analysis)?
     } else if let Some(path) = snapshot {
-        let (customers, totals) =
-            rollup::from_snapshot(output::read_back::scan_rollups(&[path])?, analysis);
-        let (customers, totals) = rollup::collect(customers, totals, sums, options.engine())
-            .map_err(Error::engine("aggregating the state's customers snapshot"))?;
+        // Every line is in time and in the window: the counters are the batches'.
+        let fail = || Error::engine("reading the state's customers snapshot");
+        let customers =
+            rollup::read_snapshot(output::read_back::scan_rollups(&[path])?, options.engine())
+                .map_err(fail())?;
+        let returns = manifest.total(|b| b.return_lines);
+        let excluded = analysis.returns == crate::settings::Returns::Exclude;
         let latest = Series::new(MAX_LINE_DATE.into(), [latest])
             .cast(&DataType::Date)
-            .map_err(Error::engine("aggregating the state's customers snapshot"))?;
-        let totals = totals
-            .hstack(&[latest.into_column()])
-            .map_err(Error::engine("aggregating the state's customers snapshot"))?;
+            .map_err(fail())?;
+        let totals = DataFrame::new(
+            1,
+            vec![
+                Series::new(N_PURCHASES.into(), [manifest.total(|b| b.purchase_lines)])
+                    .into_column(),
+                Series::new(N_RETURNS.into(), [if excluded { 0 } else { returns }]).into_column(),
+                Series::new(
+                    N_RETURNS_EXCLUDED.into(),
+                    [if excluded { returns } else { 0 }],
+                )
+                .into_column(),
+                latest.into_column(),
+            ],
+        )
+        .map_err(fail())?;
         (customers, totals)
     } else {
         let rows = output::read_back::scan_rollups(&paths)?;

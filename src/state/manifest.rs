@@ -68,6 +68,12 @@ pub struct Batch {
     pub rejected: u64,
     /// Lines with a customer, a date and an amount: the ones folded.
     pub folded_lines: u64,
+    /// Of those, purchase lines (amount >= 0).
+    #[serde(default)]
+    pub purchase_lines: u64,
+    /// Of those, return lines (amount < 0).
+    #[serde(default)]
+    pub return_lines: u64,
     /// Earliest date of a folded line (ISO), if any.
     pub first_date: Option<String>,
     /// Latest date of a folded line (ISO), if any.

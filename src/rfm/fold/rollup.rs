@@ -88,6 +88,8 @@ pub fn roll_up(lines: LazyFrame, analysis: &Analysis) -> BatchRollup {
         )
         .alias(N_BAD_AMOUNT),
         count(valid()).alias(N_VALID),
+        count(valid().and(amount().gt_eq(lit(0.0)))).alias(N_PURCHASES),
+        count(valid().and(amount().lt(lit(0.0)))).alias(N_RETURNS),
         when(valid())
             .then(date())
             .otherwise(lit(NULL))
@@ -178,7 +180,7 @@ pub fn from_rollups(
     sums: Sums,
 ) -> (LazyFrame, LazyFrame) {
     let day = || col(DAY);
-    let as_of = i64::from(window.as_of.unwrap_or(i32::MAX));
+    let as_of = window.as_of.map_or(i64::MAX, i64::from);
     let days = || day().cast(DataType::Int32);
     let in_time = || days().lt_eq(lit(as_of));
     let in_window = || match window.window_days {
@@ -332,109 +334,16 @@ pub fn collect(
     Ok((exact_sums(customers, sums)?, totals))
 }
 
-/// The customers snapshot of rollup rows: one row per (group..., customer_id) over every row,
-/// whatever its day: the purchase and return minor units and lines summed, the first and last
-/// purchase dates, and the distinct purchase days and (with `frequency: orders`) purchase
-/// orders. Scoring with no window at an `as_of` on or after the rows' last day needs nothing
-/// else ([`from_snapshot`]).
+/// The customers snapshot of rollup rows: the customers [`from_rollups`] gives for no window
+/// and an `as_of` on or after the rows' last day (one row per (group..., customer_id) over
+/// every row: `__sum_minor` as Int64, first and last purchase dates, `frequency`). `returns`
+/// and `frequency` are what the state depends on, so the snapshot holds their values only.
 pub fn snapshot_of(rows: LazyFrame, analysis: &Analysis) -> LazyFrame {
-    let keys = customer_keys(analysis);
-    let purchase_date = || {
-        when(col(PURCHASE_LINES).gt(lit(0u32)))
-            .then(col(DAY))
-            .otherwise(lit(NULL).cast(DataType::Date))
+    let window = Window {
+        as_of: None,
+        window_days: None,
     };
-    let rows = rows.with_column(purchase_date().alias(PURCHASE_DATE));
-    let distinct = |c: &str| {
-        col(c).n_unique().cast(DataType::Int64) - len().gt(col(c).count()).cast(DataType::Int64)
-    };
-    let sums = || {
-        [
-            col(PURCHASE_MINOR).sum(),
-            col(RETURN_MINOR).sum(),
-            col(PURCHASE_LINES).cast(DataType::Int64).sum(),
-            col(RETURN_LINES).cast(DataType::Int64).sum(),
-        ]
-    };
-    let dates = || {
-        [
-            col(PURCHASE_DATE).min().alias(FIRST_ORDER_DATE),
-            col(PURCHASE_DATE).max().alias(LAST_ORDER_DATE),
-        ]
-    };
-    if analysis.frequency != Frequency::Orders {
-        let mut row = sums().to_vec();
-        row.extend(dates());
-        row.push(distinct(PURCHASE_DATE).alias(SNAPSHOT_DAYS));
-        return rows
-            .group_by(keys)
-            .agg(row)
-            .select(snapshot_columns(analysis));
-    }
-    // (group..., customer) -> its purchase days, and its orders once each.
-    let days = rows
-        .clone()
-        .group_by(keys.clone())
-        .agg([distinct(PURCHASE_DATE).alias(SNAPSHOT_DAYS)]);
-    let mut order_keys = keys.clone();
-    order_keys.push(col(ORDER_ID));
-    let mut order_row = sums().to_vec();
-    order_row.extend(dates());
-    let again = |c: &str| col(c).sum().alias(c);
-    let customers = rows
-        .group_by(order_keys)
-        .agg(order_row)
-        .group_by(keys.clone())
-        .agg([
-            again(PURCHASE_MINOR),
-            again(RETURN_MINOR),
-            again(PURCHASE_LINES),
-            again(RETURN_LINES),
-            col(FIRST_ORDER_DATE).min(),
-            col(LAST_ORDER_DATE).max(),
-            col(ORDER_ID)
-                .count()
-                .cast(DataType::Int64)
-                .alias(SNAPSHOT_ORDERS),
-        ]);
-    let names: Vec<String> = analysis
-        .group_by
-        .iter()
-        .cloned()
-        .chain([CUSTOMER_ID.to_string()])
-        .collect();
-    customers
-        .join(
-            days,
-            names.iter().map(|n| col(n.as_str())).collect::<Vec<_>>(),
-            names.iter().map(|n| col(n.as_str())).collect::<Vec<_>>(),
-            JoinArgs {
-                nulls_equal: true,
-                ..JoinArgs::new(JoinType::Left)
-            },
-        )
-        .select(snapshot_columns(analysis))
-}
-
-/// The snapshot's columns, in order.
-fn snapshot_columns(analysis: &Analysis) -> Vec<Expr> {
-    let mut columns = customer_keys(analysis);
-    columns.extend(
-        [
-            PURCHASE_MINOR,
-            RETURN_MINOR,
-            PURCHASE_LINES,
-            RETURN_LINES,
-            FIRST_ORDER_DATE,
-            LAST_ORDER_DATE,
-            SNAPSHOT_DAYS,
-        ]
-        .map(col),
-    );
-    if analysis.frequency == Frequency::Orders {
-        columns.push(col(SNAPSHOT_ORDERS));
-    }
-    columns
+    from_rollups(rows, analysis, window, Sums::Checked).0
 }
 
 /// Two snapshots merged into one: exact when no purchase day (with `frequency: days`) and no
@@ -442,60 +351,22 @@ fn snapshot_columns(analysis: &Analysis) -> Vec<Expr> {
 /// checks.
 pub fn merge_snapshots(a: LazyFrame, b: LazyFrame, analysis: &Analysis) -> LazyFrame {
     let again = |c: &str| col(c).sum().alias(c);
-    let mut row = vec![
-        again(PURCHASE_MINOR),
-        again(RETURN_MINOR),
-        again(PURCHASE_LINES),
-        again(RETURN_LINES),
-        col(FIRST_ORDER_DATE).min(),
-        col(LAST_ORDER_DATE).max(),
-        again(SNAPSHOT_DAYS),
-    ];
-    if analysis.frequency == Frequency::Orders {
-        row.push(again(SNAPSHOT_ORDERS));
-    }
     concat([a, b], UnionArgs::default())
         .expect("two snapshots of one schema concatenate")
         .group_by(customer_keys(analysis))
-        .agg(row)
-        .select(snapshot_columns(analysis))
+        .agg([
+            again(SUM_MINOR),
+            col(FIRST_ORDER_DATE).min(),
+            col(LAST_ORDER_DATE).max(),
+            again(FREQUENCY),
+        ])
 }
 
-/// The customers and counters of [`from_rollups`], from a snapshot of every rollup row: for
-/// no window and an `as_of` on or after the last day of the rows.
-pub fn from_snapshot(snapshot: LazyFrame, analysis: &Analysis) -> (LazyFrame, LazyFrame) {
-    let excluded = analysis.returns == Returns::Exclude;
-    let kept = if excluded {
-        col(PURCHASE_MINOR)
-    } else {
-        col(PURCHASE_MINOR) + col(RETURN_MINOR)
-    };
-    let frequency = match analysis.frequency {
-        Frequency::Lines => col(PURCHASE_LINES),
-        Frequency::Days => col(SNAPSHOT_DAYS),
-        Frequency::Orders => col(SNAPSHOT_ORDERS),
-    };
-    let mut columns = customer_keys(analysis);
-    columns.extend([
-        kept.alias(SUM_MINOR),
-        col(FIRST_ORDER_DATE),
-        col(LAST_ORDER_DATE),
-        frequency.cast(DataType::Int64).alias(FREQUENCY),
-    ]);
-    let snapshot = snapshot.cache();
-    let returns = || col(RETURN_LINES).sum().cast(DataType::UInt64);
-    let zero = || lit(0u64);
-    let totals = snapshot.clone().select([
-        zero().alias(N_AFTER_AS_OF),
-        zero().alias(N_OUTSIDE_WINDOW),
-        if excluded { returns() } else { zero() }.alias(N_RETURNS_EXCLUDED),
-        col(PURCHASE_LINES)
-            .sum()
-            .cast(DataType::UInt64)
-            .alias(N_PURCHASES),
-        if excluded { zero() } else { returns() }.alias(N_RETURNS),
-    ]);
-    (snapshot.select(columns), totals)
+/// The customers of a snapshot ([`snapshot_of`]), collected on `engine` with `__sum_minor`
+/// exact as a pass gives it (Float64).
+pub fn read_snapshot(snapshot: LazyFrame, engine: Engine) -> PolarsResult<DataFrame> {
+    let customers = snapshot.collect_with_engine(engine)?.unwrap_single();
+    exact_sums(customers, Sums::Checked)
 }
 
 fn customer_keys(analysis: &Analysis) -> Vec<Expr> {
