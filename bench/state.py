@@ -3,9 +3,10 @@
 
     python3 bench/state.py --lines 100000000 --day-lines 1000000 --runs 3 --rfmseg target/release/rfmseg
     python3 bench/state.py --lines 10000000 --config bench/configs/per-region-window.yaml
+    python3 bench/state.py --lines 10000000 --csv
 
 The lines are one export sorted by date (bench/gen_orders.py --layout date --region, text
-customer ids with --string-ids), of --lines + --day-lines lines: the first --lines are the
+customer ids with --string-ids; CSV files with --csv), of --lines + --day-lines lines: the first --lines are the
 history, the last --day-lines (the newest days) the night's batch. The history is folded into
 a state once (not timed); each repetition then copies that state, times the night (fold the
 batch, score, write) and a full run over history + batch, in turn, and checks that both wrote
@@ -68,7 +69,24 @@ def data(args):
             os.replace(source + ".part", source)
         split(source, history, day, args.day_lines)
         os.remove(source)
+    if args.csv:
+        history, day = as_csv(history), as_csv(day)
     return history, day
+
+
+def as_csv(parquet):
+    """The same lines as CSV (header row, ISO dates) beside the Parquet file."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    path = parquet[: -len(".parquet")] + ".csv"
+    if not os.path.exists(path):
+        f = pq.ParquetFile(parquet)
+        with pcsv.CSVWriter(path + ".part", f.schema_arrow) as w:
+            for batch in f.iter_batches(batch_size=1 << 20):
+                w.write_batch(batch)
+        os.replace(path + ".part", path)
+    return path
 
 
 def folder_bytes(path):
@@ -88,6 +106,7 @@ def main():
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--config", default=os.path.join(ROOT, "config", "rfm.yaml"))
     p.add_argument("--string-ids", action="store_true", help="text customer ids")
+    p.add_argument("--csv", action="store_true", help="history and night as CSV files")
     p.add_argument("--rfmseg", help="the binary (default: cargo build --release)")
     args = p.parse_args()
     rfmseg = args.rfmseg
@@ -95,7 +114,9 @@ def main():
         subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
         rfmseg = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "rfmseg")
     history, day = data(args)
-    lines_bytes = os.path.getsize(history) + os.path.getsize(day)
+    # The state is compared with the lines' Parquet, also when the runs read the CSV files.
+    parquet = lambda p: p[: -len(".csv")] + ".parquet" if p.endswith(".csv") else p  # noqa: E731
+    lines_bytes = os.path.getsize(parquet(history)) + os.path.getsize(parquet(day))
     work = tempfile.mkdtemp(prefix="state-", dir=CACHE)
     try:
         base = os.path.join(work, "base")

@@ -315,8 +315,9 @@ impl Sql {
 /// `rfmseg inspect`
 #[derive(Debug, Args)]
 pub struct Inspect {
-    /// The Parquet file `rfmseg run` wrote, or a state folder (`run --state DIR`): its
-    /// batches, customers, date span and the config keys it depends on.
+    /// The Parquet file `rfmseg run` wrote, or a state folder (`run --state DIR`).
+    ///
+    /// For a state folder: its batches, customers, date span and the config keys it depends on.
     #[arg(value_name = "FILE|DIR")]
     pub file: PathBuf,
 
@@ -441,18 +442,20 @@ pub struct Run {
     #[arg(long, value_enum, default_value_t = EngineChoice::Streaming, value_name = "ENGINE")]
     pub engine: EngineChoice,
 
-    /// Fold the inputs into the saved state in DIR (created on the first run), then score from
-    /// the state: the output equals a run over every input folded into DIR so far, at the same
-    /// as_of. An input whose content was folded before is skipped, so a failed night can be run
-    /// again. A config that changes what the state depends on (column mapping, date handling,
-    /// returns, monetary_decimals, frequency, group_by) is refused. `rfmseg inspect DIR` shows
-    /// the state (docs/state.md).
+    /// Fold the inputs into the saved state in DIR, then score from it (docs/state.md).
+    ///
+    /// DIR is created on the first run. The output equals a run over every input folded into DIR
+    /// so far, at the same as_of. An input whose content was folded before is skipped, so a
+    /// failed night can be run again. A config that changes what the state depends on (column
+    /// mapping, date handling, returns, monetary_decimals, frequency, group_by) is refused.
+    /// `rfmseg inspect DIR` shows the state.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
 
-    /// Also write the run summary as one JSON document to FILE (atomically), for ETL logs and
-    /// alerting: lines read, dropped and used, customers, segments, batches folded or
-    /// skipped, timings; on failure, the error and its exit code (docs/state.md).
+    /// Also write the run summary as JSON to FILE, for ETL logs and alerting (docs/state.md).
+    ///
+    /// One document, written atomically: lines read, dropped and used, customers, segments,
+    /// batches folded or skipped, timings; on failure, the error and its exit code.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
 }

@@ -1198,8 +1198,84 @@ fn explain_and_backtest_errors() -> Vec<Case> {
 }
 
 /// Every table of cases.
+/// `run --state`'s refusals.
+fn state_errors() -> Vec<Case> {
+    const LINES: &str =
+        "customer_id,order_date,amount,order_id\n001,2024-06-01,10,a\n002,2024-06-02,5,b\n";
+    const CONFIG: &str = "input:\n  columns: {customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}\nanalysis:\n  frequency: orders\nsegments:\n  rules:\n    - {name: Top, r: [4, 5]}\n";
+    /// A state in `[TMP]/state` with `d1.csv` folded under `c.yaml`.
+    fn folded(s: &Scratch) {
+        let out = crate::util::rfmseg()
+            .args(["run", "--quiet", "--config"])
+            .arg(s.path("c.yaml"))
+            .arg("--state")
+            .arg(s.path("state"))
+            .arg("--input")
+            .arg(s.path("d1.csv"))
+            .arg("--output")
+            .arg(s.path("out.parquet"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let run = "run --config [TMP]/c.yaml --state [TMP]/state --output [TMP]/out.parquet";
+    vec![
+        case("state_is_a_file", run)
+            .file("c.yaml", CONFIG)
+            .file("state", "not a folder"),
+        case("state_folder_of_other_files", &format!("{run} --input [TMP]/d1.csv"))
+            .file("c.yaml", CONFIG)
+            .file("d1.csv", LINES)
+            .file("state/notes.txt", "mine"),
+        case("state_new_without_input", run).file("c.yaml", CONFIG),
+        case(
+            "state_depends_changed",
+            "run --config [TMP]/lines.yaml --state [TMP]/state --output [TMP]/out.parquet --input [TMP]/d1.csv",
+        )
+        .file("c.yaml", CONFIG)
+        .file("d1.csv", LINES)
+        .file(
+            "lines.yaml",
+            CONFIG
+                .replace("frequency: orders", "frequency: lines\n  returns: exclude"),
+        )
+        .prepare(folded),
+        case("state_key_type_changed", &format!("{run} --input [TMP]/d2.parquet"))
+            .file("c.yaml", CONFIG)
+            .file("d1.csv", LINES)
+            .prepare(|s| {
+                folded(s);
+                write_parquet(
+                    &s.path("d2.parquet"),
+                    df!(
+                        "customer_id" => [7i64],
+                        "order_date" => [chrono::NaiveDate::from_ymd_opt(2024, 6, 5).unwrap()],
+                        "amount" => [3.0],
+                        "order_id" => ["f"],
+                    )
+                    .unwrap(),
+                );
+            }),
+        case("state_with_explain", &format!("{run} --explain --input [TMP]/d1.csv"))
+            .file("c.yaml", CONFIG)
+            .file("d1.csv", LINES),
+        case("inspect_state_damaged", "inspect [TMP]/state")
+            .file("c.yaml", CONFIG)
+            .file("d1.csv", LINES)
+            .prepare(|s| {
+                folded(s);
+                std::fs::write(s.path("state/state.json"), "{ not json").unwrap();
+            }),
+    ]
+}
+
 fn tables() -> Vec<Vec<Case>> {
     vec![
+        state_errors(),
         help_cases(),
         command_line_errors(),
         config_errors(),
@@ -1265,6 +1341,11 @@ fn report_errors_snapshots() {
 #[test]
 fn sql_errors_snapshots() {
     snapshot_all(sql_errors(), Ends::Fails);
+}
+
+#[test]
+fn state_errors_snapshots() {
+    snapshot_all(state_errors(), Ends::Fails);
 }
 
 #[test]

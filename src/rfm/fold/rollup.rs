@@ -346,20 +346,64 @@ pub fn snapshot_of(rows: LazyFrame, analysis: &Analysis) -> LazyFrame {
     from_rollups(rows, analysis, window, Sums::Checked).0
 }
 
-/// Two snapshots merged into one: exact when no purchase day (with `frequency: days`) and no
-/// purchase order (with `frequency: orders`) of a customer is in both, which the caller
-/// checks.
-pub fn merge_snapshots(a: LazyFrame, b: LazyFrame, analysis: &Analysis) -> LazyFrame {
-    let again = |c: &str| col(c).sum().alias(c);
-    concat([a, b], UnionArgs::default())
-        .expect("two snapshots of one schema concatenate")
-        .group_by(customer_keys(analysis))
-        .agg([
-            again(SUM_MINOR),
-            col(FIRST_ORDER_DATE).min(),
-            col(LAST_ORDER_DATE).max(),
-            again(FREQUENCY),
-        ])
+/// A snapshot and a (small) snapshot of new rows merged into one: exact when no purchase day
+/// (with `frequency: days`) and no purchase order (with `frequency: orders`) of a customer
+/// is in both, which the caller checks. The earlier snapshot's customers are joined to the
+/// new rows' (a hash table of the small side only), and the new rows' customers that matched
+/// none are appended: no group-by and no hash table over the whole snapshot.
+pub fn merge_snapshots(earlier: LazyFrame, new: LazyFrame, analysis: &Analysis) -> LazyFrame {
+    const NEW: &str = "__new";
+    const MATCHED: &str = "__matched";
+    let keys = customer_keys(analysis);
+    let new = new.cache();
+    let renamed = new.clone().select(
+        keys.iter()
+            .cloned()
+            .chain(
+                [SUM_MINOR, FIRST_ORDER_DATE, LAST_ORDER_DATE, FREQUENCY]
+                    .map(|c| col(c).alias(format!("{c}{NEW}")))
+                    .into_iter()
+                    .chain([lit(true).alias(MATCHED)]),
+            )
+            .collect::<Vec<_>>(),
+    );
+    let joined = || JoinArgs {
+        nulls_equal: true,
+        ..JoinArgs::new(JoinType::Left)
+    };
+    let other = |c: &str| col(format!("{c}{NEW}"));
+    let joined = earlier
+        .join(renamed, keys.clone(), keys.clone(), joined())
+        .cache();
+    let matched = joined
+        .clone()
+        .filter(col(MATCHED).is_not_null())
+        .select(keys.clone());
+    let updated = joined.select(
+        keys.iter()
+            .cloned()
+            .chain([
+                (col(SUM_MINOR) + other(SUM_MINOR).fill_null(lit(0i64))).alias(SUM_MINOR),
+                min_horizontal([col(FIRST_ORDER_DATE), other(FIRST_ORDER_DATE)])
+                    .expect("two columns")
+                    .alias(FIRST_ORDER_DATE),
+                max_horizontal([col(LAST_ORDER_DATE), other(LAST_ORDER_DATE)])
+                    .expect("two columns")
+                    .alias(LAST_ORDER_DATE),
+                (col(FREQUENCY) + other(FREQUENCY).fill_null(lit(0i64))).alias(FREQUENCY),
+            ])
+            .collect::<Vec<_>>(),
+    );
+    let added = new.join(
+        matched,
+        keys.clone(),
+        keys,
+        JoinArgs {
+            nulls_equal: true,
+            ..JoinArgs::new(JoinType::Anti)
+        },
+    );
+    concat([updated, added], UnionArgs::default()).expect("two snapshots of one schema concatenate")
 }
 
 /// The customers of a snapshot ([`snapshot_of`]), collected on `engine` with `__sum_minor`
