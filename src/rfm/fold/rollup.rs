@@ -384,10 +384,10 @@ pub fn merge_snapshots(earlier: LazyFrame, new: LazyFrame, analysis: &Analysis) 
             .cloned()
             .chain([
                 (col(SUM_MINOR) + other(SUM_MINOR).fill_null(lit(0i64))).alias(SUM_MINOR),
-                min_horizontal([col(FIRST_ORDER_DATE), other(FIRST_ORDER_DATE)])
+                polars::lazy::dsl::min_horizontal([col(FIRST_ORDER_DATE), other(FIRST_ORDER_DATE)])
                     .expect("two columns")
                     .alias(FIRST_ORDER_DATE),
-                max_horizontal([col(LAST_ORDER_DATE), other(LAST_ORDER_DATE)])
+                polars::lazy::dsl::max_horizontal([col(LAST_ORDER_DATE), other(LAST_ORDER_DATE)])
                     .expect("two columns")
                     .alias(LAST_ORDER_DATE),
                 (col(FREQUENCY) + other(FREQUENCY).fill_null(lit(0i64))).alias(FREQUENCY),
