@@ -10,6 +10,8 @@ pub(super) struct RolledFile {
     pub key_types: Vec<(String, String)>,
     /// The smallest and largest purchase order id (with `frequency: orders`).
     pub orders: Option<(serde_json::Value, serde_json::Value)>,
+    /// The sum of the absolute minor units of its lines.
+    pub abs_minor: f64,
     pub rejected: Option<input::Rejected>,
 }
 
@@ -71,6 +73,7 @@ pub(super) fn roll_up_file(
         totals,
         key_types,
         orders,
+        abs_minor,
         rejected,
     })
 }

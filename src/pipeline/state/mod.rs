@@ -41,9 +41,8 @@ const CHECKED_SUMS_UP_TO: f64 = 4_611_686_018_427_387_904.0;
 /// recent nights' again (not the whole history).
 const MAX_ROLLUP_FILES: usize = 8;
 
-/// The Zstandard level of rollup files: they stay on disk and are read every night. Level 9
-/// wrote the benchmark's rollups 4% smaller than the default level 3, and levels past it no
-/// smaller (docs/performance.md, "Saved state").
+/// The Zstandard level of rollup files: they stay on disk and are read every night; the level
+/// was chosen on the benchmark's rollups (docs/performance.md, "Saved state").
 const ROLLUP_ZSTD_LEVEL: i32 = 9;
 
 /// What the fold did, for the run summary.
@@ -209,6 +208,7 @@ fn fold(
             totals,
             key_types,
             orders,
+            abs_minor,
             rejected: set_aside,
         } = batch;
         if manifest.key_types.is_empty() {
@@ -223,12 +223,6 @@ fn fold(
                 .and_then(|v| v.extract::<i32>())
                 .map(|d| date_of(d).to_string())
         };
-        let abs_minor = totals
-            .column(ABS_MINOR)
-            .ok()
-            .and_then(|c| c.get(0).ok())
-            .and_then(|v| v.extract::<f64>())
-            .unwrap_or(0.0);
         let rejected_rows = set_aside.as_ref().map_or(0, |r| r.rows);
         if let Some(found) = set_aside {
             rejected = Some(match rejected.take() {

@@ -30,6 +30,27 @@ pub enum Sums {
     Split,
 }
 
+/// The counters of the lines as read, before any date is looked at: lines, lines without a
+/// customer, without a date, without an amount, and amounts that are not finite or whose
+/// minor units pass 64 bits (a run and a state's fold count them alike).
+pub(super) fn read_counters(monetary_decimals: u32) -> [Expr; 5] {
+    let (date, amount) = (|| col(ORDER_DATE), || col(AMOUNT));
+    let known = || col(CUSTOMER_ID).is_not_null();
+    let count = |e: Expr| e.cast(DataType::UInt64).sum();
+    [
+        len().cast(DataType::UInt64).alias(N_LINES),
+        count(known().not()).alias(N_NULL_CUSTOMER),
+        count(known().and(date().is_null())).alias(N_NULL_DATE),
+        count(known().and(date().is_not_null()).and(amount().is_null())).alias(N_NULL_AMOUNT),
+        count(
+            amount()
+                .is_not_null()
+                .and(not_minor_units(amount(), monetary_decimals)),
+        )
+        .alias(N_BAD_AMOUNT),
+    ]
+}
+
 /// What the query error says when the checked sums stop it.
 const SUMS_BEYOND_64_BITS: &str = "the amounts' minor units could sum past 64 bits";
 
@@ -79,11 +100,8 @@ pub(super) fn aggregate(
     let count = |e: Expr| e.cast(DataType::UInt64).sum();
     // One scan feeds both queries.
     let lines = lines.cache();
-    let totals = lines.clone().select([
-        len().cast(DataType::UInt64).alias(N_LINES),
-        count(known().not()).alias(N_NULL_CUSTOMER),
-        count(known().and(date().is_null())).alias(N_NULL_DATE),
-        count(known().and(date().is_not_null()).and(amount().is_null())).alias(N_NULL_AMOUNT),
+    let mut counters = read_counters(analysis.monetary_decimals).to_vec();
+    counters.extend([
         count(known().and(dated()).and(in_time.clone().not())).alias(N_AFTER_AS_OF),
         count(
             known()
@@ -94,12 +112,6 @@ pub(super) fn aggregate(
         .alias(N_OUTSIDE_WINDOW),
         count(known().and(observed()).and(is_return()).and(lit(excluded)))
             .alias(N_RETURNS_EXCLUDED),
-        count(
-            amount()
-                .is_not_null()
-                .and(not_minor_units(amount(), analysis.monetary_decimals)),
-        )
-        .alias(N_BAD_AMOUNT),
         count(known().and(observed()).and(is_return().not())).alias(N_PURCHASES),
         count(known().and(observed()).and(is_return()).and(lit(!excluded))).alias(N_RETURNS),
         when(known().and(dated()))
@@ -108,6 +120,7 @@ pub(super) fn aggregate(
             .max()
             .alias(MAX_LINE_DATE),
     ]);
+    let totals = lines.clone().select(counters);
 
     let scale = 10f64.powi(analysis.monetary_decimals as i32);
     let only = |cond: Expr, value: Expr| when(cond).then(value).otherwise(lit(NULL));

@@ -12,10 +12,9 @@
 use polars::prelude::*;
 
 use crate::columns::*;
-use crate::input::not_minor_units;
 use crate::settings::{Analysis, Frequency, Returns};
 
-use super::plan::{exact_sums, minor_units, Sums, SUM_MINOR_HIGH};
+use super::plan::{exact_sums, minor_units, read_counters, Sums, SUM_MINOR_HIGH};
 use super::Window;
 
 /// Per rollup row in the window: the minor units that count toward monetary (Int64).
@@ -76,17 +75,8 @@ pub fn roll_up(lines: LazyFrame, analysis: &Analysis) -> BatchRollup {
     let count = |e: Expr| e.cast(DataType::UInt64).sum();
     let scale = 10f64.powi(analysis.monetary_decimals as i32);
     let lines = lines.cache();
-    let totals = lines.clone().select([
-        len().cast(DataType::UInt64).alias(N_LINES),
-        count(known().not()).alias(N_NULL_CUSTOMER),
-        count(known().and(date().is_null())).alias(N_NULL_DATE),
-        count(known().and(date().is_not_null()).and(amount().is_null())).alias(N_NULL_AMOUNT),
-        count(
-            amount()
-                .is_not_null()
-                .and(not_minor_units(amount(), analysis.monetary_decimals)),
-        )
-        .alias(N_BAD_AMOUNT),
+    let mut counters = read_counters(analysis.monetary_decimals).to_vec();
+    counters.extend([
         count(valid()).alias(N_VALID),
         count(valid().and(amount().gt_eq(lit(0.0)))).alias(N_PURCHASES),
         count(valid().and(amount().lt(lit(0.0)))).alias(N_RETURNS),
@@ -110,6 +100,7 @@ pub fn roll_up(lines: LazyFrame, analysis: &Analysis) -> BatchRollup {
             .sum()
             .alias(ABS_MINOR),
     ]);
+    let totals = lines.clone().select(counters);
     let is_return = || amount().lt(lit(0.0));
     let minor = || minor_units(amount(), scale);
     let zero = || lit(0i64);
