@@ -28,6 +28,7 @@ pub use parquet_stats::{integer_span, latest_date as latest_date_in_statistics};
 pub use paths::{format_of, resolve, Format, SourceFile};
 pub use prefetch::set_parquet_prefetch;
 pub use text::{ascii_digits, persian_day};
+use text::{blank_to_null, iso_dates};
 
 use crate::columns::*;
 use crate::error::{shorten, BadValue, Error, Result};
@@ -548,6 +549,9 @@ fn role_expr(
             _ if is_text => {
                 let text = blank_to_null(raw().cast(DataType::String));
                 let parsed = |strict| match spec.input.calendar {
+                    Calendar::Gregorian if date_format.is_none() => {
+                        iso_dates(raw().cast(DataType::String), strict)
+                    }
                     Calendar::Gregorian => {
                         parse_date(ascii_digits(text.clone()), date_format, strict)
                     }
@@ -564,13 +568,6 @@ fn role_expr(
             _ => return Err(type_error("a date, a datetime, or text holding a date")),
         },
     })
-}
-
-/// Empty or blank text is a missing value.
-fn blank_to_null(text: Expr) -> Expr {
-    when(text.clone().str().strip_chars(lit(NULL)).eq(lit("")))
-        .then(lit(NULL).cast(DataType::String))
-        .otherwise(text)
 }
 
 /// Text -> Date. With a format: as that format says (time parts are read and dropped). Without:

@@ -1,13 +1,92 @@
 //! Text as written -> what it holds, beyond what polars reads by itself: Persian and
 //! Arabic-Indic digits and the Arabic separators read as ASCII ([`ascii_digits`], always), and
 //! text dates read in the Solar Hijri calendar ([`persian_dates`], with
-//! `input.calendar: persian`), each distinct string of a batch converted once.
+//! `input.calendar: persian`), each distinct string of a batch converted once; and the two
+//! reads every text line takes, in one pass over a batch's values: blank values as null
+//! ([`blank_to_null`]) and ISO dates ([`iso_dates`]).
 
 use std::sync::Arc;
 
 use polars::prelude::*;
 
 use crate::settings::calendar::{self, written_fields, Calendar};
+
+/// `text` (a String expression) with empty and blank values (white space only, as
+/// `str::trim` sees it) as null: a missing value. A batch with no such value is passed on as
+/// it is, without copying a string.
+pub fn blank_to_null(text: Expr) -> Expr {
+    text.map_with_fmt_str(
+        |c: Column| {
+            let ca = c.str()?;
+            if !ca.iter().flatten().any(is_blank) {
+                return Ok(c);
+            }
+            let kept: StringChunked = ca.iter().map(|v| v.filter(|s| !is_blank(s))).collect();
+            Ok(kept.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(field.clone()),
+        "blank_to_null",
+    )
+}
+
+fn is_blank(s: &str) -> bool {
+    s.trim().is_empty()
+}
+
+/// `text` (a String expression) read as Gregorian dates without `input.date_format`, exactly
+/// as [`super::parse_date`] reads `ascii_digits(blank_to_null(text))`, in one pass over a
+/// batch: a blank value is null and `YYYY-MM-DD` (ASCII digits, a real day, alone or followed
+/// by `T` or a space and a time) is read here. A batch holding any other value is read by that
+/// expression instead, so what it accepts, and how it fails (`strict`), are its own.
+pub fn iso_dates(text: Expr, strict: bool) -> Expr {
+    text.map_with_fmt_str(
+        move |c: Column| {
+            let ca = c.str()?;
+            let mut other = false;
+            let days: Int32Chunked = ca
+                .iter()
+                .map(|v| {
+                    let s = v?;
+                    let day = iso_day(s);
+                    other |= day.is_none() && !is_blank(s);
+                    day
+                })
+                .collect();
+            if other {
+                let name = c.name().clone();
+                let text = blank_to_null(col(name.clone()));
+                let read = super::parse_date(ascii_digits(text), None, strict).alias(name.clone());
+                let out = DataFrame::new(c.len(), vec![c])?
+                    .lazy()
+                    .select([read])
+                    .collect()?;
+                return Ok(out.column(&name)?.clone());
+            }
+            Ok(days.with_name(c.name().clone()).into_date().into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Date)),
+        "iso_date",
+    )
+}
+
+/// The day (since 1970-01-01) of `YYYY-MM-DD` in ASCII digits, alone or followed by `T` or a
+/// space; None for anything else, including a day that does not exist.
+fn iso_day(s: &str) -> Option<i32> {
+    let b = s.as_bytes();
+    if b.len() < 10 || (b.len() > 10 && !matches!(b[10], b'T' | b' ')) {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    Calendar::Gregorian.days_from_ymd(y as i32, m, d)
+}
 
 /// `text` (a String expression) with Persian and Arabic-Indic digits as ASCII digits, `٫` as
 /// `.` and `٬` dropped ([`calendar::ascii_digits`]). A batch with no such character is passed
@@ -91,6 +170,7 @@ mod tests {
     use super::*;
     use crate::settings::calendar::days;
     use chrono::NaiveDate;
+    use proptest::prelude::*;
 
     fn day(y: i32, m: u32, d: u32) -> Option<i32> {
         Some(days(NaiveDate::from_ymd_opt(y, m, d).unwrap()))
@@ -159,5 +239,140 @@ mod tests {
             .unwrap();
         let got: Vec<Option<&str>> = out.column("a").unwrap().str().unwrap().iter().collect();
         assert_eq!(got, [Some("125000"), Some("-2.5"), None, Some("12.5")]);
+    }
+
+    /// The expressions the one-pass reads replace, as they were written.
+    fn blank_reference(text: Expr) -> Expr {
+        when(text.clone().str().strip_chars(lit(NULL)).eq(lit("")))
+            .then(lit(NULL).cast(DataType::String))
+            .otherwise(text)
+    }
+
+    fn column_of(df: DataFrame, name: &str) -> Vec<Option<String>> {
+        let c = df.column(name).unwrap().cast(&DataType::String).unwrap();
+        c.str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect()
+    }
+
+    /// A column's values as text.
+    type Texts = Vec<Option<String>>;
+
+    /// Both reads of `values` in one batch: (one-pass, the expression it replaces), each as
+    /// text, or the error's absence/presence.
+    fn both(values: &[Option<String>], strict: bool) -> (Option<Texts>, Option<Texts>) {
+        let df = df!("t" => values).unwrap();
+        let run = |e: Expr| {
+            df.clone()
+                .lazy()
+                .select([e.alias("t")])
+                .collect()
+                .ok()
+                .map(|d| column_of(d, "t"))
+        };
+        (
+            run(iso_dates(col("t"), strict)),
+            run(super::super::parse_date(
+                ascii_digits(blank_reference(col("t"))),
+                None,
+                strict,
+            )),
+        )
+    }
+
+    fn written_date() -> impl Strategy<Value = String> {
+        let digit =
+            prop::sample::select(vec!['0', '1', '2', '3', '9', '۱', '-', ' ', 'T', '/', 'x']);
+        prop_oneof![
+            // Well-formed days, and ones past the month's end, in every year width.
+            (0u32..=9999, 0u32..=13, 0u32..=32)
+                .prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
+            (
+                0u32..=9999,
+                1u32..=12,
+                1u32..=31,
+                prop::sample::select(vec!["T10:00", " 23:59:59", "Z", "+03:30", "x", " ", ""])
+            )
+                .prop_map(|(y, m, d, rest)| format!("{y:04}-{m:02}-{d:02}{rest}")),
+            (1u32..=99999, 1u32..=12, 1u32..=31).prop_map(|(y, m, d)| format!("{y}-{m}-{d}")),
+            prop::collection::vec(digit, 0..14).prop_map(|c| c.into_iter().collect()),
+            prop::sample::select(vec![
+                " 2024-06-30",
+                "2024-06-30 ",
+                "\u{a0}",
+                "  ",
+                "",
+                "۱۴۰۳-۰۱-۰۱",
+                "2024-02-29",
+                "2023-02-29",
+                "0000-01-01",
+                "9999-12-31"
+            ])
+            .prop_map(String::from),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn iso_dates_read_what_parse_date_reads(values in prop::collection::vec(prop::option::of(written_date()), 1..6), strict: bool) {
+            let (fast, reference) = both(&values, strict);
+            prop_assert_eq!(fast, reference, "{:?}", values);
+        }
+
+        #[test]
+        fn blank_values_are_null_as_strip_chars_says(values in prop::collection::vec(prop::option::of(prop::sample::select(vec!["", " ", "\t", "\u{a0}", "\u{3000}", "a", " a ", "0", "\u{200b}"]).prop_map(String::from)), 1..6)) {
+            let df = df!("t" => &values).unwrap();
+            let run = |e: Expr| column_of(df.clone().lazy().select([e.alias("t")]).collect().unwrap(), "t");
+            prop_assert_eq!(run(blank_to_null(col("t"))), run(blank_reference(col("t"))));
+        }
+    }
+
+    #[test]
+    fn iso_batches_are_read_in_one_pass_and_others_by_the_expression() {
+        let day = |s: &str| iso_day(s);
+        assert_eq!(
+            day("2024-06-30"),
+            Some(days(NaiveDate::from_ymd_opt(2024, 6, 30).unwrap()))
+        );
+        assert_eq!(day("2024-06-30T08:00:00+03:30"), day("2024-06-30"));
+        assert_eq!(day("2024-06-30 23:59"), day("2024-06-30"));
+        for other in [
+            "2024-02-30",
+            "2024-6-30",
+            "2024-06-30Z",
+            "۱۴۰۳-۰۱-۰۱",
+            " 2024-06-30",
+            "2024/06/30",
+        ] {
+            assert_eq!(day(other), None, "{other}");
+        }
+        // A batch with a value the one pass does not read is read by the expression: the
+        // same days, and a strict read of a bad value fails.
+        let (fast, reference) = both(
+            &[
+                Some("2024-06-30".into()),
+                Some("2024-6-1".into()),
+                None,
+                Some(" ".into()),
+            ],
+            false,
+        );
+        assert_eq!(fast, reference);
+        assert!(
+            fast.unwrap()[1].is_some(),
+            "2024-6-1 is read as parse_date reads it"
+        );
+        let (fast, _) = both(
+            &[Some("2024-06-30".into()), Some("30/06/2024".into())],
+            true,
+        );
+        assert!(
+            fast.is_none(),
+            "a strict read of a value that is not a date fails"
+        );
     }
 }

@@ -354,6 +354,25 @@ fn quoted(names: &[&str]) -> String {
         .join(", ")
 }
 
+/// The rollup files of a saved state (`run --state`), as one LazyFrame of their rows.
+pub fn scan_rollups(paths: &[PathBuf]) -> Result<LazyFrame> {
+    let frames = paths
+        .iter()
+        .map(|path| {
+            let target = PlRefPath::new(path.to_string_lossy().as_ref());
+            let args = ScanArgsParquet {
+                glob: false,
+                ..Default::default()
+            };
+            LazyFrame::scan_parquet(target, args).map_err(|e| Error::Output {
+                path: path.clone(),
+                message: format!("cannot read the state's rollup file: {e}"),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    concat(frames, UnionArgs::default()).map_err(Error::engine("reading the state's rollups"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,23 +436,4 @@ mod tests {
             "{err}"
         );
     }
-}
-
-/// The rollup files of a saved state (`run --state`), as one LazyFrame of their rows.
-pub fn scan_rollups(paths: &[PathBuf]) -> Result<LazyFrame> {
-    let frames = paths
-        .iter()
-        .map(|path| {
-            let target = PlRefPath::new(path.to_string_lossy().as_ref());
-            let args = ScanArgsParquet {
-                glob: false,
-                ..Default::default()
-            };
-            LazyFrame::scan_parquet(target, args).map_err(|e| Error::Output {
-                path: path.clone(),
-                message: format!("cannot read the state's rollup file: {e}"),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    concat(frames, UnionArgs::default()).map_err(Error::engine("reading the state's rollups"))
 }

@@ -524,6 +524,42 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Text customer and order ids, in Parquet (row groups of a few lines or one) or CSV,
+    /// without group_by: orders are counted where their lines are while the ids rise through
+    /// the file, and the run falls back to the fold by customer and order otherwise (order
+    /// ids out of order, or shared between customers). The reference's rows either way.
+    #[test]
+    fn text_ids_counted_in_place_match_the_naive_reference(
+        (own_orders, lines) in any::<bool>().prop_flat_map(|own| (Just(own), in_runs(integer_lines(own)))),
+        p in params(),
+        row_group in prop::option::of(1..8usize),
+        rising in any::<bool>(),
+        as_parquet in any::<bool>(),
+    ) {
+        let p = effective(&Params { frequency: Freq::Orders, grouped: false, by_store: false, min_group: None, ..p });
+        let mut lines = lines;
+        if rising {
+            lines.sort_by(|a, b| a.order.cmp(&b.order));
+        }
+        let s = Scratch::new();
+        let input = if as_parquet {
+            let path = s.path("lines.parquet");
+            parquet(&lines, &path, false, row_group);
+            path
+        } else {
+            s.write("lines.csv", &csv(&lines))
+        };
+        let report = run_against_reference(&s, &p, &lines, &input, &RunOptions::default())?.report;
+        let again = |why: &str| report.timings.iter().any(|(stage, _)| stage.contains(why));
+        if own_orders && rising {
+            prop_assert!(!again("order lines are not in runs"), "rising text order ids were counted again");
+        }
+    }
+}
+
 /// Customer ids and groups in Arabic script (every one in Windows-1256), two holding a
 /// separator of some dialect (they are quoted where it is theirs).
 const ARABIC_IDS: [&str; 9] = [

@@ -477,7 +477,7 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
     // Shared: order 7 holds a line of customer 1 and two of customer 2.
     let shared = s.path("shared.parquet");
     run(&write("shared-ids.parquet", [7, 8, 7, 7, 9]), &shared).stderr(predicate::str::contains(
-        "again by order id: order lines are not in runs; again by customer and order: an order id is shared",
+        "again with a group-by over orders: order lines are not in runs; again by customer and order: an order id is shared",
     ));
     for out in [&own, &shared] {
         let df = read_parquet(out);
@@ -497,7 +497,7 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
 
 /// Orders counted where their lines are (rfm/ledger.rs) give the rows of the same lines read
 /// from CSV (which fold orders with a group-by): lines in runs across many morsels (a row
-/// group of 3 lines each), and scattered lines, for which the run counts again by order id.
+/// group of 3 lines each), and scattered lines, for which the run counts again with a group-by over orders.
 #[test]
 fn orders_counted_where_their_lines_are_match_a_csv_run() {
     let s = Scratch::new();
@@ -575,7 +575,7 @@ fn orders_counted_where_their_lines_are_match_a_csv_run() {
     let (scattered, scattered_csv) = write("scattered.parquet", &scattered, 1 << 20);
     let out = s.path("scattered-out.parquet");
     run_with(&["--verbose"], &cfg, &scattered, &out).stderr(predicate::str::contains(
-        "again by order id: order lines are not in runs",
+        "again with a group-by over orders: order lines are not in runs",
     ));
     let got = read_parquet(&out);
     let from_csv = run_quiet(&cfg, &scattered_csv, &s.path("scattered-csv.parquet"));

@@ -163,7 +163,7 @@ fn an_input_folded_before_is_skipped_wherever_it_lies_now() {
     let again = fold(
         &cfg,
         &dir,
-        &[copy.clone()],
+        std::slice::from_ref(&copy),
         &out,
         &["--summary-json", json.to_str().unwrap()],
     );
@@ -273,9 +273,11 @@ fn a_batch_with_a_bad_value_or_other_key_types_is_refused_before_anything_is_wri
         "d1.csv",
         "customer_id,order_date,amount,order_id\n001,2024-06-01,10,a\n002,2024-06-02,5,b\n",
     );
-    assert!(fold(&cfg, &dir, &[day1.clone()], &out, &["--quiet"])
-        .status
-        .success());
+    assert!(
+        fold(&cfg, &dir, std::slice::from_ref(&day1), &out, &["--quiet"])
+            .status
+            .success()
+    );
     let manifest = std::fs::read(dir.join("state.json")).unwrap();
     let listing = || {
         let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -331,7 +333,7 @@ fn a_batch_with_a_bad_value_or_other_key_types_is_refused_before_anything_is_wri
     assert_eq!(std::fs::read(dir.join("state.json")).unwrap(), manifest);
     assert_eq!(listing(), files);
     // The next good night folds.
-    let ran = fold(&cfg, &dir, &[good.clone()], &out, &["--quiet"]);
+    let ran = fold(&cfg, &dir, std::slice::from_ref(&good), &out, &["--quiet"]);
     assert!(ran.status.success(), "{}", stderr(&ran));
     let expected = full(&cfg, &[day1, good], &s.path("f.parquet"), &[]);
     assert!(read_parquet(&out).equals_missing(&expected));
@@ -490,16 +492,24 @@ fn a_run_killed_while_it_folds_leaves_the_earlier_state_and_the_next_run_succeed
     let out = s.path("out.parquet");
     let first = big_csv(&s, "first.csv", 200_000, 0);
     let second = big_csv(&s, "second.csv", 400_000, 30);
-    assert!(fold(&cfg, &dir, &[first.clone()], &out, &["--quiet"])
-        .status
-        .success());
+    assert!(
+        fold(&cfg, &dir, std::slice::from_ref(&first), &out, &["--quiet"])
+            .status
+            .success()
+    );
     // How long the second fold takes.
     let spare = s.path("spare");
     copy_dir(&dir, &spare);
     let started = Instant::now();
-    assert!(fold(&cfg, &spare, &[second.clone()], &out, &["--quiet"])
-        .status
-        .success());
+    assert!(fold(
+        &cfg,
+        &spare,
+        std::slice::from_ref(&second),
+        &out,
+        &["--quiet"]
+    )
+    .status
+    .success());
     let total = started.elapsed();
     let expected = full(
         &cfg,
@@ -584,9 +594,11 @@ fn a_run_killed_while_it_folds_leaves_the_earlier_state_and_the_next_run_succeed
             // Folded already: back to the earlier state for the next kill.
             std::fs::remove_dir_all(&dir).unwrap();
             std::fs::create_dir_all(&dir).unwrap();
-            assert!(fold(&cfg, &dir, &[first.clone()], &out, &["--quiet"])
-                .status
-                .success());
+            assert!(
+                fold(&cfg, &dir, std::slice::from_ref(&first), &out, &["--quiet"])
+                    .status
+                    .success()
+            );
         }
     }
     eprintln!(
@@ -625,7 +637,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -7,13 +7,14 @@
 //! only when the strategy's own check fired.
 //!
 //! - [`Strategy::InPlace`]: orders counted where their lines are ([`order_bitmap`]), then a
-//!   group-by over customers only.
+//!   group-by over (group..., customer) only.
 //! - [`Strategy::ByOrderId`]: lines -> orders by order id alone -> customers.
 //! - [`Strategy::ByCustomerOrder`]: lines -> (group..., customer, order) -> customers; exact
 //!   for any input.
 //!
-//! Integer ids are carried in 32 bits where the Parquet statistics allow ([`narrow`]), and
-//! consecutive lines with equal keys fold into one row first ([`adjacent`]).
+//! Integer ids are carried in 32 bits where the Parquet statistics allow ([`narrow`]), text
+//! ids as written, and consecutive lines with equal keys fold into one row first
+//! ([`adjacent`]).
 
 mod adjacent;
 pub use adjacent::group_starts;
@@ -64,10 +65,11 @@ pub enum Strategy {
     /// of two customers (or groups); the customers row says so in [`ORDER_SHARED`], and the
     /// pass is then run again [`Strategy::ByCustomerOrder`].
     ByOrderId,
-    /// Counted where each order's lines are, with no group-by over orders: for integer ids
-    /// carried in 32 bits and no group_by. Exact when each order's lines come together (in
-    /// one morsel of the scan, or across the edge of two); the [`OrderBitmap`] checks it and
-    /// stops the query otherwise, and the pass is then run again [`Strategy::ByOrderId`].
+    /// Counted where each order's lines are, with no group-by over orders: for order ids
+    /// carried in 32 bits or text, any customer ids and group columns. Exact when each order's
+    /// lines come together (in one morsel of the scan, or across the edge of two) and, for
+    /// text order ids, the ids rise through the lines; the [`OrderBitmap`] checks it, and the
+    /// pass is otherwise run again with the group-by over orders the schema allows.
     InPlace,
 }
 
@@ -86,32 +88,24 @@ impl Strategy {
         }
     }
 
-    /// [`Strategy::for_schema`], or [`Strategy::InPlace`] where it applies: no group_by,
-    /// both ids carried in 32 bits, and an order bitmap of at most a byte per line (`lines`, or
-    /// 4 MiB).
+    /// [`Strategy::for_schema`], or [`Strategy::InPlace`] where it applies: `frequency:
+    /// orders`, and order ids that are text or integers carried in 32 bits whose order bitmap
+    /// takes at most a byte per line (`lines`, or 4 MiB).
     fn for_input(schema: &Schema, analysis: &Analysis, narrow: &Narrow, lines: u64) -> Strategy {
-        let fold = Strategy::for_schema(schema, analysis);
         let bitmap_fits = narrow
             .order_span()
             .is_some_and(|span| OrderBitmap::bytes(span) <= lines.max(4 << 20));
-        if fold == Strategy::ByOrderId && bitmap_fits {
-            Strategy::InPlace.usable(analysis, narrow)
+        if analysis.frequency == Frequency::Orders && (narrow.order_text() || bitmap_fits) {
+            Strategy::InPlace
         } else {
-            fold
+            Strategy::for_schema(schema, analysis)
         }
     }
 
-    /// This fold, or [`Strategy::ByOrderId`] for [`Strategy::InPlace`] where it cannot run:
-    /// a group_by, or an id not carried in 32 bits (as after a pass finds an id outside its
-    /// file's statistics).
-    fn usable(self, analysis: &Analysis, narrow: &Narrow) -> Strategy {
-        let runs = analysis.group_by.is_empty()
-            && narrow.customer_narrowed()
-            && narrow.order_span().is_some();
-        match self {
-            Strategy::InPlace if !runs => Strategy::ByOrderId,
-            fold => fold,
-        }
+    /// Whether [`Strategy::InPlace`] can run on keys carried as `narrow` says: order ids in 32
+    /// bits or text (not after an id was found outside its file's statistics).
+    fn in_place_runs(narrow: &Narrow) -> bool {
+        narrow.order_span().is_some() || narrow.order_text()
     }
 }
 
@@ -159,7 +153,7 @@ impl Fallback {
     /// What the progress line says while the fallback runs.
     pub fn doing(self) -> &'static str {
         match self {
-            Fallback::LinesNotInRuns => "order lines are not in runs: folding orders by order id",
+            Fallback::LinesNotInRuns => "order lines are not in runs: folding orders in a group-by",
             Fallback::OrderShared => {
                 "an order id is shared between customers: folding orders per customer"
             }
@@ -175,7 +169,9 @@ impl Fallback {
     /// How `--verbose` names it in the aggregation stage.
     pub fn done(self) -> &'static str {
         match self {
-            Fallback::LinesNotInRuns => "again by order id: order lines are not in runs",
+            Fallback::LinesNotInRuns => {
+                "again with a group-by over orders: order lines are not in runs"
+            }
             Fallback::OrderShared => "again by customer and order: an order id is shared",
             Fallback::IdOutsideStatistics => {
                 "again with 64-bit ids: an id lies outside its file's statistics"
@@ -201,6 +197,9 @@ pub struct Pass {
 pub struct Fold {
     analysis: Analysis,
     strategy: Strategy,
+    /// The group-by over orders a pass falls back to from [`Strategy::InPlace`]
+    /// ([`Strategy::for_schema`]).
+    by_orders: Strategy,
     narrow: Narrow,
     sums: Sums,
     fallbacks: Vec<Fallback>,
@@ -211,9 +210,14 @@ impl Fold {
     /// statistics and about `lines` lines) under `analysis`.
     pub fn choose(schema: &Schema, analysis: &Analysis, spans: Spans, lines: u64) -> Fold {
         let narrow = Narrow::for_spans(schema, spans.customer, spans.order);
+        Fold::choose_with(schema, analysis, narrow, lines)
+    }
+
+    fn choose_with(schema: &Schema, analysis: &Analysis, narrow: Narrow, lines: u64) -> Fold {
         Fold {
             analysis: analysis.clone(),
             strategy: Strategy::for_input(schema, analysis, &narrow, lines),
+            by_orders: Strategy::for_schema(schema, analysis),
             narrow,
             sums: Sums::Checked,
             fallbacks: Vec::new(),
@@ -228,9 +232,13 @@ impl Fold {
     /// The peak memory of a run per input line of a pass, in bytes, for the chosen strategy:
     /// the peak RSS of one-pass runs over 100M bench lines divided by the lines
     /// (docs/performance.md, "Bytes per line"). The group-by folds hold every order of the
-    /// pass's customers; folded in place, a pass holds its customers only.
+    /// pass's customers; folded in place, a pass holds its customers only (with text ids or
+    /// group_by, the group-bys' figure until it is measured).
     pub fn bytes_per_line(&self) -> u64 {
-        if self.strategy == Strategy::InPlace {
+        if self.strategy == Strategy::InPlace
+            && self.narrow.customer_narrowed()
+            && self.analysis.group_by.is_empty()
+        {
             24
         } else {
             50
@@ -282,7 +290,8 @@ impl Fold {
         let mut out = loop {
             let (out, aggregation) = collect(self, self.strategy, with_totals);
             let miss = match out {
-                Ok(out) => break out,
+                Ok(out) if aggregation.stands() => break out,
+                Ok(_) => Fallback::LinesNotInRuns,
                 Err(e) => match aggregation.miss() {
                     Some(miss) => miss,
                     None => return Err(e),
@@ -291,11 +300,14 @@ impl Fold {
             fallback(miss);
             self.fell_back(miss);
             match miss {
-                Fallback::LinesNotInRuns => self.strategy = Strategy::ByOrderId,
+                Fallback::LinesNotInRuns => self.strategy = self.by_orders,
                 Fallback::SumsBeyond64Bits => self.sums = Sums::Split,
                 _ => {
-                    self.narrow = Narrow::default();
-                    self.strategy = self.strategy.usable(&self.analysis, &self.narrow);
+                    self.narrow = self.narrow.widened();
+                    if self.strategy == Strategy::InPlace && !Strategy::in_place_runs(&self.narrow)
+                    {
+                        self.strategy = self.by_orders;
+                    }
                 }
             }
         };
@@ -330,6 +342,11 @@ impl Fold {
 }
 
 impl Aggregation {
+    /// Once the query is done: whether its result stands (the order bitmap's last check).
+    fn stands(&self) -> bool {
+        self.bitmap.as_ref().is_none_or(|b| b.stands())
+    }
+
     /// Why the query stopped, when a strategy's own check stopped it.
     fn miss(&self) -> Option<Fallback> {
         if self.bitmap.as_ref().is_some_and(|b| b.conflict()) {
@@ -497,47 +514,89 @@ mod tests {
     }
 
     #[test]
-    fn orders_are_counted_in_the_fold_with_32_bit_ids_and_no_group_by_only() {
-        let schema = Schema::from_iter([
-            Field::new(CUSTOMER_ID.into(), DataType::Int64),
-            Field::new(ORDER_ID.into(), DataType::Int64),
-            Field::new("store".into(), DataType::Int32),
-        ]);
-        let span = |hi: i64| Some((0, hi));
-        let both = Narrow::for_spans(&schema, span(10), span(1000));
-        let fold = |analysis: &Analysis, narrow: &Narrow, lines: u64| {
-            Strategy::for_input(&schema, analysis, narrow, lines)
+    fn orders_are_counted_in_the_fold_where_order_ids_are_in_32_bits_or_text() {
+        let schema = |customer: DataType, order: DataType| {
+            Schema::from_iter([
+                Field::new(CUSTOMER_ID.into(), customer),
+                Field::new(ORDER_ID.into(), order),
+                Field::new("store".into(), DataType::Int32),
+                Field::new("region".into(), DataType::String),
+            ])
         };
-        assert_eq!(fold(&orders_analysis(vec![]), &both, 10), Strategy::InPlace);
-        let grouped = orders_analysis(vec!["store".into()]);
-        assert_eq!(fold(&grouped, &both, 10), Strategy::ByOrderId);
-        // Once the ids go back to 64 bits (an id outside the statistics), it cannot run.
-        let runs = Strategy::InPlace;
-        assert_eq!(runs.usable(&orders_analysis(vec![]), &both), runs);
-        let wide = Narrow::default();
+        let ints = schema(DataType::Int64, DataType::Int64);
+        let span = |hi: i64| Some((0, hi));
+        let no_group = orders_analysis(vec![]);
+        let by_store = orders_analysis(vec!["store".into()]);
+        let by_region = orders_analysis(vec!["region".into()]);
+        let fold = |schema: &Schema, analysis: &Analysis, narrow: &Narrow, lines: u64| {
+            Fold::choose_with(schema, analysis, narrow.clone(), lines)
+        };
+        let both = Narrow::for_spans(&ints, span(10), span(1000));
+        // With or without group_by, whatever the customers' and groups' types.
+        for analysis in [&no_group, &by_store, &by_region] {
+            assert_eq!(fold(&ints, analysis, &both, 10).strategy, Strategy::InPlace);
+        }
+        let wide_customers = Narrow::for_spans(&ints, span(1 << 40), span(1000));
         assert_eq!(
-            runs.usable(&orders_analysis(vec![]), &wide),
-            Strategy::ByOrderId
+            fold(&ints, &no_group, &wide_customers, 10).strategy,
+            Strategy::InPlace
         );
-        assert_eq!(runs.usable(&grouped, &both), Strategy::ByOrderId);
-        let wide_customers = Narrow::for_spans(&schema, span(1 << 40), span(1000));
+        // Integer order ids need their span from the statistics.
+        let no_order_span = Narrow::for_spans(&ints, span(10), None);
         assert_eq!(
-            fold(&orders_analysis(vec![]), &wide_customers, 10),
-            Strategy::ByOrderId
-        );
-        let no_order_span = Narrow::for_spans(&schema, span(10), None);
-        assert_eq!(
-            fold(&orders_analysis(vec![]), &no_order_span, 10),
+            fold(&ints, &no_group, &no_order_span, 10).strategy,
             Strategy::ByOrderId
         );
         // The bitmap takes at most a byte per line (or 4 MiB): ids 0..=2^31, 512 MiB and a
         // word.
-        let sparse = Narrow::for_spans(&schema, span(10), span(1 << 31));
+        let sparse = Narrow::for_spans(&ints, span(10), span(1 << 31));
         let bytes = (1 << 29) + 8;
         assert_eq!(OrderBitmap::bytes(1 << 31), bytes);
-        let no_group = orders_analysis(vec![]);
-        assert_eq!(fold(&no_group, &sparse, bytes - 1), Strategy::ByOrderId);
-        assert_eq!(fold(&no_group, &sparse, bytes), Strategy::InPlace);
+        assert_eq!(
+            fold(&ints, &no_group, &sparse, bytes - 1).strategy,
+            Strategy::ByOrderId
+        );
+        assert_eq!(
+            fold(&ints, &no_group, &sparse, bytes).strategy,
+            Strategy::InPlace
+        );
+        // Text order ids need no statistics, and still apply once ids are widened.
+        for customer in [DataType::Int64, DataType::String] {
+            let text_orders = schema(customer.clone(), DataType::String);
+            let narrow = Narrow::for_spans(&text_orders, span(10), None);
+            assert_eq!(
+                fold(&text_orders, &no_group, &narrow, 10).strategy,
+                Strategy::InPlace
+            );
+            assert!(Strategy::in_place_runs(&narrow.widened()), "{customer:?}");
+        }
+        // Integer order ids widened (an id outside the statistics) cannot run in place.
+        assert!(Strategy::in_place_runs(&both));
+        assert!(!Strategy::in_place_runs(&both.widened()));
+        // The fallback is the group-by over orders the schema allows.
+        let text_customers = schema(DataType::String, DataType::Int64);
+        let narrow = Narrow::for_spans(&text_customers, None, span(1000));
+        assert_eq!(
+            fold(&text_customers, &no_group, &narrow, 10).by_orders,
+            Strategy::ByCustomerOrder
+        );
+        assert_eq!(
+            fold(&ints, &by_store, &both, 10).by_orders,
+            Strategy::ByOrderId
+        );
+        assert_eq!(
+            fold(&ints, &by_region, &both, 10).by_orders,
+            Strategy::ByCustomerOrder
+        );
+        // `frequency: lines` needs no order fold.
+        let lines = Analysis {
+            frequency: Frequency::Lines,
+            ..orders_analysis(vec![])
+        };
+        assert_eq!(
+            fold(&ints, &lines, &both, 10).strategy,
+            Strategy::ByCustomerOrder
+        );
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct Narrow {
     customer: Option<i64>,
     /// order_id's smallest value and its span (largest - smallest), when it is narrowed.
     order: Option<(i64, u32)>,
+    /// order_id is text: it travels as written (the in-place fold checks that it rises).
+    order_text: bool,
 }
 
 impl Narrow {
@@ -36,7 +38,21 @@ impl Narrow {
         Narrow {
             customer: narrow(CUSTOMER_ID, customer).map(|(lo, _)| lo),
             order: narrow(ORDER_ID, order),
+            order_text: schema.get(ORDER_ID) == Some(&DataType::String),
         }
+    }
+
+    /// Every key in its own type (after an id was found outside its file's statistics).
+    pub fn widened(&self) -> Narrow {
+        Narrow {
+            order_text: self.order_text,
+            ..Narrow::default()
+        }
+    }
+
+    /// Whether order_id is text.
+    pub fn order_text(&self) -> bool {
+        self.order_text
     }
 
     /// Whether customer_id is narrowed.
@@ -121,7 +137,7 @@ mod tests {
         // order_id is already 32 bits wide.
         assert_eq!((narrow.customer, narrow.order), (Some(-5), None));
         let wide = Narrow::for_spans(&schema, Some((-5, top - 4)), None);
-        assert_eq!(wide, Narrow::default());
+        assert_eq!(wide, Narrow::default().widened());
         // Offsets there and back, at both ends of the span.
         let ids = [-5i64, top - 5, 12];
         let lines = df!(CUSTOMER_ID => ids, ORDER_ID => [1i32, 2, 3])

@@ -140,7 +140,7 @@ pub(super) fn aggregate(
         only(is_return().not(), date()).alias(PURCHASE_DATE),
     ];
     let fold = match sums {
-        Sums::Checked => fold.usable(analysis, narrow),
+        Sums::Checked => fold,
         Sums::Split => Strategy::ByCustomerOrder,
     };
     let mut bitmap = None;
@@ -221,9 +221,15 @@ pub(super) fn aggregate(
                 }
                 Strategy::ByOrderId => by_order_id(lines, per_order, per_customer, analysis),
                 Strategy::InPlace => {
-                    let counts = Arc::new(OrderBitmap::new(narrow.order_span().unwrap_or(0)));
+                    let counts = Arc::new(match narrow.order_span() {
+                        Some(span) => OrderBitmap::new(span),
+                        None => OrderBitmap::rising(),
+                    });
                     bitmap = Some(counts.clone());
-                    fold_orders(lines, counts)
+                    let mut run_keys: Vec<PlSmallStr> =
+                        analysis.group_by.iter().map(PlSmallStr::from).collect();
+                    run_keys.push(CUSTOMER_ID.into());
+                    fold_orders(lines, counts, run_keys)
                         .group_by(keys)
                         .agg(per_customer(col(PURCHASE_ORDERS).sum()))
                 }
