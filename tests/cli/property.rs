@@ -486,7 +486,7 @@ proptest! {
 
     /// Integer ids in Parquet (carried in 32 bits when their span allows), in row groups of
     /// a few lines or one. With `frequency: orders` (most cases), orders counted where their
-    /// lines are (no group_by, ids in 32 bits) or the fold by order id alone give the
+    /// lines are (order ids in 32 bits, with or without group_by) or the fold by order id alone give the
     /// reference's rows when every order id has one customer, and the run falls back to the
     /// exact fold (and still gives them) when lines come apart or an id is shared; also in
     /// several hash partitions. With `together`, each order's lines come one after another.
@@ -514,11 +514,12 @@ proptest! {
         if own_orders {
             prop_assert!(!again("an order id is shared"), "an order id held by one customer made the run fall back");
         }
-        // Orders whose lines come together are counted where they are, whatever the morsels.
+        // Orders whose lines come together are counted where they are, whatever the morsels
+        // and the group_by.
         let span = |ids: Vec<i64>| ids.iter().max().zip(ids.iter().min()).is_none_or(|(hi, lo)| hi - lo <= i64::from(u32::MAX));
         let narrow = span(lines.iter().filter_map(|l| l.customer.as_ref()?.parse().ok()).collect())
             && span(lines.iter().map(|l| l.order.parse().unwrap()).collect());
-        if own_orders && together && narrow && !p.grouped && p.frequency == Freq::Orders {
+        if own_orders && together && narrow && p.frequency == Freq::Orders {
             prop_assert!(!again("order lines are not in runs"), "orders whose lines come together were counted again");
         }
     }
