@@ -340,6 +340,47 @@ fn a_batch_with_a_bad_value_or_other_key_types_is_refused_before_anything_is_wri
 }
 
 #[test]
+fn with_a_rejects_file_a_night_folds_without_its_unreadable_rows_as_a_full_run_does() {
+    let s = Scratch::new();
+    let rejects = s.path("rejects.csv");
+    let text = config("analysis:\n  frequency: orders\n").replace(
+        "input:\n",
+        &format!("input:\n  rejects_path: {}\n", rejects.display()),
+    );
+    let cfg = s.write("c.yaml", &text);
+    let (dir, out) = (s.path("state"), s.path("out.parquet"));
+    let day1 = s.write(
+        "d1.csv",
+        "customer_id,order_date,amount,order_id\n001,2024-06-01,10,a\n002,2024-06-02,5,b\n",
+    );
+    let day2 = s.write(
+        "d2.csv",
+        "customer_id,order_date,amount,order_id\n001,2024-06-03,12,c\n003,2024-06-31,4,d\n002,2024-06-03,ten,e\n",
+    );
+    for day in [&day1, &day2] {
+        let ran = fold(&cfg, &dir, std::slice::from_ref(day), &out, &["--quiet"]);
+        assert!(ran.status.success(), "{}", stderr(&ran));
+    }
+    // The night's rejects: the date that does not exist and the amount that is not one.
+    let night = std::fs::read_to_string(&rejects).unwrap();
+    assert!(
+        night.contains("d2.csv,2,3,order_date,2024-06-31")
+            && night.contains("d2.csv,3,4,amount,ten"),
+        "{night}"
+    );
+    // A full run over both days with the same rejects file: the same rows, the same rejects.
+    let expected = full(&cfg, &[day1, day2], &s.path("f.parquet"), &[]);
+    assert!(read_parquet(&out).equals_missing(&expected));
+    assert_eq!(
+        expected.height(),
+        2,
+        "customer 003's only line was set aside"
+    );
+    let whole = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(whole, night);
+}
+
+#[test]
 fn inspect_shows_the_batches_customers_span_and_dependencies() {
     let s = Scratch::new();
     let cfg = sample_config(&s, "c.yaml", "");
