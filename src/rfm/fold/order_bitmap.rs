@@ -15,14 +15,15 @@
 //! pass; a row at a morsel's edge (the morsel's first or last few rows) may meet its id again
 //! only at another edge, and such rows are matched in a small table (same customer; counted
 //! once). Text order ids must rise through the morsel, and the morsels' spans of ids may meet
-//! only at their ends (checked once the pass is done), where the first and last purchase rows
-//! are matched in the same table. Text customer ids are compared by their bytes: a run of
+//! only at their ends (checked as each morsel's span comes), where the first and last
+//! purchase rows are matched in the same table. Text customer ids are compared by their bytes: a run of
 //! equal ids is one customer of the morsel. Anything else (an order whose lines are
 //! scattered, text ids out of order, an order id of two customers, an id outside the
 //! statistics) is a conflict: the pass runs again with the group-by over orders, which is
 //! exact whatever the line order.
 
 use std::collections::hash_map::{Entry, HashMap};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -69,10 +70,10 @@ enum Ids {
     /// word.
     Marks(Vec<AtomicU64>),
     /// Text ids: within each morsel the purchase rows' ids rise (bytewise), and the morsels'
-    /// spans of ids (first, last) overlap at most at their ends, checked when the pass is
-    /// done ([`OrderBitmap::stands`]). Exports sorted by date whose order numbers rise with
-    /// time, or sorted by order number, write them so.
-    Rising(Mutex<Vec<(Box<str>, Box<str>)>>),
+    /// spans of ids (first, last) overlap at most at their ends: each span is checked against
+    /// its neighbours as it comes, so that an overlap stops the query at once. Exports sorted
+    /// by date whose order numbers rise with time, or sorted by order number, write them so.
+    Rising(Mutex<BTreeSet<(Box<str>, Box<str>)>>),
 }
 
 /// An order id as an edge row names it to the other morsels.
@@ -265,7 +266,7 @@ impl OrderBitmap {
 
     /// The check for text order ids ([`Ids::Rising`]).
     pub fn rising() -> OrderBitmap {
-        OrderBitmap::with(Ids::Rising(Mutex::new(Vec::new())))
+        OrderBitmap::with(Ids::Rising(Mutex::new(BTreeSet::new())))
     }
 
     fn with(ids: Ids) -> OrderBitmap {
@@ -282,13 +283,13 @@ impl OrderBitmap {
     }
 
     /// Once the pass is done: whether its count stands. For text ids, the morsels' spans of
-    /// ids are checked here; spans that overlap are a conflict (the pass needs the group-by
-    /// over orders).
+    /// ids, in order, are checked once more; spans that overlap are a conflict (the pass needs
+    /// the group-by over orders).
     pub fn stands(&self) -> bool {
         if let Ids::Rising(spans) = &self.ids {
-            let mut spans = spans.lock().unwrap_or_else(|e| e.into_inner());
-            spans.sort_unstable();
-            if spans.windows(2).any(|w| w[0].1 > w[1].0) {
+            let spans = spans.lock().unwrap_or_else(|e| e.into_inner());
+            let mut next = spans.iter().skip(1);
+            if spans.iter().zip(&mut next).any(|(a, b)| a.1 > b.0) {
                 self.conflict.store(true, Ordering::Relaxed);
             }
         }
@@ -364,8 +365,16 @@ impl OrderBitmap {
         let (Some(&first), Some(&last)) = (purchases.first(), purchases.last()) else {
             return true;
         };
-        let span = (Box::from(text(first)), Box::from(text(last)));
-        spans.lock().unwrap_or_else(|e| e.into_inner()).push(span);
+        let span: (Box<str>, Box<str>) = (text(first).into(), text(last).into());
+        let mut spans = spans.lock().unwrap_or_else(|e| e.into_inner());
+        // The spans before and after this one, in order, must end and begin where it allows.
+        let before = spans.range(..span.clone()).next_back();
+        let after = spans.range(span.clone()..).next();
+        if before.is_some_and(|b| b.1 > span.0) || after.is_some_and(|a| span.1 > a.0) {
+            return false;
+        }
+        spans.insert(span);
+        drop(spans);
         for (j, row) in rows.iter_mut().enumerate() {
             row.edge = j == first || j == last;
         }
@@ -897,7 +906,8 @@ mod tests {
         // Falling within a morsel: stopped at once.
         let falling = [purchase(2, 1), purchase(1, 1)];
         assert_eq!(text(&falling, &[2], &[0]), None);
-        // Each morsel rising, their spans overlapping (order 2 in both): stopped once done.
+        // Each morsel rising, their spans overlapping: stopped by the morsel that overlaps,
+        // whichever comes first.
         let overlap = [
             purchase(1, 1),
             purchase(3, 1),
@@ -905,6 +915,16 @@ mod tests {
             purchase(4, 1),
         ];
         assert_eq!(text(&overlap, &[2, 2], &[0, 1]), None);
+        let keys = [PlSmallStr::from(CUSTOMER_ID)];
+        for (first, second) in [(0..2, 2..4), (2..4, 0..2)] {
+            let bitmap = OrderBitmap::rising();
+            assert!(bitmap.fold(&text_frame(&overlap[first]), &keys).is_ok());
+            assert!(bitmap.fold(&text_frame(&overlap[second]), &keys).is_err());
+            assert!(
+                bitmap.conflict(),
+                "the overlap is found before the pass is done"
+            );
+        }
         // Order 2 at both morsels' edges but under two customers.
         let shared = [
             purchase(1, 1),
