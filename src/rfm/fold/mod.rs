@@ -104,7 +104,7 @@ impl Strategy {
 
     /// Whether [`Strategy::InPlace`] can run on keys carried as `narrow` says: order ids in 32
     /// bits or text (not after an id was found outside its file's statistics).
-    fn in_place_runs(narrow: &Narrow) -> bool {
+    pub(super) fn in_place_runs(narrow: &Narrow) -> bool {
         narrow.order_span().is_some() || narrow.order_text()
     }
 }
@@ -419,6 +419,46 @@ mod tests {
             .bool()
             .unwrap()
             .any()
+    }
+
+    #[test]
+    fn the_in_place_fold_asked_for_ids_it_cannot_count_gives_the_exact_fold() {
+        // Integer order ids without a span (no statistics): not countable in place, so the
+        // query folds by customer and order instead of failing.
+        let day = NaiveDate::from_ymd_opt(2024, 6, 1).unwrap();
+        let lines = df!(
+            CUSTOMER_ID => [1i64, 1, 2, 1],
+            ORDER_DATE => vec![day; 4],
+            AMOUNT => [1.0, 2.0, 3.0, 4.0],
+            ORDER_ID => [10i64, 10, 11, 12],
+        )
+        .unwrap()
+        .lazy();
+        let window = Window {
+            as_of: None,
+            window_days: None,
+        };
+        let customers = aggregate(
+            lines,
+            &orders_analysis(vec![]),
+            window,
+            Partition { index: 0, of: 1 },
+            Strategy::InPlace,
+            &Narrow::default(),
+            Sums::Checked,
+        )
+        .customers
+        .sort([CUSTOMER_ID], SortMultipleOptions::default())
+        .collect()
+        .unwrap();
+        let frequency: Vec<i64> = customers
+            .column(FREQUENCY)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(frequency, [2, 1]);
     }
 
     #[test]

@@ -140,6 +140,11 @@ pub(super) fn aggregate(
         only(is_return().not(), date()).alias(PURCHASE_DATE),
     ];
     let fold = match sums {
+        // The exact fold for any input where the order ids cannot be counted in place (a
+        // caller keeps the strategy usable; this keeps the query exact whatever it passes).
+        Sums::Checked if fold == Strategy::InPlace && !Strategy::in_place_runs(narrow) => {
+            Strategy::ByCustomerOrder
+        }
         Sums::Checked => fold,
         Sums::Split => Strategy::ByCustomerOrder,
     };
