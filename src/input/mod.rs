@@ -9,6 +9,7 @@ mod csv_rows;
 mod decode;
 mod diagnose;
 mod dialect;
+mod estimate;
 mod latest;
 mod paths;
 
@@ -23,6 +24,7 @@ use polars::prelude::*;
 pub use decode::{check_keys, decode, Decoded};
 pub use diagnose::diagnose;
 pub use dialect::{grouped_pattern, number_text};
+pub use estimate::estimated_lines;
 pub use latest::latest_date;
 pub use parquet_stats::{integer_span, latest_date as latest_date_in_statistics};
 pub use paths::{format_of, resolve, Format, SourceFile};
@@ -86,21 +88,6 @@ impl Spec<'_> {
         }
         roles
     }
-}
-
-/// The number of lines in `files`, for planning: exact for Parquet (from the footer), from
-/// the size for CSV (32 bytes a line, on the high side of the count).
-pub fn estimated_lines(files: &[SourceFile]) -> u64 {
-    files
-        .iter()
-        .map(|f| match f.format {
-            Format::Parquet => std::fs::File::open(&f.path)
-                .ok()
-                .and_then(|file| ParquetReader::new(file).num_rows().ok())
-                .map_or(f.size / 32, |n| n as u64),
-            Format::Csv => f.size / 32,
-        })
-        .sum()
 }
 
 /// The suffix polars gives the second column of a CSV header that repeats a name.
