@@ -101,7 +101,7 @@ mod tests {
         // 100,000 lines of 20 bytes (19 and a newline) after the header.
         let line = "C000012345,2024-1,5";
         assert_eq!(line.len(), 19);
-        let bytes = csv(&vec![line; 100_000]);
+        let bytes = csv(&std::iter::repeat_n(line, 100_000).collect::<Vec<_>>());
         let sample = &bytes[..SAMPLE.min(bytes.len()) / 3];
         let estimate = lines_in(sample, bytes.len() as u64);
         assert_eq!(estimate, 100_000);
@@ -119,7 +119,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lines.csv");
         let line = "C000012345,2024-01-01,12.50";
-        let bytes = csv(&vec![line; 60_000]);
+        let bytes = csv(&std::iter::repeat_n(line, 60_000).collect::<Vec<_>>());
         assert!(bytes.len() > SAMPLE);
         std::fs::write(&path, &bytes).unwrap();
         let files = [SourceFile::new(path, Format::Csv, bytes.len() as u64)];
