@@ -1,9 +1,14 @@
 //! Customers in output order: by the group_by columns (nulls last), then customer_id. The
-//! keys are sorted as one 128-bit integer per row where they fit in one: integer keys packed
-//! side by side (each as its offset from its smallest value, a null after every value), or a
-//! text customer_id without group columns as its first 16 bytes (whole ids compared only where
-//! those are equal). Any other key goes to polars' sort. Both give the same order (numbers by
-//! value, text bytewise, as polars orders them).
+//! keys are sorted as one integer per row where they fit in 128 bits: integer keys packed
+//! side by side (each as its offset from its smallest value, a null after every value; sorted
+//! as 64-bit keys where they fit in 64), or a text customer_id without group columns as its
+//! first 16 bytes (whole ids compared only where those are equal). Any other key goes to
+//! polars' sort. Both give the same order (numbers by value, text bytewise, as polars orders
+//! them).
+//!
+//! Rows already in order (a saved state's customers snapshot is kept so) are returned as they
+//! are. Otherwise the rows are gathered by the sorted positions from one contiguous chunk per
+//! column: a gather across the many chunks a scan leaves finds each row's chunk first.
 
 use polars::prelude::*;
 
@@ -15,24 +20,14 @@ pub fn sort(customers: DataFrame, group_by: &[String]) -> PolarsResult<DataFrame
         if let Ok(ids) = customers.column(CUSTOMER_ID)?.str() {
             if ids.null_count() == 0 {
                 let order = text_order(ids);
-                return customers.take(&order);
+                return gathered(customers, order);
             }
         }
     }
     let mut by: Vec<PlSmallStr> = group_by.iter().map(PlSmallStr::from).collect();
     by.push(CUSTOMER_ID.into());
     if let Some(keys) = packed_integers(&customers, &by)? {
-        let mut keys: Vec<(u128, IdxSize)> = keys
-            .into_iter()
-            .enumerate()
-            .map(|(i, k)| (k, i as IdxSize))
-            .collect();
-        keys.sort_unstable();
-        let order = IdxCa::from_vec(
-            PlSmallStr::EMPTY,
-            keys.into_iter().map(|(_, i)| i).collect(),
-        );
-        return customers.take(&order);
+        return gathered(customers, integer_order(&keys));
     }
     customers.sort(
         by,
@@ -40,6 +35,59 @@ pub fn sort(customers: DataFrame, group_by: &[String]) -> PolarsResult<DataFrame
             .with_nulls_last(true)
             .with_maintain_order(false),
     )
+}
+
+/// `frame`'s rows in `order` (None: as they are).
+fn gathered(mut frame: DataFrame, order: Option<IdxCa>) -> PolarsResult<DataFrame> {
+    let Some(order) = order else {
+        return Ok(frame);
+    };
+    frame.rechunk_mut();
+    frame.take(&order)
+}
+
+/// The positions of `keys` in ascending order (ties in row order); None when they are in
+/// order already. The longest sorted run at the start is kept as it is and the rest sorted
+/// and merged into it: rows appended to sorted ones (a snapshot and a night's new customers)
+/// cost the sort of the appended rows.
+fn integer_order(keys: &[u128]) -> Option<IdxCa> {
+    let run = 1 + keys.windows(2).take_while(|w| w[0] <= w[1]).count();
+    if run >= keys.len() {
+        return None;
+    }
+    let narrow = keys.iter().all(|&k| k <= u128::from(u64::MAX));
+    let order = if narrow {
+        let keys: Vec<u64> = keys.iter().map(|&k| k as u64).collect();
+        merged_order(&keys, run)
+    } else {
+        merged_order(keys, run)
+    };
+    Some(IdxCa::from_vec(PlSmallStr::EMPTY, order))
+}
+
+/// The row positions of `keys` sorted (ties in row order), where `keys[..run]` is sorted: the
+/// rest sorted as (key, row) pairs and merged with the run.
+fn merged_order<K: Ord + Copy>(keys: &[K], run: usize) -> Vec<IdxSize> {
+    let mut rest: Vec<(K, IdxSize)> = keys[run..]
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (k, (run + i) as IdxSize))
+        .collect();
+    rest.sort_unstable();
+    let mut order = Vec::with_capacity(keys.len());
+    let mut rest = rest.into_iter().peekable();
+    for (row, &key) in keys[..run].iter().enumerate() {
+        while let Some(&(k, r)) = rest.peek() {
+            if k >= key {
+                break;
+            }
+            order.push(r);
+            rest.next();
+        }
+        order.push(row as IdxSize);
+    }
+    order.extend(rest.map(|(_, r)| r));
+    order
 }
 
 /// Each row's integer keys `by` packed into one integer that sorts as they do (the first key
@@ -77,9 +125,12 @@ fn packed_integers(customers: &DataFrame, by: &[PlSmallStr]) -> PolarsResult<Opt
     Ok(Some(packed))
 }
 
-/// The positions of `ids` in ascending (bytewise) order.
-fn text_order(ids: &StringChunked) -> IdxCa {
+/// The positions of `ids` in ascending (bytewise) order; None when they are in order already.
+fn text_order(ids: &StringChunked) -> Option<IdxCa> {
     let values: Vec<&str> = ids.iter().map(|v| v.unwrap_or_default()).collect();
+    if values.is_sorted() {
+        return None;
+    }
     let mut keys: Vec<(u128, IdxSize)> = values
         .iter()
         .enumerate()
@@ -89,10 +140,10 @@ fn text_order(ids: &StringChunked) -> IdxCa {
         a.0.cmp(&b.0)
             .then_with(|| values[a.1 as usize].cmp(values[b.1 as usize]))
     });
-    IdxCa::from_vec(
+    Some(IdxCa::from_vec(
         PlSmallStr::EMPTY,
         keys.into_iter().map(|(_, i)| i).collect(),
-    )
+    ))
 }
 
 /// The first 16 bytes, zero-padded, as a big-endian integer: `a < b` bytewise gives
@@ -158,6 +209,55 @@ mod tests {
         // Three 64-bit spans do not fit in 128 bits: polars' sort gives the same order.
         let wide_keys: Vec<PlSmallStr> = vec!["wide".into(), "wide".into(), CUSTOMER_ID.into()];
         assert!(packed_integers(&frame, &wide_keys).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_sorted_run_and_rows_after_it_sort_as_a_stable_sort_does() {
+        // Keys whose first `run` rows are in order (of every length, with ties inside the run,
+        // across it and after it), wide and narrow: the positions equal a stable sort's.
+        let mut seed = 5u64;
+        let mut next = move |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        for case in 0..200 {
+            let n = 1 + next(60) as usize;
+            let run = next(n as u64 + 1) as usize;
+            let wide = if case % 2 == 0 { 0 } else { 1u128 << 100 };
+            let mut keys: Vec<u128> = (0..n).map(|_| wide + u128::from(next(40))).collect();
+            keys[..run].sort();
+            let mut expected: Vec<IdxSize> = (0..n as IdxSize).collect();
+            expected.sort_by_key(|&i| keys[i as usize]);
+            let got: Vec<IdxSize> = match integer_order(&keys) {
+                None => (0..n as IdxSize).collect(),
+                Some(order) => order.into_no_null_iter().collect(),
+            };
+            assert_eq!(got, expected, "keys {keys:?}");
+        }
+    }
+
+    #[test]
+    fn rows_in_order_come_back_as_they_are() {
+        let frame = df!(
+            "store" => [Some(1i32), Some(1), Some(2), None],
+            CUSTOMER_ID => [3i64, 9, 1, 2],
+            "x" => [1i64, 2, 3, 4],
+        )
+        .unwrap();
+        assert!(integer_order(
+            &packed_integers(&frame, &["store".into(), CUSTOMER_ID.into()])
+                .unwrap()
+                .unwrap()
+        )
+        .is_none());
+        assert!(sort(frame.clone(), &["store".into()])
+            .unwrap()
+            .equals_missing(&frame));
+        let text = df!(CUSTOMER_ID => ["A1", "A2", "B"], "x" => [1i64, 2, 3]).unwrap();
+        assert!(text_order(text.column(CUSTOMER_ID).unwrap().str().unwrap()).is_none());
+        assert!(sort(text.clone(), &[]).unwrap().equals(&text));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! merged when they grow many.
 
 use super::*;
+use crate::pipeline::order;
 
 /// Keep the customers snapshot up to date under a config without a window (the runs that
 /// score from it): the snapshot of this run's new rows merged into the earlier one where no
@@ -9,17 +10,21 @@ use super::*;
 /// can be one of the earlier rows' (new days after every earlier day; new order ids after
 /// every earlier one), else made again from every rollup file. Under a window, or with sums
 /// past 64 bits, the snapshot is dropped.
+///
+/// The snapshot is kept in output order (`pipeline::order`): a night's merge leaves the earlier
+/// customers in order, the sort places the new ones among them, and scoring from the snapshot
+/// sorts nothing. The snapshot written is returned, for scoring without reading it back.
 pub(super) fn update_snapshot(
     state: &State,
     settings: &Settings,
     before: &Manifest,
     manifest: &mut Manifest,
     new_rows: Vec<DataFrame>,
-) -> Result<()> {
+) -> Result<Option<DataFrame>> {
     let analysis = &settings.analysis;
     if analysis.window_days.is_some() || manifest.abs_minor() > CHECKED_SUMS_UP_TO {
         manifest.snapshot = None;
-        return Ok(());
+        return Ok(None);
     }
     let new_batches = &manifest.batches[before.batches.len()..];
     let first_new_day = new_batches
@@ -53,12 +58,13 @@ pub(super) fn update_snapshot(
                 .collect();
             if all.is_empty() {
                 manifest.snapshot = None;
-                return Ok(());
+                return Ok(None);
             }
             rollup::snapshot_of(output::read_back::scan_rollups(&all)?, analysis)
         }
     };
     let snapshot = snapshot.collect().map_err(fail())?;
+    let snapshot = order::sort(snapshot, &analysis.group_by).map_err(fail())?;
     let name = state::snapshot_name(manifest.generation);
     let path = state.dir().join(&name);
     output::write_parquet(&snapshot, &path)?;
@@ -67,7 +73,7 @@ pub(super) fn update_snapshot(
         rows: snapshot.height() as u64,
         bytes: file_size(&path),
     });
-    Ok(())
+    Ok(Some(snapshot))
 }
 
 /// With more than [`MAX_ROLLUP_FILES`] rollup files, every file but the largest merges into

@@ -114,11 +114,13 @@ pub fn score_with_state(
     }
     clock.lap("open the state, hash the inputs");
     let mut rejected = None;
+    let mut snapshot = None;
     if !new.is_empty() {
         let (manifest, found) = fold(&mut state, settings, options, new)?;
         report.folded = manifest.batches[manifest.batches.len() - found.folded..].to_vec();
         report.merged = found.merged;
         rejected = found.rejected;
+        snapshot = found.snapshot;
         progress.stage("writing the state");
         state.commit(manifest)?;
         clock.lap("fold the new inputs and write the state");
@@ -131,7 +133,8 @@ pub fn score_with_state(
     report.rollup_rows = manifest.files.iter().map(|f| f.rows).sum();
     report.rollup_files = manifest.files.len();
     report.bytes = manifest.files.iter().map(|f| f.bytes).sum();
-    let (aggregated, from_snapshot) = aggregate(&state, &manifest, settings, options, rejected)?;
+    let (aggregated, from_snapshot) =
+        aggregate(&state, &manifest, settings, options, rejected, snapshot)?;
     report.from_snapshot = from_snapshot;
     clock.lap(if from_snapshot {
         "read the customers from the state's snapshot"
@@ -159,6 +162,8 @@ struct Folded {
     merged: bool,
     /// The values set aside (with `input.rejects_path`).
     rejected: Option<input::Rejected>,
+    /// The customers snapshot written, if the state keeps one.
+    snapshot: Option<DataFrame>,
 }
 
 /// Each new file rolled up, checked and written as a rollup file; the manifest that lists
@@ -273,10 +278,10 @@ fn fold(
         new_rows.push(rows);
     }
     let merged = merge_if_many(state, settings, &mut manifest).and_then(|merged| {
-        update_snapshot(state, settings, &before, &mut manifest, new_rows)?;
-        Ok(merged)
+        let snapshot = update_snapshot(state, settings, &before, &mut manifest, new_rows)?;
+        Ok((merged, snapshot))
     });
-    let merged = match merged {
+    let (merged, snapshot) = match merged {
         Ok(m) => m,
         Err(e) => {
             remove_written(&written);
@@ -294,6 +299,7 @@ fn fold(
             folded: count,
             merged,
             rejected,
+            snapshot,
         },
     ))
 }

@@ -4,13 +4,14 @@
 use super::*;
 
 /// The customers of every rollup in the window, and the line counters of a run over all the
-/// state's inputs.
+/// state's inputs. `written`: the snapshot this run wrote, if it did (read from disk if not).
 pub(super) fn aggregate(
     state: &State,
     manifest: &Manifest,
     settings: &Settings,
     options: &Options,
     rejected: Option<input::Rejected>,
+    written: Option<DataFrame>,
 ) -> Result<(Aggregated, bool)> {
     let analysis = &settings.analysis;
     let progress: &Arc<Progress> = &options.progress;
@@ -47,9 +48,13 @@ pub(super) fn aggregate(
     } else if let Some(path) = snapshot {
         // Every line is in time and in the window: the counters are the batches'.
         let fail = || Error::engine("reading the state's customers snapshot");
-        let customers =
-            rollup::read_snapshot(output::read_back::scan_rollups(&[path])?, options.engine())
-                .map_err(fail())?;
+        let customers = match written {
+            Some(snapshot) => rollup::snapshot_customers(snapshot),
+            None => {
+                rollup::read_snapshot(output::read_back::scan_rollups(&[path])?, options.engine())
+            }
+        }
+        .map_err(fail())?;
         let returns = manifest.total(|b| b.return_lines);
         let excluded = analysis.returns == crate::settings::Returns::Exclude;
         let latest = Series::new(MAX_LINE_DATE.into(), [latest])

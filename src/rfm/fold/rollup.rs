@@ -340,8 +340,9 @@ pub fn snapshot_of(rows: LazyFrame, analysis: &Analysis) -> LazyFrame {
 /// A snapshot and a (small) snapshot of new rows merged into one: exact when no purchase day
 /// (with `frequency: days`) and no purchase order (with `frequency: orders`) of a customer
 /// is in both, which the caller checks. The earlier snapshot's customers are joined to the
-/// new rows' (a hash table of the small side only), and the new rows' customers that matched
-/// none are appended: no group-by and no hash table over the whole snapshot.
+/// new rows' (a hash table of the small side only), in the earlier snapshot's order, and the
+/// new rows' customers that matched none are appended: no group-by and no hash table over the
+/// whole snapshot.
 pub fn merge_snapshots(earlier: LazyFrame, new: LazyFrame, analysis: &Analysis) -> LazyFrame {
     const NEW: &str = "__new";
     const MATCHED: &str = "__matched";
@@ -358,8 +359,10 @@ pub fn merge_snapshots(earlier: LazyFrame, new: LazyFrame, analysis: &Analysis) 
             )
             .collect::<Vec<_>>(),
     );
+    // The earlier customers keep their order (a state keeps its snapshot sorted).
     let joined = || JoinArgs {
         nulls_equal: true,
+        maintain_order: MaintainOrderJoin::Left,
         ..JoinArgs::new(JoinType::Left)
     };
     let other = |c: &str| col(format!("{c}{NEW}"));
@@ -400,8 +403,13 @@ pub fn merge_snapshots(earlier: LazyFrame, new: LazyFrame, analysis: &Analysis) 
 /// The customers of a snapshot ([`snapshot_of`]), collected on `engine` with `__sum_minor`
 /// exact as a pass gives it (Float64).
 pub fn read_snapshot(snapshot: LazyFrame, engine: Engine) -> PolarsResult<DataFrame> {
-    let customers = snapshot.collect_with_engine(engine)?.unwrap_single();
-    exact_sums(customers, Sums::Checked)
+    snapshot_customers(snapshot.collect_with_engine(engine)?.unwrap_single())
+}
+
+/// The customers of a snapshot in memory ([`snapshot_of`], collected), with `__sum_minor`
+/// exact as a pass gives it (Float64).
+pub fn snapshot_customers(snapshot: DataFrame) -> PolarsResult<DataFrame> {
+    exact_sums(snapshot, Sums::Checked)
 }
 
 fn customer_keys(analysis: &Analysis) -> Vec<Expr> {
