@@ -1,5 +1,5 @@
 //! `run --state DIR` on the real binary: a week of nightly runs on the bundled sample equals
-//! full runs; re-runs are skipped; changed dependencies, key types and bad values are refused
+//! full runs, its customers snapshot stored in output order; re-runs are skipped; changed dependencies, key types and bad values are refused
 //! before anything is written; a run killed while it writes the state leaves the earlier
 //! state whole; `inspect DIR` and `--summary-json`.
 
@@ -126,6 +126,14 @@ fn a_week_of_nightly_runs_gives_the_full_run_every_night() {
                 read_parquet(&out).equals_missing(&expected),
                 "{name}: night {day} differs from the full run"
             );
+            if !analysis.contains("window_days") {
+                let keys: &[&str] = if analysis.contains("region") {
+                    &["region", "customer_id"]
+                } else {
+                    &["customer_id"]
+                };
+                assert_snapshot_in_output_order(&dir, keys, &format!("{name} {day}"));
+            }
         }
         // A backfill: the state scored as of an earlier day, against a full run as of it.
         let ran = fold(&cfg, &dir, &[], &out, &["--quiet", "--as-of", "2024-06-26"]);
@@ -136,6 +144,33 @@ fn a_week_of_nightly_runs_gives_the_full_run_every_night() {
             "{name}: backfill differs"
         );
     }
+}
+
+/// The state's customers snapshot is stored sorted by `keys` (nulls last), as the output is:
+/// a night merges its new customers in among the earlier ones, and scoring sorts nothing.
+fn assert_snapshot_in_output_order(dir: &Path, keys: &[&str], what: &str) {
+    use polars::prelude::*;
+    let snapshots: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("customers-") && name.ends_with(".parquet")
+        })
+        .collect();
+    assert_eq!(snapshots.len(), 1, "{what}: one snapshot in {snapshots:?}");
+    let stored = read_parquet(&snapshots[0]);
+    let sorted = stored
+        .sort(
+            keys.to_vec(),
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .unwrap();
+    assert!(stored.height() > 0, "{what}: an empty snapshot");
+    assert!(
+        stored.equals_missing(&sorted),
+        "{what}: the snapshot is not in output order"
+    );
 }
 
 #[test]

@@ -41,6 +41,9 @@ pub(super) fn aggregate(
         .filter(|_| analysis.window_days.is_none() && sums == Sums::Checked)
         .filter(|_| matches!((as_of, latest), (Some(a), Some(l)) if a >= l));
     let from_snapshot = snapshot.is_some() && !paths.is_empty();
+    // The snapshot this run wrote is kept only where it scores: elsewhere it would sit in
+    // memory beside the rollups' aggregation.
+    let written = written.filter(|_| from_snapshot);
     let (customers, totals) = if paths.is_empty() {
         // No batch had a line with a customer, a date and an amount: no customer, and
         // counters of zero.
