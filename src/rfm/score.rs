@@ -213,15 +213,27 @@ fn rank_edges(
         if let Some(table) = contiguous_group_edges(customers, value, bins, recency, group_by)? {
             return Ok(table);
         }
-    } else if let Some((values, counts)) = small_integer_counts(customers.column(value)?)? {
-        let mut table = DataFrame::empty_with_height(1);
-        for (i, edge) in level_edges(&values, &counts, bins, recency)
-            .into_iter()
-            .enumerate()
-        {
-            table.with_column(Column::new(edge_column(i).into(), [edge]))?;
+    } else {
+        let column = customers.column(value)?;
+        let edges = match small_integer_counts(column)? {
+            Some((values, counts)) => Some(level_edges(&values, &counts, bins, recency)),
+            None if column.null_count() == 0 && !column.is_empty() => {
+                let mut values: Vec<f64> = column
+                    .cast(&DataType::Float64)?
+                    .f64()?
+                    .into_no_null_iter()
+                    .collect();
+                Some(selected_edges(&mut values, bins, recency))
+            }
+            None => None,
+        };
+        if let Some(edges) = edges {
+            let mut table = DataFrame::empty_with_height(1);
+            for (i, edge) in edges.into_iter().enumerate() {
+                table.with_column(Column::new(edge_column(i).into(), [edge]))?;
+            }
+            return Ok(table);
         }
-        return Ok(table);
     }
     const V: &str = "__v";
     const N: &str = "__n";
@@ -283,7 +295,7 @@ fn rank_edges(
 
 /// Rank edges per group when each group's customers are contiguous (as `run` sorts them: by
 /// the group columns, then customer_id) and no value is null: each group's slice of values
-/// is sorted and counted on its own, where the value-count query would group and sort all
+/// gives its edges by selection ([`selected_edges`]), where the value-count query would group and sort all
 /// (group, value) pairs. None
 /// otherwise; the table is the one [`rank_edges`]' query gives.
 fn contiguous_group_edges(
@@ -312,22 +324,12 @@ fn contiguous_group_edges(
     let values = values.f64()?.rechunk();
     let values = values.cont_slice()?;
     let mut edges_per_group = Vec::with_capacity(groups);
-    let mut sorted = Vec::new();
+    let mut slice = Vec::new();
     for (g, &start) in starts.iter().enumerate() {
         let end = starts.get(g + 1).map_or(values.len(), |&e| e as usize);
-        sorted.clear();
-        sorted.extend_from_slice(&values[start as usize..end]);
-        sorted.sort_unstable_by(f64::total_cmp);
-        let (mut distinct, mut counts) = (Vec::new(), Vec::new());
-        for &v in &sorted {
-            if distinct.last() == Some(&v) {
-                *counts.last_mut().expect("a count per value") += 1;
-            } else {
-                distinct.push(v);
-                counts.push(1u64);
-            }
-        }
-        edges_per_group.push(level_edges(&distinct, &counts, bins, recency));
+        slice.clear();
+        slice.extend_from_slice(&values[start as usize..end]);
+        edges_per_group.push(selected_edges(&mut slice, bins, recency));
     }
     let index = IdxCa::from_vec(PlSmallStr::EMPTY, starts);
     let mut table = customers.select(keys)?.take(&index)?;
@@ -368,6 +370,56 @@ fn small_integer_counts(column: &Column) -> PolarsResult<Option<(Vec<f64>, Vec<u
         .map(|(i, c)| ((lo + i as i64) as f64, c))
         .unzip();
     Ok(Some((values, counts)))
+}
+
+/// The `bins - 1` rank edges of one group's values (not empty, no NaN), found by selection
+/// rather than from sorted value counts: the edges [`level_edges`] gives are order statistics.
+/// With `N` values sorted as `s`, a value's level is `1 + floor(bins * below / N)` for `below`
+/// values under it, so edge `i` (the largest value of level at most `i`) is the largest value
+/// whose first position is at most `K = ceil(i * N / bins) - 1`: `s[K]`. For recency (levels
+/// reversed, counted from the values above) it is the largest value whose last position is at
+/// most `Q = N - 1 - ceil((bins - i) * N / bins)`: `s[Q]` when `s[Q + 1]` is larger, else the
+/// largest value under `s[Q]` (-inf for none, as for `Q < 0`). Each position is selected in a
+/// prefix of the one before (positions descending): linear time, where sorting is not.
+fn selected_edges(values: &mut [f64], bins: u32, recency: bool) -> Vec<f64> {
+    let n = values.len() as u64;
+    let bins = u64::from(bins);
+    let ceil = |a: u64| a.div_ceil(bins);
+    // The edges' positions, one per edge (i = 1..bins-1), and what each needs.
+    let mut edges = vec![f64::NEG_INFINITY; bins as usize - 1];
+    let mut end = values.len();
+    for i in (1..bins).rev() {
+        let slot = &mut edges[i as usize - 1];
+        if !recency {
+            let k = (ceil(i * n) - 1) as usize;
+            let (_, nth, _) = values[..end.max(k + 1)].select_nth_unstable_by(k, f64::total_cmp);
+            *slot = *nth;
+            end = k;
+            continue;
+        }
+        let above = ceil((bins - i) * n);
+        let Some(q) = (n - 1).checked_sub(above) else {
+            continue;
+        };
+        let q = q as usize;
+        // s[q + 1] (q < n - 1: at least one value is above), then s[q] among the values before it.
+        let next = *values[..end.max(q + 2)]
+            .select_nth_unstable_by(q + 1, f64::total_cmp)
+            .1;
+        let at = *values[..q + 1].select_nth_unstable_by(q, f64::total_cmp).1;
+        *slot = if at.total_cmp(&next).is_lt() {
+            at
+        } else {
+            values[..q]
+                .iter()
+                .copied()
+                .filter(|v| v.total_cmp(&at).is_lt())
+                .max_by(f64::total_cmp)
+                .unwrap_or(f64::NEG_INFINITY)
+        };
+        end = q + 1;
+    }
+    edges
 }
 
 /// The `bins - 1` rank edges of one group, from its distinct values (ascending) and their
@@ -462,6 +514,41 @@ mod tests {
         let s = out.column(column).unwrap().i32().unwrap();
         assert_eq!(s.len(), n);
         s.into_no_null_iter().collect()
+    }
+
+    #[test]
+    fn rank_edges_by_selection_are_the_value_counts_edges() {
+        // Random values with many ties (and negatives), every size from one value, bins 2..9,
+        // both directions: the order statistics equal the edges from sorted value counts.
+        let mut seed = 17u64;
+        let mut next = move |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        for case in 0..3000 {
+            let n = 1 + next(40) as usize;
+            let spread = 1 + next(if case % 3 == 0 { 4 } else { 60 });
+            let values: Vec<f64> = (0..n).map(|_| next(spread) as f64 * 0.25 - 3.0).collect();
+            let bins = 2 + next(8) as u32;
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let (mut distinct, mut counts) = (Vec::<f64>::new(), Vec::<u64>::new());
+            for v in sorted {
+                if distinct.last() == Some(&v) {
+                    *counts.last_mut().unwrap() += 1;
+                } else {
+                    distinct.push(v);
+                    counts.push(1);
+                }
+            }
+            for recency in [false, true] {
+                let expected = level_edges(&distinct, &counts, bins, recency);
+                let got = selected_edges(&mut values.clone(), bins, recency);
+                assert_eq!(got, expected, "{values:?} bins {bins} recency {recency}");
+            }
+        }
     }
 
     #[test]

@@ -29,9 +29,21 @@ pub struct Manifest {
     pub files: Vec<RollupFile>,
     /// Every input folded, in order.
     pub batches: Vec<Batch>,
-    /// The customers snapshot of every rollup row, when it is up to date.
+    /// The customers snapshot of every rollup row, when it is up to date (with
+    /// `snapshot_changes`).
     #[serde(default)]
     pub snapshot: Option<RollupFile>,
+    /// The snapshot of the rollup rows folded since `snapshot` was written, in output order: the
+    /// customers those folds changed or added. The snapshot merged with it is up to date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_changes: Option<RollupFile>,
+    /// Rows written as `snapshot_changes` since `snapshot` was written, over every fold.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub changes_written: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One rollup file of the state.
@@ -90,6 +102,14 @@ pub struct Batch {
 }
 
 impl Manifest {
+    /// Every file the state lists: rollups, the snapshot and its changes.
+    pub fn listed(&self) -> impl Iterator<Item = &RollupFile> {
+        self.files
+            .iter()
+            .chain(&self.snapshot)
+            .chain(&self.snapshot_changes)
+    }
+
     /// The sum of every batch's absolute minor units.
     pub fn abs_minor(&self) -> f64 {
         self.batches.iter().map(|b| b.abs_minor).sum()

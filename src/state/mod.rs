@@ -4,7 +4,8 @@
 //! The folder holds `state.json` ([`manifest`]), the rollup files it lists
 //! (`rollup-NNNNNN.parquet`, one per input folded, merged when they grow many), the customers
 //! snapshot of every rollup row (`customers-NNNNNN.parquet`, kept up to date by folds under a
-//! config without a window) and `lock`. A fold
+//! config without a window, with `customers-NNNNNN-changes.parquet`: the customers changed
+//! since it was written) and `lock`. A fold
 //! writes its rollup file whole (temporary file, flushed, footer checked, renamed), then
 //! `state.json` the same way; only then are files it no longer lists removed. A run killed at
 //! any moment therefore leaves the earlier `state.json`, which lists only whole files; the
@@ -32,6 +33,11 @@ pub fn rollup_name(generation: u64) -> String {
 /// The name of generation `generation`'s customers snapshot.
 pub fn snapshot_name(generation: u64) -> String {
     format!("{SNAPSHOT_PREFIX}{generation:06}.parquet")
+}
+
+/// The name of generation `generation`'s snapshot of the customers changed since the snapshot.
+pub fn changes_name(generation: u64) -> String {
+    format!("{SNAPSHOT_PREFIX}{generation:06}-changes.parquet")
 }
 
 /// The manifest's file name.
@@ -150,6 +156,13 @@ impl State {
         Some(self.dir.join(&snapshot.name))
     }
 
+    /// The path of the snapshot of the customers changed since the snapshot, when the manifest
+    /// lists one.
+    pub fn changes_path(&self) -> Option<PathBuf> {
+        let changes = self.manifest.as_ref()?.snapshot_changes.as_ref()?;
+        Some(self.dir.join(&changes.name))
+    }
+
     /// Make `manifest` the state: `state.json` written atomically; then the rollup files it
     /// no longer lists are removed.
     pub fn commit(&mut self, manifest: Manifest) -> Result<()> {
@@ -170,7 +183,7 @@ impl State {
         let listed = |name: &str| {
             self.manifest
                 .as_ref()
-                .is_some_and(|m| m.files.iter().chain(&m.snapshot).any(|f| f.name == name))
+                .is_some_and(|m| m.listed().any(|f| f.name == name))
         };
         for name in entries(&self.dir).unwrap_or_default() {
             if ours(&name) && !listed(&name) {
@@ -184,7 +197,7 @@ impl State {
         let Some(manifest) = &self.manifest else {
             return Ok(());
         };
-        for file in manifest.files.iter().chain(&manifest.snapshot) {
+        for file in manifest.listed() {
             let path = self.dir.join(&file.name);
             let size = std::fs::metadata(&path).map(|m| m.len()).ok();
             if size != Some(file.bytes) {

@@ -1,5 +1,5 @@
 //! `run --state DIR` on the real binary: a week of nightly runs on the bundled sample equals
-//! full runs, its customers snapshot stored in output order; re-runs are skipped; changed dependencies, key types and bad values are refused
+//! full runs, its customers snapshot (and the changes since it) stored in output order; re-runs are skipped; changed dependencies, key types and bad values are refused
 //! before anything is written; a run killed while it writes the state leaves the earlier
 //! state whole; `inspect DIR` and `--summary-json`.
 
@@ -101,6 +101,7 @@ fn a_week_of_nightly_runs_gives_the_full_run_every_night() {
         let dir = s.path(&format!("state-{name}"));
         let (out, reference) = (s.path("night.parquet"), s.path("full.parquet"));
         let mut so_far = vec![history()];
+        let mut nights_with_changes = Vec::new();
         let first = fold(&cfg, &dir, &so_far, &out, &["--quiet"]);
         assert!(first.status.success(), "{}", stderr(&first));
         assert!(read_parquet(&out).equals_missing(&full(&cfg, &so_far, &reference, &[])));
@@ -132,8 +133,16 @@ fn a_week_of_nightly_runs_gives_the_full_run_every_night() {
                 } else {
                     &["customer_id"]
                 };
-                assert_snapshot_in_output_order(&dir, keys, &format!("{name} {day}"));
+                let changes = assert_snapshot_in_output_order(&dir, keys, &format!("{name} {day}"));
+                nights_with_changes.push(changes);
             }
+        }
+        if !analysis.contains("window_days") {
+            // A night writes the customers it changed beside the history's snapshot.
+            assert!(
+                nights_with_changes.iter().all(|&c| c),
+                "{name}: changes after each night {nights_with_changes:?}"
+            );
         }
         // A backfill: the state scored as of an earlier day, against a full run as of it.
         let ran = fold(&cfg, &dir, &[], &out, &["--quiet", "--as-of", "2024-06-26"]);
@@ -146,11 +155,57 @@ fn a_week_of_nightly_runs_gives_the_full_run_every_night() {
     }
 }
 
-/// The state's customers snapshot is stored sorted by `keys` (nulls last), as the output is:
-/// a night merges its new customers in among the earlier ones, and scoring sorts nothing.
-fn assert_snapshot_in_output_order(dir: &Path, keys: &[&str], what: &str) {
+#[test]
+fn the_snapshot_is_written_whole_again_once_its_changes_add_up_to_it() {
+    // Nights alone, without the history: each changes a large share of the customers, so the
+    // changes written soon add up to the snapshot's rows and it is written whole again. Every
+    // night still equals the full run.
+    let s = Scratch::new();
+    for (name, analysis) in [
+        ("plain.yaml", ""),
+        ("regions.yaml", "  group_by: [region]\n"),
+    ] {
+        let cfg = sample_config(&s, name, analysis);
+        let dir = s.path(&format!("state-{name}"));
+        let (out, reference) = (s.path("night.parquet"), s.path("full.parquet"));
+        let mut so_far = Vec::new();
+        let mut nights_with_changes = Vec::new();
+        for day in NIGHTS {
+            so_far.push(night(day));
+            let ran = fold(&cfg, &dir, &[night(day)], &out, &["--quiet"]);
+            assert!(ran.status.success(), "{name} {day}: {}", stderr(&ran));
+            assert!(
+                read_parquet(&out).equals_missing(&full(&cfg, &so_far, &reference, &[])),
+                "{name}: night {day} differs from the full run"
+            );
+            let keys: &[&str] = if analysis.is_empty() {
+                &["customer_id"]
+            } else {
+                &["region", "customer_id"]
+            };
+            nights_with_changes.push(assert_snapshot_in_output_order(
+                &dir,
+                keys,
+                &format!("{name} {day}"),
+            ));
+        }
+        // The first night writes the snapshot; later ones their changes, until those add up
+        // to the snapshot, which is then written whole, without changes.
+        assert!(!nights_with_changes[0], "{name}: {nights_with_changes:?}");
+        let rewritten = nights_with_changes.windows(2).any(|w| w[0] && !w[1]);
+        assert!(
+            nights_with_changes.contains(&true) && rewritten,
+            "{name}: changes after each night {nights_with_changes:?}"
+        );
+    }
+}
+
+/// The state's customers snapshot, and the snapshot of the customers changed since it when
+/// there is one, are stored sorted by `keys` (nulls last), as the output is: a night merges
+/// them by a walk over both, and scoring sorts nothing. True when there is a changes file.
+fn assert_snapshot_in_output_order(dir: &Path, keys: &[&str], what: &str) -> bool {
     use polars::prelude::*;
-    let snapshots: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
@@ -158,19 +213,35 @@ fn assert_snapshot_in_output_order(dir: &Path, keys: &[&str], what: &str) {
             name.starts_with("customers-") && name.ends_with(".parquet")
         })
         .collect();
-    assert_eq!(snapshots.len(), 1, "{what}: one snapshot in {snapshots:?}");
-    let stored = read_parquet(&snapshots[0]);
-    let sorted = stored
-        .sort(
-            keys.to_vec(),
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
-        .unwrap();
-    assert!(stored.height() > 0, "{what}: an empty snapshot");
-    assert!(
-        stored.equals_missing(&sorted),
-        "{what}: the snapshot is not in output order"
+    files.sort();
+    let changes = files
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with("-changes.parquet"))
+        .count();
+    assert_eq!(
+        files.len() - changes,
+        1,
+        "{what}: one snapshot in {files:?}"
     );
+    assert!(
+        changes <= 1,
+        "{what}: one changes file at most in {files:?}"
+    );
+    for file in &files {
+        let stored = read_parquet(file);
+        let sorted = stored
+            .sort(
+                keys.to_vec(),
+                SortMultipleOptions::default().with_nulls_last(true),
+            )
+            .unwrap();
+        assert!(stored.height() > 0, "{what}: {file:?} is empty");
+        assert!(
+            stored.equals_missing(&sorted),
+            "{what}: {file:?} is not in output order"
+        );
+    }
+    changes == 1
 }
 
 #[test]

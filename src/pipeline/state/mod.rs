@@ -14,6 +14,7 @@ use polars::prelude::*;
 
 mod batch;
 mod files;
+mod merge;
 mod scoring;
 
 use super::prepare::{explain_failure, prepare};
@@ -184,6 +185,8 @@ fn fold(
         files: Vec::new(),
         batches: Vec::new(),
         snapshot: None,
+        snapshot_changes: None,
+        changes_written: 0,
     });
     let mut written: Vec<PathBuf> = Vec::new();
     let remove_written = |written: &[PathBuf]| {
@@ -285,8 +288,9 @@ fn fold(
         Ok(m) => m,
         Err(e) => {
             remove_written(&written);
-            if let Some(s) = &manifest.snapshot {
-                if before.snapshot.as_ref() != Some(s) {
+            for s in manifest.snapshot.iter().chain(&manifest.snapshot_changes) {
+                let earlier = before.snapshot.iter().chain(&before.snapshot_changes);
+                if !earlier.clone().any(|e| e == s) {
                     let _ = std::fs::remove_file(state.dir().join(&s.name));
                 }
             }

@@ -48,16 +48,15 @@ pub(super) fn aggregate(
         // No batch had a line with a customer, a date and an amount: no customer, and
         // counters of zero.
         no_customers(manifest, analysis)?
-    } else if let Some(path) = snapshot {
+    } else if snapshot.is_some() {
         // Every line is in time and in the window: the counters are the batches'.
         let fail = || Error::engine("reading the state's customers snapshot");
-        let customers = match written {
-            Some(snapshot) => rollup::snapshot_customers(snapshot),
-            None => {
-                rollup::read_snapshot(output::read_back::scan_rollups(&[path])?, options.engine())
-            }
-        }
-        .map_err(fail())?;
+        let snapshot = match written {
+            Some(snapshot) => snapshot,
+            None => files::read_customers(state, settings)?
+                .expect("a state with a snapshot path has a snapshot"),
+        };
+        let customers = rollup::snapshot_customers(snapshot).map_err(fail())?;
         let returns = manifest.total(|b| b.return_lines);
         let excluded = analysis.returns == crate::settings::Returns::Exclude;
         let latest = Series::new(MAX_LINE_DATE.into(), [latest])

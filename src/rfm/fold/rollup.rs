@@ -344,7 +344,6 @@ pub fn snapshot_of(rows: LazyFrame, analysis: &Analysis) -> LazyFrame {
 /// new rows' customers that matched none are appended: no group-by and no hash table over the
 /// whole snapshot.
 pub fn merge_snapshots(earlier: LazyFrame, new: LazyFrame, analysis: &Analysis) -> LazyFrame {
-    const NEW: &str = "__new";
     const MATCHED: &str = "__matched";
     let keys = customer_keys(analysis);
     let new = new.cache();
@@ -352,7 +351,7 @@ pub fn merge_snapshots(earlier: LazyFrame, new: LazyFrame, analysis: &Analysis) 
         keys.iter()
             .cloned()
             .chain(
-                [SUM_MINOR, FIRST_ORDER_DATE, LAST_ORDER_DATE, FREQUENCY]
+                SNAPSHOT_VALUES
                     .map(|c| col(c).alias(format!("{c}{NEW}")))
                     .into_iter()
                     .chain([lit(true).alias(MATCHED)]),
@@ -365,7 +364,6 @@ pub fn merge_snapshots(earlier: LazyFrame, new: LazyFrame, analysis: &Analysis) 
         maintain_order: MaintainOrderJoin::Left,
         ..JoinArgs::new(JoinType::Left)
     };
-    let other = |c: &str| col(format!("{c}{NEW}"));
     let joined = earlier
         .join(renamed, keys.clone(), keys.clone(), joined())
         .cache();
@@ -376,16 +374,7 @@ pub fn merge_snapshots(earlier: LazyFrame, new: LazyFrame, analysis: &Analysis) 
     let updated = joined.select(
         keys.iter()
             .cloned()
-            .chain([
-                (col(SUM_MINOR) + other(SUM_MINOR).fill_null(lit(0i64))).alias(SUM_MINOR),
-                polars::lazy::dsl::min_horizontal([col(FIRST_ORDER_DATE), other(FIRST_ORDER_DATE)])
-                    .expect("two columns")
-                    .alias(FIRST_ORDER_DATE),
-                polars::lazy::dsl::max_horizontal([col(LAST_ORDER_DATE), other(LAST_ORDER_DATE)])
-                    .expect("two columns")
-                    .alias(LAST_ORDER_DATE),
-                (col(FREQUENCY) + other(FREQUENCY).fill_null(lit(0i64))).alias(FREQUENCY),
-            ])
+            .chain(merged_values())
             .collect::<Vec<_>>(),
     );
     let added = new.join(
@@ -398,6 +387,31 @@ pub fn merge_snapshots(earlier: LazyFrame, new: LazyFrame, analysis: &Analysis) 
         },
     );
     concat([updated, added], UnionArgs::default()).expect("two snapshots of one schema concatenate")
+}
+
+/// The value columns of a snapshot, in order.
+pub const SNAPSHOT_VALUES: [&str; 4] = [SUM_MINOR, FIRST_ORDER_DATE, LAST_ORDER_DATE, FREQUENCY];
+
+/// The suffix of a later snapshot's value columns beside an earlier one's ([`merged_values`]).
+pub const NEW: &str = "__new";
+
+/// A customer's snapshot values from an earlier row's ([`SNAPSHOT_VALUES`]) and a later one's
+/// (the same names with [`NEW`] after them), either null where that side has no row for the
+/// customer: sums and frequencies added, the first purchase the earlier of the two, the last
+/// the later. Exact under [`merge_snapshots`]' condition.
+pub fn merged_values() -> [Expr; 4] {
+    let new = |c: &str| col(format!("{c}{NEW}"));
+    let added = |c: &str| (col(c).fill_null(lit(0i64)) + new(c).fill_null(lit(0i64))).alias(c);
+    [
+        added(SUM_MINOR),
+        polars::lazy::dsl::min_horizontal([col(FIRST_ORDER_DATE), new(FIRST_ORDER_DATE)])
+            .expect("two columns")
+            .alias(FIRST_ORDER_DATE),
+        polars::lazy::dsl::max_horizontal([col(LAST_ORDER_DATE), new(LAST_ORDER_DATE)])
+            .expect("two columns")
+            .alias(LAST_ORDER_DATE),
+        added(FREQUENCY),
+    ]
 }
 
 /// The customers of a snapshot ([`snapshot_of`]), collected on `engine` with `__sum_minor`
