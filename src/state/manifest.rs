@@ -99,6 +99,11 @@ pub struct Batch {
     /// later batch whose orders all sort after every earlier one's cannot repeat one.
     #[serde(default)]
     pub orders: Option<(serde_json::Value, serde_json::Value)>,
+    /// With text order ids, their smallest and largest in shortlex order (shorter first, then
+    /// bytewise): the numbers' order for ids written as numbers without leading zeros ("999"
+    /// before "1000"), the bytes' order for ids of one width.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders_shortlex: Option<(String, String)>,
 }
 
 impl Manifest {
@@ -135,6 +140,33 @@ impl Manifest {
     /// batches before them (ids compared as numbers, or as text): then no order of theirs
     /// was folded before.
     pub fn orders_after(&self, before: &[Batch], batches: &[Batch]) -> bool {
+        Self::orders_after_as_recorded(before, batches) || Self::shortlex_after(before, batches)
+    }
+
+    /// Whether every purchase order id of `batches` is after every one of `before` in shortlex
+    /// order: the spans in that order are disjoint, so no id is in both. Every batch with a
+    /// purchase order must have recorded its shortlex span (text ids, this version or later).
+    fn shortlex_after(before: &[Batch], batches: &[Batch]) -> bool {
+        let spans = |list: &'_ [Batch]| -> Option<Vec<(String, String)>> {
+            list.iter()
+                .filter(|b| b.orders.is_some())
+                .map(|b| b.orders_shortlex.clone())
+                .collect()
+        };
+        let (Some(earlier), Some(new)) = (spans(before), spans(batches)) else {
+            return false;
+        };
+        let key = |s: &str| (s.len(), s.as_bytes().to_vec());
+        let last = earlier.iter().map(|s| key(&s.1)).max();
+        let first = new.iter().map(|s| key(&s.0)).min();
+        match (last, first) {
+            (Some(last), Some(first)) => first > last,
+            _ => true,
+        }
+    }
+
+    /// [`Manifest::orders_after`] by the spans as recorded: integers by value, text bytewise.
+    fn orders_after_as_recorded(before: &[Batch], batches: &[Batch]) -> bool {
         let last = before
             .iter()
             .filter_map(|b| b.orders.as_ref().map(|o| &o.1));
@@ -170,5 +202,64 @@ fn compare(a: &serde_json::Value, b: &serde_json::Value) -> std::cmp::Ordering {
         },
         (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
         _ => std::cmp::Ordering::Equal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(orders: (&str, &str), shortlex: Option<(&str, &str)>) -> Batch {
+        Batch {
+            id: 1,
+            file: "f.csv".into(),
+            size: 0,
+            sha256: String::new(),
+            lines: 0,
+            dropped_no_customer_id: 0,
+            dropped_no_order_date: 0,
+            dropped_no_amount: 0,
+            rejected: 0,
+            folded_lines: 0,
+            purchase_lines: 0,
+            return_lines: 0,
+            first_date: None,
+            last_date: None,
+            abs_minor: 0.0,
+            folded_at: String::new(),
+            orders: Some((orders.0.into(), orders.1.into())),
+            orders_shortlex: shortlex.map(|(a, b)| (a.to_string(), b.to_string())),
+        }
+    }
+
+    fn after(before: &[Batch], new: &[Batch]) -> bool {
+        let manifest: Manifest = serde_json::from_str(
+            r#"{"format":"","rfmseg_version":"","created":"","depends":[],"key_types":[],
+                "generation":0,"files":[],"batches":[]}"#,
+        )
+        .unwrap();
+        manifest.orders_after(before, new)
+    }
+
+    #[test]
+    fn text_order_ids_written_as_numbers_are_after_the_earlier_ones_by_length_first() {
+        // "999999" sorts after "3518019" bytewise, before it by length: numbers without
+        // leading zeros, in their order.
+        let history = batch(("1", "999999"), Some(("1", "999999")));
+        let night = batch(("3518019", "3874719"), Some(("3518019", "3874719")));
+        assert!(after(&[history.clone()], &[night.clone()]));
+        // Spans recorded bytewise only (a state of an earlier version) prove nothing here.
+        let old = batch(("1", "999999"), None);
+        assert!(!after(&[old], &[night.clone()]));
+        // Shortlex spans that meet are not after.
+        let overlapping = batch(("1000", "999"), Some(("999", "2000")));
+        assert!(!after(
+            &[batch(("1", "1000"), Some(("1", "1000")))],
+            &[overlapping]
+        ));
+        // Fixed-width ids keep their bytewise proof.
+        let a = batch(("O001", "O050"), Some(("O001", "O050")));
+        let b = batch(("O051", "O099"), Some(("O051", "O099")));
+        assert!(after(&[a], &[b]));
     }
 }

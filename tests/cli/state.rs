@@ -156,6 +156,43 @@ fn a_week_of_nightly_runs_gives_the_full_run_every_night() {
 }
 
 #[test]
+fn order_numbers_that_grow_a_digit_still_let_a_night_write_only_its_changes() {
+    // Order ids written as plain numbers (read as text from CSV): the night's "1000" and up
+    // sort before the history's "999" bytewise, after it by length. The night merges its
+    // customers into the changes (the snapshot is not made again from the rollups) and equals
+    // the full run.
+    let s = Scratch::new();
+    let cfg = sample_config(&s, "c.yaml", "");
+    let header = "order_id,customer_id,order_date,amount\n";
+    let history: String = (1..=999)
+        .map(|o| {
+            format!(
+                "{o},c{:03},2024-05-{:02},{}.50\n",
+                o % 97,
+                1 + o % 28,
+                o % 40
+            )
+        })
+        .collect();
+    let night: String = (1000..1100)
+        .map(|o| format!("{o},c{:03},2024-06-01,{}.25\n", o % 20, o % 30))
+        .collect();
+    let history = s.write("history.csv", &format!("{header}{history}"));
+    let night = s.write("night.csv", &format!("{header}{night}"));
+    let dir = s.path("state");
+    let (out, reference) = (s.path("night.parquet"), s.path("full.parquet"));
+    let first = fold(&cfg, &dir, &[history.clone()], &out, &["--quiet"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let ran = fold(&cfg, &dir, &[night.clone()], &out, &["--quiet"]);
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    assert!(read_parquet(&out).equals_missing(&full(&cfg, &[history, night], &reference, &[])));
+    assert!(
+        assert_snapshot_in_output_order(&dir, &["customer_id"], "numbered orders"),
+        "the night made the snapshot again instead of writing its changes"
+    );
+}
+
+#[test]
 fn the_snapshot_is_written_whole_again_once_its_changes_add_up_to_it() {
     // Nights alone, without the history: each changes a large share of the customers, so the
     // changes written soon add up to the snapshot's rows and it is written whole again. Every

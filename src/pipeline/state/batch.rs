@@ -10,6 +10,8 @@ pub(super) struct RolledFile {
     pub key_types: Vec<(String, String)>,
     /// The smallest and largest purchase order id (with `frequency: orders`).
     pub orders: Option<(serde_json::Value, serde_json::Value)>,
+    /// The smallest and largest text order id in shortlex order ([`Batch::orders_shortlex`]).
+    pub orders_shortlex: Option<(String, String)>,
     /// The sum of the absolute minor units of its lines.
     pub abs_minor: f64,
     pub rejected: Option<input::Rejected>,
@@ -68,11 +70,13 @@ pub(super) fn roll_up_file(
     let key_types = key_types(&rows, &settings.analysis);
     check_key_types(&key_types, manifest, file)?;
     let orders = order_span(&rows);
+    let orders_shortlex = shortlex_span(&rows);
     Ok(RolledFile {
         rows,
         totals,
         key_types,
         orders,
+        orders_shortlex,
         abs_minor,
         rejected,
     })
@@ -93,6 +97,16 @@ fn order_span(rows: &DataFrame) -> Option<(serde_json::Value, serde_json::Value)
     let lo = json(ids.min_reduce().ok()?.value().clone())?;
     let hi = json(ids.max_reduce().ok()?.value().clone())?;
     Some((lo, hi))
+}
+
+/// The smallest and largest text order id of rollup rows in shortlex order (shorter first,
+/// then bytewise); None for integer ids or none.
+fn shortlex_span(rows: &DataFrame) -> Option<(String, String)> {
+    let ids = rows.column(ORDER_ID).ok()?.str().ok()?;
+    let shortlex = |a: &&str, b: &&str| a.len().cmp(&b.len()).then_with(|| a.cmp(b));
+    let lo = ids.iter().flatten().min_by(shortlex)?;
+    let hi = ids.iter().flatten().max_by(shortlex)?;
+    Some((lo.to_string(), hi.to_string()))
 }
 
 /// The rollup's key columns (day aside) and their types.

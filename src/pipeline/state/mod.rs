@@ -216,6 +216,7 @@ fn fold(
             totals,
             key_types,
             orders,
+            orders_shortlex,
             abs_minor,
             rejected: set_aside,
         } = batch;
@@ -277,6 +278,7 @@ fn fold(
             abs_minor,
             folded_at: state::now_utc(),
             orders,
+            orders_shortlex,
         });
         new_rows.push(rows);
     }
