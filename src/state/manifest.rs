@@ -247,10 +247,13 @@ mod tests {
         // leading zeros, in their order.
         let history = batch(("1", "999999"), Some(("1", "999999")));
         let night = batch(("3518019", "3874719"), Some(("3518019", "3874719")));
-        assert!(after(&[history.clone()], &[night.clone()]));
+        assert!(after(
+            std::slice::from_ref(&history),
+            std::slice::from_ref(&night)
+        ));
         // Spans recorded bytewise only (a state of an earlier version) prove nothing here.
         let old = batch(("1", "999999"), None);
-        assert!(!after(&[old], &[night.clone()]));
+        assert!(!after(&[old], std::slice::from_ref(&night)));
         // Shortlex spans that meet are not after.
         let overlapping = batch(("1000", "999"), Some(("999", "2000")));
         assert!(!after(

@@ -181,9 +181,15 @@ fn order_numbers_that_grow_a_digit_still_let_a_night_write_only_its_changes() {
     let night = s.write("night.csv", &format!("{header}{night}"));
     let dir = s.path("state");
     let (out, reference) = (s.path("night.parquet"), s.path("full.parquet"));
-    let first = fold(&cfg, &dir, &[history.clone()], &out, &["--quiet"]);
+    let first = fold(
+        &cfg,
+        &dir,
+        std::slice::from_ref(&history),
+        &out,
+        &["--quiet"],
+    );
     assert!(first.status.success(), "{}", stderr(&first));
-    let ran = fold(&cfg, &dir, &[night.clone()], &out, &["--quiet"]);
+    let ran = fold(&cfg, &dir, std::slice::from_ref(&night), &out, &["--quiet"]);
     assert!(ran.status.success(), "{}", stderr(&ran));
     assert!(read_parquet(&out).equals_missing(&full(&cfg, &[history, night], &reference, &[])));
     assert!(
