@@ -144,6 +144,13 @@ fn a_week_of_nightly_runs_gives_the_full_run_every_night() {
                 "{name}: changes after each night {nights_with_changes:?}"
             );
         }
+        // Scored again with no new input: the snapshot and its changes read back and merged.
+        let ran = fold(&cfg, &dir, &[], &out, &["--quiet"]);
+        assert!(ran.status.success(), "{}", stderr(&ran));
+        assert!(
+            read_parquet(&out).equals_missing(&full(&cfg, &so_far, &reference, &[])),
+            "{name}: the state scored again differs"
+        );
         // A backfill: the state scored as of an earlier day, against a full run as of it.
         let ran = fold(&cfg, &dir, &[], &out, &["--quiet", "--as-of", "2024-06-26"]);
         assert!(ran.status.success(), "{}", stderr(&ran));
