@@ -200,6 +200,7 @@ pub fn score_all(settings: &Settings, options: &Options) -> Result<Scored> {
         as_of,
         rejected,
         rejected_rows,
+        in_order: false,
     };
     scored_from(aggregated, settings, &spec, progress, clock)
 }
@@ -220,6 +221,9 @@ pub(crate) struct Aggregated {
     pub rejected: Option<input::Rejected>,
     /// Rows set aside, counted into the lines read.
     pub rejected_rows: u64,
+    /// The customers are known to be in output order, one row per key (a state's snapshot
+    /// as its fold merged it): the sort's check is skipped.
+    pub in_order: bool,
 }
 
 /// The customers of `aggregated` sorted, their metrics derived and their score edges found.
@@ -237,6 +241,7 @@ fn scored_from(
         as_of,
         rejected,
         rejected_rows,
+        in_order,
     } = aggregated;
     progress.stage("sorting customers and finding the score edges");
     if summary::cell_u64(&totals, N_BAD_AMOUNT) > 0 {
@@ -258,7 +263,7 @@ fn scored_from(
         None => max_i32(&totals, MAX_LINE_DATE)?,
     };
     let unscored = count_where(&aggregated, col(LAST_ORDER_DATE).is_null())?;
-    let customers = sorted_customers(aggregated, settings, as_of)?;
+    let customers = sorted_customers(aggregated, settings, as_of, in_order)?;
     let (thresholds, by_level) = edges(&customers, settings, as_of)?;
     clock.lap("metrics, sort and score edges");
     Ok(Scored {
@@ -393,16 +398,21 @@ fn cgroup_limit(text: &str) -> Option<u64> {
 }
 
 /// The scored customers' metrics, sorted by the group_by columns (nulls last), then
-/// customer_id.
+/// customer_id (`in_order`: they already are).
 fn sorted_customers(
     aggregated: DataFrame,
     settings: &Settings,
     as_of: Option<i32>,
+    in_order: bool,
 ) -> Result<DataFrame> {
     let analysis = &settings.analysis;
     // Sorted before the metrics are derived: the sort gathers the fewest columns.
-    let sorted = order::sort(aggregated, &analysis.group_by)
-        .map_err(Error::engine("sorting the customers"))?;
+    let sorted = if in_order {
+        aggregated
+    } else {
+        order::sort(aggregated, &analysis.group_by)
+            .map_err(Error::engine("sorting the customers"))?
+    };
     let customers = rfm::customers(sorted.lazy(), analysis, as_of.unwrap_or(0))
         .collect()
         .map_err(Error::engine("sorting the customers"))?;

@@ -10,6 +10,7 @@ use crate::columns::*;
 use crate::error::{Error, Result};
 use crate::output::provenance::LineCounts;
 use crate::rfm::LevelCount;
+use crate::segment;
 use crate::settings::{Calendar, Settings, Thresholds};
 
 /// One line of the segment table.
@@ -149,6 +150,11 @@ pub struct DataSummary {
 
 /// Customers and revenue per (group..., r, f, m, segment), and `score_level` with
 /// `min_group_customers` (one per group): all the run summary needs.
+///
+/// The scores are grouped as one integer, [`scores_key`], not as three columns and a text:
+/// a one-column integer group-by over every scored row. When the segment is decided by the
+/// scores alone ([`segment::grid::lookup`]) it is looked up again on the grouped rows, so no
+/// text is hashed per customer; otherwise it is a second key.
 pub fn summary_plan(rows: LazyFrame, settings: &Settings) -> LazyFrame {
     let mut by: Vec<Expr> = settings
         .analysis
@@ -160,7 +166,12 @@ pub fn summary_plan(rows: LazyFrame, settings: &Settings) -> LazyFrame {
         by.push(col(SCORE_LEVEL));
     }
     let holdout = settings.holdout.is_some();
-    by.extend([col(R), col(F), col(M), col(SEGMENT)]);
+    let bins = settings.scoring.bins();
+    by.push(scores_key(bins).alias(SCORES_KEY));
+    let lookup = segment::grid::lookup(&settings.segments, &settings.scoring);
+    if lookup.is_none() {
+        by.push(col(SEGMENT));
+    }
     let mut sums = vec![
         len().cast(DataType::UInt64).alias(SUMMARY_CUSTOMERS),
         col(SUM_MINOR).sum().alias(SUM_MINOR),
@@ -168,7 +179,44 @@ pub fn summary_plan(rows: LazyFrame, settings: &Settings) -> LazyFrame {
     if holdout {
         sums.push(col(HOLDOUT).sum().cast(DataType::UInt64).alias(HOLDOUT));
     }
-    rows.group_by(by).agg(sums)
+    let grouped = rows
+        .group_by(by)
+        .agg(sums)
+        .with_columns(scores_of_key(bins))
+        .drop(cols([SCORES_KEY]));
+    match lookup {
+        Some(segment) => grouped.with_column(segment),
+        None => grouped,
+    }
+}
+
+/// The grouped rows' (r, f, m) as one integer, while they are grouped.
+const SCORES_KEY: &str = "__scores_key";
+
+/// (r, f, m) as one integer, a score that is null counting as 0: `(r * (bf + 1) + f) * (bm + 1)
+/// + m`, one value per combination of the three scores (null ones included).
+fn scores_key(bins: [u32; 3]) -> Expr {
+    let [_, bf, bm] = bins.map(|b| lit(b as i32 + 1));
+    let score = |c: &str| col(c).fill_null(lit(0i32));
+    (score(R) * bf + score(F)) * bm + score(M)
+}
+
+/// r, f and m (Int32, null where 0) back from [`scores_key`].
+fn scores_of_key(bins: [u32; 3]) -> [Expr; 3] {
+    let [_, bf, bm] = bins.map(|b| b as i32 + 1);
+    let key = || col(SCORES_KEY);
+    let score = |e: Expr, name: &str| {
+        when(e.clone().eq(lit(0i32)))
+            .then(lit(NULL).cast(DataType::Int32))
+            .otherwise(e)
+            .cast(DataType::Int32)
+            .alias(name)
+    };
+    [
+        score(key().floor_div(lit(bf * bm)), R),
+        score(key().floor_div(lit(bm)) % lit(bf), F),
+        score(key() % lit(bm), M),
+    ]
 }
 
 /// The summary of scored rows held in memory (for `check`).
@@ -517,4 +565,45 @@ pub fn tie_behind(result: &DataFrame, score: &str) -> Result<String> {
         "{:.0}% of customers have {metric} {value} (tied values share a score)",
         100.0 * n as f64 / result.height().max(1) as f64
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scores_key_gives_back_every_combination_of_scores_and_nulls() {
+        // Every (r, f, m) with each score in 1..=bins or null, for unequal bins (2, 7, 10):
+        // grouped by the key and decoded, each combination is its own group, as it was.
+        let bins = [2u32, 7, 10];
+        let levels = |b: u32| (0..=b as i32).map(|v| (v > 0).then_some(v)).collect::<Vec<_>>();
+        let (mut r, mut f, mut m) = (vec![], vec![], vec![]);
+        for a in levels(bins[0]) {
+            for b in levels(bins[1]) {
+                for c in levels(bins[2]) {
+                    r.push(a);
+                    f.push(b);
+                    m.push(c);
+                }
+            }
+        }
+        let rows = df!(R => &r, F => &f, M => &m).unwrap();
+        let back = rows
+            .clone()
+            .lazy()
+            .group_by([scores_key(bins).alias(SCORES_KEY)])
+            .agg([len().alias("n")])
+            .with_columns(scores_of_key(bins))
+            .sort([R, F, M], SortMultipleOptions::default().with_nulls_last(false))
+            .collect()
+            .unwrap();
+        let expected = rows
+            .lazy()
+            .sort([R, F, M], SortMultipleOptions::default().with_nulls_last(false))
+            .collect()
+            .unwrap();
+        assert_eq!(back.height(), 3 * 8 * 11);
+        assert!(back.column("n").unwrap().u32().unwrap().into_no_null_iter().all(|n| n == 1));
+        assert!(back.select([R, F, M]).unwrap().equals_missing(&expected));
+    }
 }

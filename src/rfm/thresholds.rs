@@ -111,17 +111,48 @@ pub fn with_edges(
         columns.push(Column::new(SCORE_LEVEL.into(), levels));
     }
     columns.push(Column::new(FROZEN.into(), vec![true; t.groups.len()]));
-    let edges = DataFrame::new(t.groups.len(), columns)
+    let mut edges = DataFrame::new(t.groups.len(), columns)
         .expect("columns of one length")
         .lazy();
-    let left: Vec<Expr> = group_by
-        .iter()
-        .map(|g| col(g.as_str()).cast(DataType::String))
-        .collect();
-    let right: Vec<Expr> = group_by
-        .iter()
-        .map(|g| col(format!("__key_{g}").as_str()))
-        .collect();
+    // A row matches a group whose key is the row's group value as text. Integer group
+    // columns are joined as integers: each key is parsed once in the small table, and a key
+    // that does not come back as the same text (" 7", "07", "x") is no integer's text, so it
+    // matches no row and is dropped; the rows' values are not turned into text. Other types
+    // are joined as text.
+    let mut rows = rows;
+    let schema = rows.collect_schema().ok();
+    let native = |g: &str| {
+        schema
+            .as_ref()
+            .and_then(|s| s.get(g))
+            .filter(|d| d.is_integer())
+            .cloned()
+    };
+    let mut left: Vec<Expr> = Vec::with_capacity(group_by.len());
+    let mut right: Vec<Expr> = Vec::with_capacity(group_by.len());
+    for g in group_by {
+        let key = format!("__key_{g}");
+        match native(g) {
+            Some(dtype) => {
+                let text = || col(key.as_str());
+                let parsed = || text().cast(dtype.clone());
+                let comes_back = text()
+                    .is_null()
+                    .or(parsed().cast(DataType::String).eq(text()));
+                edges = edges.filter(comes_back.fill_null(lit(false)));
+                let native_key = format!("__native_key_{g}");
+                edges = edges
+                    .with_column(parsed().alias(native_key.as_str()))
+                    .drop(cols([key.as_str()]));
+                left.push(col(g.as_str()));
+                right.push(col(native_key.as_str()));
+            }
+            None => {
+                left.push(col(g.as_str()).cast(DataType::String));
+                right.push(col(key.as_str()));
+            }
+        }
+    }
     let edge_cols = |metric: &str| -> Vec<Expr> {
         let n = t.scale(metric).map_or(0, |s| s.bins as usize - 1);
         (0..n)

@@ -269,3 +269,79 @@ fn groups_of_any_column_type_are_scored_and_their_edges_reproduce_the_run() {
         assert!(got.equals_missing(&again), "{group}: frozen edges differ");
     }
 }
+
+#[test]
+fn integer_groups_match_the_keys_written_as_their_text_and_no_other() {
+    // Integer store numbers: frozen edges reproduce the run, a key written as the quoted text
+    // of the number ('7') matches store 7 as well, and a key that is other text for it ('07',
+    // ' 7') matches no store, so that store has no edges and the run is refused, as when the
+    // stores were compared as text.
+    let s = Scratch::new();
+    let mut lines = read_parquet(&repo("data-samples/orders.parquet"))
+        .lazy()
+        .with_column(
+            col("store_id")
+                .str()
+                .slice(lit(1), lit(NULL))
+                .cast(DataType::Int32)
+                .alias("store_no"),
+        )
+        .collect()
+        .unwrap();
+    let input = s.path("lines.parquet");
+    ParquetWriter::new(std::fs::File::create(&input).unwrap())
+        .finish(&mut lines)
+        .unwrap();
+    let grouped = s.write(
+        "grouped.yaml",
+        &crate::util::config("analysis: {group_by: [store_no]}"),
+    );
+    let out = s.path("grouped.parquet");
+    let edges = s.path("edges.yaml");
+    rfmseg()
+        .args(["run", "--quiet", "--config"])
+        .arg(&grouped)
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&out)
+        .arg("--thresholds-out")
+        .arg(&edges)
+        .assert()
+        .success();
+    let scored = read_parquet(&out);
+    let written = std::fs::read_to_string(&edges).unwrap();
+    assert!(written.contains("store_no: 7"), "{written}");
+    let frozen = |name: &str, text: &str| {
+        let edges = s.write(&format!("{name}.edges.yaml"), text);
+        s.write(
+            &format!("{name}.yaml"),
+            &crate::util::config(&format!(
+                "analysis: {{group_by: [store_no]}}\nscoring: {{thresholds_from: {}}}",
+                edges.display()
+            )),
+        )
+    };
+    for (name, key) in [("same", "store_no: 7"), ("quoted", "store_no: '7'")] {
+        let cfg = frozen(name, &written.replace("store_no: 7", key));
+        let again = run_quiet(&cfg, &input, &s.path(&format!("{name}.parquet")));
+        assert!(scored.equals_missing(&again), "{key}: the frozen edges differ");
+    }
+    for key in ["store_no: '07'", "store_no: ' 7'"] {
+        let cfg = frozen("other", &written.replace("store_no: 7", key));
+        let assert = rfmseg()
+            .args(["run", "--quiet", "--config"])
+            .arg(&cfg)
+            .arg("--input")
+            .arg(&input)
+            .arg("--output")
+            .arg(s.path("other.parquet"))
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert!(
+            stderr.contains("has no edges for 1 group(s)") && stderr.contains("store_no=7"),
+            "{key}: {stderr}"
+        );
+    }
+}

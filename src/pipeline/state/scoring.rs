@@ -44,6 +44,9 @@ pub(super) fn aggregate(
     // The snapshot this run wrote is kept only where it scores: elsewhere it would sit in
     // memory beside the rollups' aggregation.
     let written = written.filter(|_| from_snapshot);
+    // The snapshot a fold wrote is in output order (merged by the walk over two frames it
+    // checked, or sorted); one read back from disk is checked by the sort.
+    let in_order = written.is_some();
     let (customers, totals) = if paths.is_empty() {
         // No batch had a line with a customer, a date and an amount: no customer, and
         // counters of zero.
@@ -107,6 +110,7 @@ pub(super) fn aggregate(
             as_of,
             rejected,
             rejected_rows: manifest.total(|b| b.rejected),
+            in_order,
         },
         from_snapshot,
     ))
