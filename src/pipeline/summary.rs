@@ -576,7 +576,11 @@ mod tests {
         // Every (r, f, m) with each score in 1..=bins or null, for unequal bins (2, 7, 10):
         // grouped by the key and decoded, each combination is its own group, as it was.
         let bins = [2u32, 7, 10];
-        let levels = |b: u32| (0..=b as i32).map(|v| (v > 0).then_some(v)).collect::<Vec<_>>();
+        let levels = |b: u32| {
+            (0..=b as i32)
+                .map(|v| (v > 0).then_some(v))
+                .collect::<Vec<_>>()
+        };
         let (mut r, mut f, mut m) = (vec![], vec![], vec![]);
         for a in levels(bins[0]) {
             for b in levels(bins[1]) {
@@ -594,16 +598,28 @@ mod tests {
             .group_by([scores_key(bins).alias(SCORES_KEY)])
             .agg([len().alias("n")])
             .with_columns(scores_of_key(bins))
-            .sort([R, F, M], SortMultipleOptions::default().with_nulls_last(false))
+            .sort(
+                [R, F, M],
+                SortMultipleOptions::default().with_nulls_last(false),
+            )
             .collect()
             .unwrap();
         let expected = rows
             .lazy()
-            .sort([R, F, M], SortMultipleOptions::default().with_nulls_last(false))
+            .sort(
+                [R, F, M],
+                SortMultipleOptions::default().with_nulls_last(false),
+            )
             .collect()
             .unwrap();
         assert_eq!(back.height(), 3 * 8 * 11);
-        assert!(back.column("n").unwrap().u32().unwrap().into_no_null_iter().all(|n| n == 1));
+        assert!(back
+            .column("n")
+            .unwrap()
+            .u32()
+            .unwrap()
+            .into_no_null_iter()
+            .all(|n| n == 1));
         assert!(back.select([R, F, M]).unwrap().equals_missing(&expected));
     }
 }

@@ -325,7 +325,10 @@ fn integer_groups_match_the_keys_written_as_their_text_and_no_other() {
     for (name, key) in [("same", "store_no: 7"), ("quoted", "store_no: '7'")] {
         let cfg = frozen(name, &written.replace("store_no: 7", key));
         let again = run_quiet(&cfg, &input, &s.path(&format!("{name}.parquet")));
-        assert!(scored.equals_missing(&again), "{key}: the frozen edges differ");
+        assert!(
+            scored.equals_missing(&again),
+            "{key}: the frozen edges differ"
+        );
     }
     for key in ["store_no: '07'", "store_no: ' 7'"] {
         let cfg = frozen("other", &written.replace("store_no: 7", key));

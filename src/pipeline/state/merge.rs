@@ -1,9 +1,10 @@
 //! The customers snapshot and the snapshot of the customers changed since it, both in output
 //! order with one row per key, merged by one walk over both: each key's row from either frame
 //! or both, the values combined as [`rollup::merged_values`] combines them (sums and
-//! frequencies added, the earlier first purchase, the later last). The keys are compared as
-//! polars' row encoding of the key columns for sorting (nulls last), which orders bytewise as
-//! the output is sorted. Keys whose encoding is not the value alone (floats, categoricals,
+//! frequencies added, the earlier first purchase, the later last). One integer key without
+//! nulls (customer_id without group_by) is compared as a number; other keys as polars' row
+//! encoding of the key columns for sorting (nulls last), which orders bytewise as the output
+//! is sorted. Keys whose encoding is not the value alone (floats, categoricals,
 //! nested types), or a frame not strictly in order (a state written before its snapshot was
 //! kept sorted), are merged by a join and a sort instead.
 
@@ -42,44 +43,52 @@ fn walk(a: &DataFrame, b: &DataFrame, keys: &[&str]) -> PolarsResult<Option<Data
             return Ok(None);
         }
     }
-    let (ka, kb) = (encoded(a, keys)?, encoded(b, keys)?);
-    if !strictly_rising(&ka) || !strictly_rising(&kb) {
-        return Ok(None);
-    }
     let (va, vb) = (Values::of(a)?, Values::of(b)?);
-    let (ka_rows, kb_rows) = (one_chunk(&ka), one_chunk(&kb));
     let (n, m) = (a.height(), b.height());
-    let mut out = Merged::with_capacity(n + m);
-    let (mut i, mut j) = (0usize, 0usize);
-    while i < n || j < m {
-        let order = if j == m {
-            Ordering::Less
-        } else if i == n {
-            Ordering::Greater
-        } else {
-            ka_rows.value(i).cmp(kb_rows.value(j))
-        };
-        match order {
-            Ordering::Less => {
-                out.push(i as IdxSize, va.row(i), None);
-                i += 1;
+    let (out, mut frame) = match (whole_numbers(a, keys)?, whole_numbers(b, keys)?) {
+        // One integer key without nulls (customer_id without group_by): compared as numbers.
+        (Some(ka), Some(kb)) => {
+            if !ka.is_sorted_by(|x, y| x < y) || !kb.is_sorted_by(|x, y| x < y) {
+                return Ok(None);
             }
-            Ordering::Greater => {
-                out.push((n + j) as IdxSize, vb.row(j), None);
-                j += 1;
-            }
-            Ordering::Equal => {
-                out.push(i as IdxSize, va.row(i), Some(vb.row(j)));
-                i += 1;
-                j += 1;
-            }
+            let out = walked(n, m, |i, j| ka[i].cmp(&kb[j]), &va, &vb);
+            let ids: Vec<i64> = out
+                .rows
+                .iter()
+                .map(|&r| match (r as usize).checked_sub(n) {
+                    None => ka[r as usize],
+                    Some(j) => kb[j],
+                })
+                .collect();
+            let dtype = a.column(keys[0])?.dtype().clone();
+            let ids = Int64Chunked::from_vec(keys[0].into(), ids)
+                .into_series()
+                .strict_cast(&dtype)?;
+            let frame = DataFrame::new(ids.len(), vec![ids.into_column()])?;
+            (out, frame)
         }
-    }
-    drop((ka, kb));
-    let mut key_rows = a.select(keys.iter().copied())?;
-    key_rows.vstack_mut(&b.select(keys.iter().copied())?)?;
-    key_rows.rechunk_mut();
-    let mut frame = key_rows.take(&IdxCa::from_vec(PlSmallStr::EMPTY, out.rows))?;
+        _ => {
+            let (ka, kb) = (encoded(a, keys)?, encoded(b, keys)?);
+            if !strictly_rising(&ka) || !strictly_rising(&kb) {
+                return Ok(None);
+            }
+            let (ka_rows, kb_rows) = (one_chunk(&ka), one_chunk(&kb));
+            let mut out = walked(
+                n,
+                m,
+                |i, j| ka_rows.value(i).cmp(kb_rows.value(j)),
+                &va,
+                &vb,
+            );
+            drop((ka, kb));
+            let rows = std::mem::take(&mut out.rows);
+            let mut key_rows = a.select(keys.iter().copied())?;
+            key_rows.vstack_mut(&b.select(keys.iter().copied())?)?;
+            key_rows.rechunk_mut();
+            let frame = key_rows.take(&IdxCa::from_vec(PlSmallStr::EMPTY, rows))?;
+            (out, frame)
+        }
+    };
     // A day outside 32 bits is the sentinel of no purchase.
     let dates = |name: &str, days: Vec<i64>| {
         Int32Chunked::from_iter_options(
@@ -99,6 +108,59 @@ fn walk(a: &DataFrame, b: &DataFrame, keys: &[&str]) -> PolarsResult<Option<Data
         frame.with_column(column.into_column())?;
     }
     Ok(Some(frame))
+}
+
+/// Rows `0..n` of one frame and `0..m` of the other merged in key order (`cmp(i, j)` compares
+/// row i of the first with row j of the second): a row of both combines their values.
+fn walked(
+    n: usize,
+    m: usize,
+    cmp: impl Fn(usize, usize) -> Ordering,
+    va: &Values,
+    vb: &Values,
+) -> Merged {
+    let mut out = Merged::with_capacity(n + m);
+    let (mut i, mut j) = (0usize, 0usize);
+    while i < n || j < m {
+        let order = if j == m {
+            Ordering::Less
+        } else if i == n {
+            Ordering::Greater
+        } else {
+            cmp(i, j)
+        };
+        match order {
+            Ordering::Less => {
+                out.push(i as IdxSize, va.row(i), None);
+                i += 1;
+            }
+            Ordering::Greater => {
+                out.push((n + j) as IdxSize, vb.row(j), None);
+                j += 1;
+            }
+            Ordering::Equal => {
+                out.push(i as IdxSize, va.row(i), Some(vb.row(j)));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The one key column as 64-bit integers, where it is one integer column (of a type whose
+/// values all fit, so not UInt64) without nulls: its values order as the output sorts them.
+fn whole_numbers(frame: &DataFrame, keys: &[&str]) -> PolarsResult<Option<Vec<i64>>> {
+    let [key] = keys else {
+        return Ok(None);
+    };
+    let column = frame.column(key)?;
+    let dtype = column.dtype();
+    if !dtype.is_integer() || *dtype == DataType::UInt64 || column.null_count() > 0 {
+        return Ok(None);
+    }
+    let ints = column.as_materialized_series().cast(&DataType::Int64)?;
+    Ok(Some(flat(ints.i64()?, 0)))
 }
 
 /// Integers, text, booleans and dates: their sort encoding is their value's alone, equal
