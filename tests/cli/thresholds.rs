@@ -245,17 +245,13 @@ fn groups_of_any_column_type_are_scored_and_their_edges_reproduce_the_run() {
         );
         let out = s.path(&format!("{group}.parquet"));
         let edges = s.path(&format!("{group}-edges.yaml"));
-        rfmseg()
-            .args(["run", "--quiet", "--config"])
-            .arg(&grouped)
-            .arg("--input")
-            .arg(&input)
-            .arg("--output")
-            .arg(&out)
-            .arg("--thresholds-out")
-            .arg(&edges)
-            .assert()
-            .success();
+        let edges_out = edges.to_str().unwrap();
+        run_with(
+            &["--quiet", "--thresholds-out", edges_out],
+            &grouped,
+            &input,
+            &out,
+        );
         let got = read_parquet(&out);
         assert_eq!(scores(&got), scores(&plain), "{group}");
         let frozen = s.write(
@@ -298,17 +294,13 @@ fn integer_groups_match_the_keys_written_as_their_text_and_no_other() {
     );
     let out = s.path("grouped.parquet");
     let edges = s.path("edges.yaml");
-    rfmseg()
-        .args(["run", "--quiet", "--config"])
-        .arg(&grouped)
-        .arg("--input")
-        .arg(&input)
-        .arg("--output")
-        .arg(&out)
-        .arg("--thresholds-out")
-        .arg(&edges)
-        .assert()
-        .success();
+    let edges_out = edges.to_str().unwrap();
+    run_with(
+        &["--quiet", "--thresholds-out", edges_out],
+        &grouped,
+        &input,
+        &out,
+    );
     let scored = read_parquet(&out);
     let written = std::fs::read_to_string(&edges).unwrap();
     assert!(written.contains("store_no: 7"), "{written}");
