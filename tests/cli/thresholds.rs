@@ -239,28 +239,9 @@ fn groups_of_any_column_type_are_scored_and_their_edges_reproduce_the_run() {
     let scores =
         |df: &DataFrame| -> Vec<Vec<i64>> { ["r", "f", "m"].map(|c| ints(df, c)).to_vec() };
     for group in ["day_group", "time_group", "float_group", "bool_group"] {
-        let grouped = s.write(
-            &format!("{group}.yaml"),
-            &crate::util::config(&format!("analysis: {{group_by: [{group}]}}")),
-        );
-        let out = s.path(&format!("{group}.parquet"));
-        let edges = s.path(&format!("{group}-edges.yaml"));
-        let edges_out = edges.to_str().unwrap();
-        run_with(
-            &["--quiet", "--thresholds-out", edges_out],
-            &grouped,
-            &input,
-            &out,
-        );
-        let got = read_parquet(&out);
+        let (got, edges) = grouped_with_edges(&s, group, &input);
         assert_eq!(scores(&got), scores(&plain), "{group}");
-        let frozen = s.write(
-            &format!("{group}-frozen.yaml"),
-            &crate::util::config(&format!(
-                "analysis: {{group_by: [{group}]}}\nscoring: {{thresholds_from: {}}}",
-                edges.display()
-            )),
-        );
+        let frozen = frozen_config(&s, group, &format!("{group}-frozen"), &edges);
         let again = run_quiet(&frozen, &input, &s.path(&format!("{group}-again.parquet")));
         assert!(got.equals_missing(&again), "{group}: frozen edges differ");
     }
@@ -288,31 +269,12 @@ fn integer_groups_match_the_keys_written_as_their_text_and_no_other() {
     ParquetWriter::new(std::fs::File::create(&input).unwrap())
         .finish(&mut lines)
         .unwrap();
-    let grouped = s.write(
-        "grouped.yaml",
-        &crate::util::config("analysis: {group_by: [store_no]}"),
-    );
-    let out = s.path("grouped.parquet");
-    let edges = s.path("edges.yaml");
-    let edges_out = edges.to_str().unwrap();
-    run_with(
-        &["--quiet", "--thresholds-out", edges_out],
-        &grouped,
-        &input,
-        &out,
-    );
-    let scored = read_parquet(&out);
+    let (scored, edges) = grouped_with_edges(&s, "store_no", &input);
     let written = std::fs::read_to_string(&edges).unwrap();
     assert!(written.contains("store_no: 7"), "{written}");
     let frozen = |name: &str, text: &str| {
         let edges = s.write(&format!("{name}.edges.yaml"), text);
-        s.write(
-            &format!("{name}.yaml"),
-            &crate::util::config(&format!(
-                "analysis: {{group_by: [store_no]}}\nscoring: {{thresholds_from: {}}}",
-                edges.display()
-            )),
-        )
+        frozen_config(&s, "store_no", name, &edges)
     };
     for (name, key) in [("same", "store_no: 7"), ("quoted", "store_no: '7'")] {
         let cfg = frozen(name, &written.replace("store_no: 7", key));
@@ -339,4 +301,42 @@ fn integer_groups_match_the_keys_written_as_their_text_and_no_other() {
             "{key}: {stderr}"
         );
     }
+}
+
+/// `input` scored grouped by `group`, with `--thresholds-out`: the output and its edges file.
+fn grouped_with_edges(
+    s: &Scratch,
+    group: &str,
+    input: &std::path::Path,
+) -> (DataFrame, std::path::PathBuf) {
+    let grouped = s.write(
+        &format!("{group}.yaml"),
+        &crate::util::config(&format!("analysis: {{group_by: [{group}]}}")),
+    );
+    let out = s.path(&format!("{group}.parquet"));
+    let edges = s.path(&format!("{group}-edges.yaml"));
+    let edges_out = edges.to_str().unwrap();
+    run_with(
+        &["--quiet", "--thresholds-out", edges_out],
+        &grouped,
+        input,
+        &out,
+    );
+    (read_parquet(&out), edges)
+}
+
+/// A config (`name`.yaml) that scores grouped by `group` with the edges of `edges`.
+fn frozen_config(
+    s: &Scratch,
+    group: &str,
+    name: &str,
+    edges: &std::path::Path,
+) -> std::path::PathBuf {
+    s.write(
+        &format!("{name}.yaml"),
+        &crate::util::config(&format!(
+            "analysis: {{group_by: [{group}]}}\nscoring: {{thresholds_from: {}}}",
+            edges.display()
+        )),
+    )
 }
