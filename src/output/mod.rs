@@ -73,7 +73,7 @@ pub fn check_parquet_target(target: &Path) -> Result<()> {
 /// The Zstandard level of a run's output: level 1, Zstandard's fastest, as Arrow and Spark
 /// write by default. A run's output is written once and read by the next step; against the
 /// library's default (3) it writes the customers' rows in less time for a file about 1% larger
-/// (docs/performance.md, "Output").
+/// (docs/performance.md, "3. Score, segment, write, streaming").
 fn output_zstd_level() -> polars::polars_utils::compression::ZstdLevel {
     polars::polars_utils::compression::ZstdLevel::try_new(1).expect("1 is a Zstandard level")
 }

@@ -650,3 +650,79 @@ fn an_id_outside_its_parquet_statistics_is_aggregated_in_64_bits() {
         "{got}\n{from_csv}"
     );
 }
+
+#[test]
+fn the_summary_counts_each_segment_as_the_output_rows_do() {
+    // The summary groups the scores as one number and looks the segment up again where the
+    // rules are decided by the scores alone; with a `when` over monetary the segment stays a
+    // key of its own. Either way, per segment, the summary's customers and revenue share are
+    // those of the written rows, with and without group_by, uneven bins and empty scores.
+    let configs = [
+        "scoring: {recency: {bins: 3}, frequency: {bins: 4}, monetary: {bins: 7}}\n",
+        "analysis: {group_by: [region]}\nscoring: {recency: {bins: 3}, frequency: {bins: 6}}\n",
+    ];
+    let rules = [
+        "segments:\n  rules:\n    - {name: Top, r: [2, 3], f: [3, 4]}\n    - {name: Cells, cells: [\"111\", \"234\"]}\n",
+        "segments:\n  rules:\n    - {name: Big, when: \"monetary > 400\"}\n    - {name: Top, r: 2}\n",
+    ];
+    let s = Scratch::new();
+    for (i, scoring) in configs.iter().enumerate() {
+        for (j, rule) in rules.iter().enumerate() {
+            let cfg = s.write(
+                &format!("c{i}{j}.yaml"),
+                &format!(
+                    "input:\n  columns: {{customer_id: customer_id, order_date: order_date, amount: amount, order_id: order_id}}\n{scoring}{rule}"
+                ),
+            );
+            let (out, json) = (
+                s.path(&format!("o{i}{j}.parquet")),
+                s.path(&format!("s{i}{j}.json")),
+            );
+            let json_flag = json.to_str().unwrap();
+            run_with(
+                &["--quiet", "--summary-json", json_flag],
+                &cfg,
+                &repo("data-samples/orders.csv"),
+                &out,
+            );
+            let rows = read_parquet(&out);
+            let expected = rows
+                .clone()
+                .lazy()
+                .group_by([col("segment")])
+                .agg([
+                    len().cast(DataType::UInt64).alias("n"),
+                    col("monetary").sum().alias("revenue"),
+                ])
+                .with_column((col("revenue") / col("revenue").sum()).alias("revenue_share"))
+                .collect()
+                .unwrap();
+            let doc: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+            let got = doc["segments"].as_array().unwrap();
+            assert_eq!(got.len(), expected.height(), "c{i}{j}: {doc}");
+            let names = strings(&expected, "segment");
+            let counts = ints(&expected, "n");
+            let revenue = floats(&expected, "revenue_share");
+            for k in 0..expected.height() {
+                let row = got
+                    .iter()
+                    .find(|r| r["name"] == names[k].as_str())
+                    .unwrap_or_else(|| panic!("c{i}{j}: no {} in {doc}", names[k]));
+                assert_eq!(
+                    row["customers"].as_i64(),
+                    Some(counts[k]),
+                    "c{i}{j} {}",
+                    names[k]
+                );
+                let share = row["revenue_share"].as_f64().unwrap();
+                assert!(
+                    (share - revenue[k]).abs() < 1e-9,
+                    "c{i}{j} {}: {share} {}",
+                    names[k],
+                    revenue[k]
+                );
+            }
+        }
+    }
+}

@@ -254,7 +254,7 @@ fn integer_groups_match_the_keys_written_as_their_text_and_no_other() {
     // ' 7') matches no store, so that store has no edges and the run is refused, as when the
     // stores were compared as text.
     let s = Scratch::new();
-    let mut lines = read_parquet(&repo("data-samples/orders.parquet"))
+    let lines = read_parquet(&repo("data-samples/orders.parquet"))
         .lazy()
         .with_column(
             col("store_id")
@@ -266,9 +266,7 @@ fn integer_groups_match_the_keys_written_as_their_text_and_no_other() {
         .collect()
         .unwrap();
     let input = s.path("lines.parquet");
-    ParquetWriter::new(std::fs::File::create(&input).unwrap())
-        .finish(&mut lines)
-        .unwrap();
+    write_parquet(&input, lines);
     let (scored, edges) = grouped_with_edges(&s, "store_no", &input);
     let written = std::fs::read_to_string(&edges).unwrap();
     assert!(written.contains("store_no: 7"), "{written}");
