@@ -28,7 +28,7 @@ pub use estimate::estimated_lines;
 pub use latest::latest_date;
 pub use parquet_stats::{integer_span, latest_date as latest_date_in_statistics};
 pub use paths::{format_of, resolve, Format, SourceFile};
-pub use prefetch::set_parquet_prefetch;
+pub use prefetch::{polars_threads, set_parquet_prefetch};
 pub use text::{ascii_digits, persian_day};
 use text::{blank_to_null, iso_dates};
 

@@ -11,10 +11,16 @@ pub fn set_parquet_prefetch() {
     if std::env::var_os(PREFETCH).is_some() {
         return;
     }
-    let threads = std::env::var("POLARS_MAX_THREADS")
+    std::env::set_var(PREFETCH, polars_threads().clamp(2, 16).to_string());
+}
+
+/// The threads polars runs on: `POLARS_MAX_THREADS`, or the cores (16 where neither can be
+/// read).
+pub fn polars_threads() -> usize {
+    std::env::var("POLARS_MAX_THREADS")
         .ok()
         .and_then(|t| t.trim().parse::<usize>().ok())
+        .filter(|&t| t > 0)
         .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
-        .unwrap_or(16);
-    std::env::set_var(PREFETCH, threads.clamp(2, 16).to_string());
+        .unwrap_or(16)
 }

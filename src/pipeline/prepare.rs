@@ -79,6 +79,10 @@ pub(super) fn prepare(settings: &Settings, progress: Option<&Arc<Progress>>) -> 
             .order_id
             .as_ref()
             .and_then(|o| input::integer_span(&files, o)),
+        group: match analysis.group_by.as_slice() {
+            [group] => input::integer_span(&files, group),
+            _ => None,
+        },
     };
     let fold = rfm::Fold::choose(&schema, analysis, spans, input::estimated_lines(&files));
     let mut as_of = analysis.as_of.map(days);

@@ -430,9 +430,10 @@ fn verbose_prints_stage_timings() {
         .code(2);
 }
 
-/// Integer ids count orders where their lines are (or fold lines by order id alone); an order
-/// id that two customers share (order ids restarting per store, say) is noticed and the lines
-/// are folded per customer and order, so each customer still counts it once.
+/// Integer ids are added into their customers' slots (in a run of passes, orders are counted
+/// where their lines are, or lines folded by order id alone); an order id that two customers
+/// share (order ids restarting per store, say) is noticed and the lines are folded per
+/// customer and order, so each customer still counts it once.
 #[test]
 fn an_order_id_shared_by_two_customers_counts_once_for_each() {
     let s = Scratch::new();
@@ -454,16 +455,19 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
             .unwrap();
         path
     };
-    let run =
-        |input: &std::path::Path, out: &std::path::Path| run_with(&["--verbose"], &cfg, input, out);
+    let run = |input: &std::path::Path, out: &std::path::Path, passes: &str| {
+        run_with(&["--verbose", "--partitions", passes], &cfg, input, out)
+    };
     // Own ids: customer 1 has orders 11 and 12, customer 2 orders 21 (two lines) and 22.
-    let own = s.path("own.parquet");
     let own_ids = write("own-ids.parquet", [11, 12, 21, 21, 22]);
-    run(&own_ids, &own).stderr(predicate::str::contains("an order id is shared").not());
-    // ... counted where their lines are, with no group-by over orders.
+    let (own, own_in_passes) = (s.path("own.parquet"), s.path("own-2.parquet"));
+    run(&own_ids, &own, "1").stderr(predicate::str::contains("an order id is shared").not());
+    run(&own_ids, &own_in_passes, "2")
+        .stderr(predicate::str::contains("an order id is shared").not());
+    // ... added into the customers' slots, with no group-by over orders.
     run_with(&["--explain"], &cfg, &own_ids, &s.path("unwritten.parquet"))
         .stdout(predicate::str::contains(
-            "count orders where their lines are",
+            "add each line into its customer's slot",
         ))
         .stdout(predicate::str::contains(r#"BY [col("order_id")]"#).not())
         // ... with both ids carried as 32-bit offsets (the footer's statistics give their span)
@@ -475,11 +479,15 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
             r#"(col("customer_id").cast(Int64) + 1)"#,
         ));
     // Shared: order 7 holds a line of customer 1 and two of customer 2.
-    let shared = s.path("shared.parquet");
-    run(&write("shared-ids.parquet", [7, 8, 7, 7, 9]), &shared).stderr(predicate::str::contains(
-        "again with a group-by over orders: order lines are not in runs; again by customer and order: an order id is shared",
+    let shared_ids = write("shared-ids.parquet", [7, 8, 7, 7, 9]);
+    let (shared, shared_in_passes) = (s.path("shared.parquet"), s.path("shared-2.parquet"));
+    run(&shared_ids, &shared, "1").stderr(predicate::str::contains(
+        "(streaming; again by customer and order: an order id is shared)",
     ));
-    for out in [&own, &shared] {
+    // In two passes, customers 1 and 2 fall in different partitions: each pass counts its
+    // customer's orders where their lines are.
+    run(&shared_ids, &shared_in_passes, "2");
+    for out in [&own, &own_in_passes, &shared, &shared_in_passes] {
         let df = read_parquet(out);
         assert_eq!(strings(&df, "customer_id"), ["1", "2"]);
         assert_eq!(strings(&df, "frequency"), ["2", "2"]);
@@ -495,9 +503,10 @@ fn an_order_id_shared_by_two_customers_counts_once_for_each() {
     }
 }
 
-/// Orders counted where their lines are (rfm/ledger.rs) give the rows of the same lines read
-/// from CSV (which fold orders with a group-by): lines in runs across many morsels (a row
-/// group of 3 lines each), and scattered lines, for which the run counts again with a group-by over orders.
+/// Lines added into their customers' slots (rfm/fold/direct.rs) and, in a run of passes,
+/// orders counted where their lines are (rfm/fold/order_bitmap.rs) give the rows of the same
+/// lines read from CSV (which fold orders with a group-by): lines in runs across many morsels
+/// (a row group of 3 lines each), and scattered lines, which the slots take as they come.
 #[test]
 fn orders_counted_where_their_lines_are_match_a_csv_run() {
     let s = Scratch::new();
@@ -542,12 +551,15 @@ fn orders_counted_where_their_lines_are_match_a_csv_run() {
     };
     let (in_runs, in_runs_csv) = write("runs.parquet", &lines, 3);
     run_with(&["--explain"], &cfg, &in_runs, &s.path("unwritten.parquet")).stdout(
-        predicate::str::contains("count orders where their lines are"),
+        predicate::str::contains("add each line into its customer's slot"),
     );
     let out = s.path("runs-out.parquet");
-    run_with(&["--verbose"], &cfg, &in_runs, &out).stderr(predicate::str::contains(
-        "scan and aggregate per customer (streaming)\n",
-    ));
+    let in_passes = s.path("runs-out-2.parquet");
+    for (passes, out) in [("1", &out), ("2", &in_passes)] {
+        run_with(&["--verbose", "--partitions", passes], &cfg, &in_runs, out).stderr(
+            predicate::str::contains("scan and aggregate per customer (streaming)\n"),
+        );
+    }
     let expected = run_quiet(&cfg, &in_runs_csv, &s.path("runs-csv.parquet"));
     let rest = |df: &DataFrame| df.drop("customer_id").unwrap();
     let got = read_parquet(&out);
@@ -560,6 +572,7 @@ fn orders_counted_where_their_lines_are_match_a_csv_run() {
         "{got}\n{expected}"
     );
     assert!(ints(&got, "frequency").iter().any(|&f| f > 1));
+    assert!(read_parquet(&in_passes).equals_missing(&got));
     // The in-memory engine folds the file as one morsel: the same rows.
     let in_memory = s.path("runs-in-memory.parquet");
     run_with(
@@ -575,80 +588,98 @@ fn orders_counted_where_their_lines_are_match_a_csv_run() {
     let (scattered, scattered_csv) = write("scattered.parquet", &scattered, 1 << 20);
     let out = s.path("scattered-out.parquet");
     run_with(&["--verbose"], &cfg, &scattered, &out).stderr(predicate::str::contains(
-        "again with a group-by over orders: order lines are not in runs",
+        "scan and aggregate per customer (streaming)\n",
     ));
-    let got = read_parquet(&out);
+    // In two passes, the in-place count (exact, or again with a group-by over orders).
+    let in_passes = s.path("scattered-out-2.parquet");
+    run_with(&["--partitions", "2"], &cfg, &scattered, &in_passes);
     let from_csv = run_quiet(&cfg, &scattered_csv, &s.path("scattered-csv.parquet"));
-    assert!(
-        rest(&got).equals_missing(&rest(&from_csv)),
-        "{got}\n{from_csv}"
-    );
-    assert!(rest(&got).equals_missing(&rest(&expected)));
+    for out in [&out, &in_passes] {
+        let got = read_parquet(out);
+        assert!(
+            rest(&got).equals_missing(&rest(&from_csv)),
+            "{got}\n{from_csv}"
+        );
+        assert!(rest(&got).equals_missing(&rest(&expected)));
+    }
 }
 
 #[test]
 fn an_id_outside_its_parquet_statistics_is_aggregated_in_64_bits() {
     // Customers 3000000001..=3000000003 and their orders; then the footer's statistics are made
-    // to say the smallest customer is 3000000002, as a faulty writer might.
+    // to say the smallest customer is 3000000002 (the offset of 3000000001 is below 0), or the
+    // largest 3000000002 (3000000003 is one past the customers' slots), as a faulty writer
+    // might.
     let s = Scratch::new();
     let cfg = s.write("c.yaml", &config("analysis: {as_of: 2024-06-30}"));
-    let (low, mid) = (3_000_000_001i64, 3_000_000_002i64);
+    let (low, mid, high) = (3_000_000_001i64, 3_000_000_002i64, 3_000_000_003i64);
     let mut df = df!(
-        "customer_id" => [low, low, mid, mid + 1],
+        "customer_id" => [low, low, mid, high],
         "order_date" => [3, 9, 5, 7].map(|d| chrono::NaiveDate::from_ymd_opt(2024, 6, d).unwrap()),
         "amount" => [10.0, 20.0, 5.5, 8.0],
         "order_id" => [1i64, 2, 3, 4],
     )
     .unwrap();
-    let lying = s.path("lying.parquet");
-    ParquetWriter::new(std::fs::File::create(&lying).unwrap())
-        .finish(&mut df)
-        .unwrap();
-    let mut bytes = std::fs::read(&lying).unwrap();
-    let n = bytes.len();
-    let footer_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
-    let (from, to) = (low.to_le_bytes(), mid.to_le_bytes());
-    let mut patched = 0;
-    for i in n - 8 - footer_len..n - 8 - 8 {
-        if bytes[i..i + 8] == from {
-            bytes[i..i + 8].copy_from_slice(&to);
-            patched += 1;
-        }
-    }
-    assert!(patched > 0, "the footer holds the smallest customer id");
-    std::fs::write(&lying, bytes).unwrap();
-    let files = rfmseg::input::resolve(&[lying.to_string_lossy().to_string()]).unwrap();
-    assert_eq!(
-        rfmseg::input::integer_span(&files, "customer_id"),
-        Some((mid, mid + 1)),
-        "the statistics now leave customer {low} out"
-    );
-    // The run notices, aggregates with the ids as they are, and gives the rows of the same
-    // lines read from CSV (which has no statistics).
-    let out = s.path("out.parquet");
-    run_with(&["--verbose"], &cfg, &lying, &out).stderr(predicate::str::contains(
-        "again with 64-bit ids: an id lies outside its file's statistics",
-    ));
     let csv = s.write(
         "lines.csv",
         &format!(
-            "customer_id,order_date,amount,order_id\n{low},2024-06-03,10.0,1\n{low},2024-06-09,20.0,2\n{mid},2024-06-05,5.5,3\n{},2024-06-07,8.0,4\n",
-            mid + 1
+            "customer_id,order_date,amount,order_id\n{low},2024-06-03,10.0,1\n{low},2024-06-09,20.0,2\n{mid},2024-06-05,5.5,3\n{high},2024-06-07,8.0,4\n"
         ),
     );
     let from_csv = run_quiet(&cfg, &csv, &s.path("csv.parquet"));
-    let got = read_parquet(&out);
-    assert_eq!(ints(&got, "customer_id"), [low, mid, mid + 1]);
-    // CSV ids are text: compare them as text, and every other column as it is.
-    assert_eq!(
-        strings(&got, "customer_id"),
-        strings(&from_csv, "customer_id")
-    );
-    let rest = |df: &DataFrame| df.drop("customer_id").unwrap();
-    assert!(
-        rest(&got).equals_missing(&rest(&from_csv)),
-        "{got}\n{from_csv}"
-    );
+    for (name, from, stated) in [("low", low, (mid, high)), ("high", high, (low, mid))] {
+        let lying = s.path(&format!("lying-{name}.parquet"));
+        ParquetWriter::new(std::fs::File::create(&lying).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let mut bytes = std::fs::read(&lying).unwrap();
+        let n = bytes.len();
+        let footer_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+        let (from, to) = (from.to_le_bytes(), mid.to_le_bytes());
+        let mut patched = 0;
+        for i in n - 8 - footer_len..n - 8 - 8 {
+            if bytes[i..i + 8] == from {
+                bytes[i..i + 8].copy_from_slice(&to);
+                patched += 1;
+            }
+        }
+        assert!(patched > 0, "the footer holds the {name} customer id");
+        std::fs::write(&lying, bytes).unwrap();
+        let files = rfmseg::input::resolve(&[lying.to_string_lossy().to_string()]).unwrap();
+        assert_eq!(
+            rfmseg::input::integer_span(&files, "customer_id"),
+            Some(stated),
+            "the statistics now leave the {name} customer out"
+        );
+        // The run notices, aggregates with the ids as they are, and gives the rows of the same
+        // lines read from CSV (which has no statistics), in one pass or two. (In two passes
+        // the in-place count takes an offset past the span as any other key: nothing to
+        // notice.)
+        for passes in ["1", "2"] {
+            let out = s.path(&format!("out-{name}-{passes}.parquet"));
+            let noticed = predicate::str::contains(
+                "again with 64-bit ids: an id lies outside its file's statistics",
+            );
+            let run = run_with(&["--verbose", "--partitions", passes], &cfg, &lying, &out);
+            if name == "low" || passes == "1" {
+                run.stderr(noticed);
+            } else {
+                run.stderr(noticed.not());
+            }
+            let got = read_parquet(&out);
+            assert_eq!(ints(&got, "customer_id"), [low, mid, high]);
+            // CSV ids are text: compare them as text, and every other column as it is.
+            assert_eq!(
+                strings(&got, "customer_id"),
+                strings(&from_csv, "customer_id")
+            );
+            let rest = |df: &DataFrame| df.drop("customer_id").unwrap();
+            assert!(
+                rest(&got).equals_missing(&rest(&from_csv)),
+                "{got}\n{from_csv}"
+            );
+        }
+    }
 }
 
 #[test]

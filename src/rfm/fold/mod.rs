@@ -6,6 +6,9 @@
 //! one and says so ([`Fallback`]). A data error is returned as it is: a fallback is taken
 //! only when the strategy's own check fired.
 //!
+//! - [`Strategy::Direct`]: each line added into its customer's slot, addressed by the
+//!   customer's 32-bit offset ([`direct`]): no group-by (a customer's lines in a second
+//!   group go to a small table beside the slots).
 //! - [`Strategy::InPlace`]: orders counted where their lines are ([`order_bitmap`]), then a
 //!   group-by over (group..., customer) only.
 //! - [`Strategy::ByOrderId`]: lines -> orders by order id alone -> customers.
@@ -18,6 +21,7 @@
 
 mod adjacent;
 pub use adjacent::group_starts;
+mod direct;
 mod narrow;
 mod order_bitmap;
 mod plan;
@@ -31,6 +35,7 @@ use polars::prelude::*;
 use crate::columns::*;
 use crate::settings::{Analysis, Frequency};
 
+use direct::Direct;
 use narrow::Narrow;
 use order_bitmap::OrderBitmap;
 pub use plan::{minor_units, Sums};
@@ -71,6 +76,14 @@ pub enum Strategy {
     /// text order ids, the ids rise through the lines; the [`OrderBitmap`] checks it, and the
     /// pass is otherwise run again with the group-by over orders the schema allows.
     InPlace,
+    /// Each line added into its customer's slot, in arrays indexed by the customer's offset:
+    /// for customer ids carried in 32 bits, without group_by or with one integer group column
+    /// whose span the statistics give, `frequency: lines` or `orders` (order ids in 32 bits,
+    /// each order claimed by its first purchase line's group and customer). Exact for lines in
+    /// any order; an order id with purchases of two customers (or groups) stops the query and
+    /// the pass is folded [`Strategy::ByCustomerOrder`]. One pass only: a run split into
+    /// passes folds them [`Strategy::InPlace`] (or by the group-by over orders).
+    Direct,
 }
 
 impl Strategy {
@@ -92,6 +105,54 @@ impl Strategy {
     /// orders`, and order ids that are text or integers carried in 32 bits whose order bitmap
     /// takes at most a byte per line (`lines`, or 4 MiB).
     fn for_input(schema: &Schema, analysis: &Analysis, narrow: &Narrow, lines: u64) -> Strategy {
+        if Strategy::direct_fits(analysis, narrow, lines) {
+            return Strategy::Direct;
+        }
+        Strategy::without_direct(schema, analysis, narrow, lines)
+    }
+
+    /// Whether [`Strategy::Direct`] applies and its slots (one set per thread) and owners take at
+    /// most half the memory the in-place fold's run peaks at for `lines` (its bytes per line,
+    /// [`Fold::bytes_per_line`]): sparse ids, whose span is far more than their customers,
+    /// are left to the group-bys.
+    fn direct_fits(analysis: &Analysis, narrow: &Narrow, lines: u64) -> bool {
+        if !Strategy::direct_runs(analysis, narrow) {
+            return false;
+        }
+        let order = match analysis.frequency {
+            Frequency::Orders => narrow.order_span(),
+            _ => None,
+        };
+        let customer = narrow.customer_span().unwrap_or(0);
+        let grouped = narrow.group().is_some();
+        let held = Direct::bytes(customer, order, grouped, crate::input::polars_threads());
+        held <= lines.max(1 << 20).saturating_mul(IN_PLACE_BYTES_PER_LINE) / 2
+    }
+
+    /// Whether [`Strategy::Direct`] can run on keys carried as `narrow` says: customers in 32
+    /// bits, `frequency: lines` or `orders` (order ids in 32 bits), and no group_by or one
+    /// integer group column whose span the statistics give.
+    pub(super) fn direct_runs(analysis: &Analysis, narrow: &Narrow) -> bool {
+        let groups_carried = match analysis.group_by.len() {
+            0 => true,
+            1 => narrow.group().is_some(),
+            _ => false,
+        };
+        groups_carried
+            && Direct::applies(
+                analysis.frequency,
+                narrow.customer_span(),
+                narrow.order_span(),
+            )
+    }
+
+    /// [`Strategy::for_input`] when the direct fold does not run.
+    fn without_direct(
+        schema: &Schema,
+        analysis: &Analysis,
+        narrow: &Narrow,
+        lines: u64,
+    ) -> Strategy {
         let bitmap_fits = narrow
             .order_span()
             .is_some_and(|span| OrderBitmap::bytes(span) <= lines.max(4 << 20));
@@ -119,11 +180,17 @@ pub struct Aggregation {
     pub totals: LazyFrame,
     /// With [`Strategy::InPlace`], its order bitmap: whether it stopped the query.
     bitmap: Option<Arc<OrderBitmap>>,
+    /// With [`Strategy::Direct`], its slots: the customers, once the query has run (the
+    /// query's own rows are none).
+    direct: Option<Arc<Direct>>,
     /// Set when a narrowed id did not fit in 32 bits (and the query stopped for it).
     outside: Arc<AtomicBool>,
     /// Set when the checked sums stopped the query: a sum could pass 64 bits.
     beyond: Arc<AtomicBool>,
 }
+
+/// The peak memory of an in-place run per input line ([`Fold::bytes_per_line`]).
+const IN_PLACE_BYTES_PER_LINE: u64 = 24;
 
 /// The integer spans (smallest, largest) the Parquet statistics give for the ids.
 #[derive(Debug, Clone, Copy, Default)]
@@ -132,6 +199,8 @@ pub struct Spans {
     pub customer: Option<(i64, i64)>,
     /// order_id's span, when mapped and every file states it.
     pub order: Option<(i64, i64)>,
+    /// The span of the one group_by column, when there is one and every file states it.
+    pub group: Option<(i64, i64)>,
 }
 
 /// A strategy's assumption that failed on the data, and the exact fold that replaced it.
@@ -200,6 +269,9 @@ pub struct Fold {
     /// The group-by over orders a pass falls back to from [`Strategy::InPlace`]
     /// ([`Strategy::for_schema`]).
     by_orders: Strategy,
+    /// The strategy of a run split into passes, where [`Strategy::Direct`] was chosen (its
+    /// slots address every customer, whatever the pass).
+    in_passes: Strategy,
     narrow: Narrow,
     sums: Sums,
     fallbacks: Vec<Fallback>,
@@ -209,7 +281,11 @@ impl Fold {
     /// The cheapest strategy for lines of `schema` (with the ids' `spans` from the Parquet
     /// statistics and about `lines` lines) under `analysis`.
     pub fn choose(schema: &Schema, analysis: &Analysis, spans: Spans, lines: u64) -> Fold {
-        let narrow = Narrow::for_spans(schema, spans.customer, spans.order);
+        let narrow = Narrow::for_spans(schema, spans.customer, spans.order).with_group(
+            schema,
+            &analysis.group_by,
+            spans.group,
+        );
         Fold::choose_with(schema, analysis, narrow, lines)
     }
 
@@ -218,6 +294,7 @@ impl Fold {
             analysis: analysis.clone(),
             strategy: Strategy::for_input(schema, analysis, &narrow, lines),
             by_orders: Strategy::for_schema(schema, analysis),
+            in_passes: Strategy::without_direct(schema, analysis, &narrow, lines),
             narrow,
             sums: Sums::Checked,
             fallbacks: Vec::new(),
@@ -234,12 +311,14 @@ impl Fold {
     /// (docs/performance.md, "Bytes per line"). The group-by folds hold every order of the
     /// pass's customers; folded in place, a pass holds its customers only (with text ids or
     /// group_by, the group-bys' figure until it is measured).
+    /// The direct fold is counted as the in-place one: it runs only where its slots take at
+    /// most half of that, and a run in passes folds in place.
     pub fn bytes_per_line(&self) -> u64 {
-        if self.strategy == Strategy::InPlace
+        if matches!(self.strategy, Strategy::InPlace | Strategy::Direct)
             && self.narrow.customer_narrowed()
             && self.analysis.group_by.is_empty()
         {
-            24
+            IN_PLACE_BYTES_PER_LINE
         } else {
             50
         }
@@ -270,6 +349,9 @@ impl Fold {
         engine: Engine,
         fallback: &mut dyn FnMut(Fallback),
     ) -> PolarsResult<Pass> {
+        if self.strategy == Strategy::Direct && partition.of > 1 {
+            self.strategy = self.in_passes;
+        }
         let collect = |fold: &Fold, strategy: Strategy, with_totals: bool| {
             let aggregation = plan::aggregate(
                 lines.clone(),
@@ -287,10 +369,10 @@ impl Fold {
             let out = LazyFrame::collect_all_with_engine(plans, engine, OptFlags::default());
             (out, aggregation)
         };
-        let mut out = loop {
+        let (mut out, direct) = loop {
             let (out, aggregation) = collect(self, self.strategy, with_totals);
             let miss = match out {
-                Ok(out) if aggregation.stands() => break out,
+                Ok(out) if aggregation.stands() => break (out, aggregation.direct),
                 Ok(_) => Fallback::LinesNotInRuns,
                 Err(e) => match aggregation.miss() {
                     Some(miss) => miss,
@@ -302,10 +384,14 @@ impl Fold {
             match miss {
                 Fallback::LinesNotInRuns => self.strategy = self.by_orders,
                 Fallback::SumsBeyond64Bits => self.sums = Sums::Split,
-                _ => {
+                // Only the direct fold stops for a shared order (the order-id fold reports it
+                // in its rows, below).
+                Fallback::OrderShared => self.strategy = Strategy::ByCustomerOrder,
+                Fallback::IdOutsideStatistics => {
                     self.narrow = self.narrow.widened();
-                    if self.strategy == Strategy::InPlace && !Strategy::in_place_runs(&self.narrow)
-                    {
+                    let in_place_stops = self.strategy == Strategy::InPlace
+                        && !Strategy::in_place_runs(&self.narrow);
+                    if self.strategy == Strategy::Direct || in_place_stops {
                         self.strategy = self.by_orders;
                     }
                 }
@@ -313,6 +399,9 @@ impl Fold {
         };
         let totals = if with_totals { out.pop() } else { None };
         let mut customers = out.pop().expect("the customers query ran");
+        if let Some(direct) = direct {
+            customers = self.narrow.restore(direct.customers()?.lazy()).collect()?;
+        }
         if self.strategy == Strategy::ByOrderId && self.sums == Sums::Checked {
             if customers.column(ORDER_SHARED)?.bool()?.any() {
                 // An order id holds lines of two customers (or groups): fold this pass exactly.
@@ -351,6 +440,8 @@ impl Aggregation {
     fn miss(&self) -> Option<Fallback> {
         if self.bitmap.as_ref().is_some_and(|b| b.conflict()) {
             Some(Fallback::LinesNotInRuns)
+        } else if self.direct.as_ref().is_some_and(|d| d.shared()) {
+            Some(Fallback::OrderShared)
         } else if self.outside.load(Ordering::Relaxed) {
             Some(Fallback::IdOutsideStatistics)
         } else if self.beyond.load(Ordering::Relaxed) {
@@ -486,9 +577,14 @@ mod tests {
         assert!(shared(&[None, Some(1), Some(2)], &[7, 7, 8], &[10, 10, 11]));
     }
 
-    /// Lines of integer ids whose span the statistics give (so they are carried in 32 bits
-    /// and orders are counted in place), with amounts read from text.
-    fn narrowed_pass(amounts: &[&str], customers: &[i64]) -> (PolarsResult<Pass>, Vec<Fallback>) {
+    /// Lines of integer ids whose span the statistics give (so they are carried in 32 bits,
+    /// added into their customers' slots in one pass or counted in place in `of` passes),
+    /// with amounts read from text: every pass's customers, and the fallbacks told.
+    fn narrowed_pass(
+        amounts: &[&str],
+        customers: &[i64],
+        of: u32,
+    ) -> (PolarsResult<Vec<DataFrame>>, Vec<Fallback>) {
         let n = amounts.len();
         let day = NaiveDate::from_ymd_opt(2024, 6, 1).unwrap();
         let lines = df!(
@@ -505,22 +601,37 @@ mod tests {
         let spans = Spans {
             customer: Some((0, 10)),
             order: Some((0, n as i64)),
+            group: None,
         };
         let mut fold = Fold::choose(&schema, &orders_analysis(vec![]), spans, n as u64);
-        assert_eq!(fold.strategy(), Strategy::InPlace);
+        assert_eq!(fold.strategy(), Strategy::Direct);
+        assert_eq!(fold.in_passes, Strategy::InPlace);
         let window = Window {
             as_of: None,
             window_days: None,
         };
         let mut told = Vec::new();
-        let out = fold.pass(
-            &lines,
-            window,
-            Partition { index: 0, of: 1 },
-            true,
-            Engine::InMemory,
-            &mut |why| told.push(why),
-        );
+        let out = (0..of)
+            .map(|index| {
+                let pass = fold.pass(
+                    &lines,
+                    window,
+                    Partition { index, of },
+                    index == 0,
+                    Engine::InMemory,
+                    &mut |why| told.push(why),
+                )?;
+                let expected = if of == 1 {
+                    Strategy::Direct
+                } else {
+                    Strategy::InPlace
+                };
+                if told.is_empty() {
+                    assert_eq!(fold.strategy(), expected);
+                }
+                Ok(pass.customers)
+            })
+            .collect();
         (out, told)
     }
 
@@ -528,29 +639,35 @@ mod tests {
     fn a_data_error_under_narrowed_ids_is_returned_without_a_fallback() {
         // Regression: any failure while ids were narrowed was taken for an id outside the
         // statistics, and the pass was aggregated again before the error was reported.
-        let (out, told) = narrowed_pass(&["1.5", "x", "2"], &[1, 2, 3]);
-        assert!(out.is_err(), "an amount of \"x\" cannot be read");
-        assert_eq!(told, Vec::<Fallback>::new());
+        for of in [1, 2] {
+            let (out, told) = narrowed_pass(&["1.5", "x", "2"], &[1, 2, 3], of);
+            assert!(out.is_err(), "an amount of \"x\" cannot be read");
+            assert_eq!(told, Vec::<Fallback>::new());
+        }
     }
 
     #[test]
     fn an_id_outside_the_statistics_falls_back_to_64_bit_ids() {
-        // Customer 1 << 40 is far outside the stated span 0..=10.
-        let (out, told) = narrowed_pass(&["1.5", "3", "2"], &[1, 1 << 40, 3]);
-        let pass = out.unwrap();
-        assert_eq!(told, vec![Fallback::IdOutsideStatistics]);
-        assert_eq!(pass.customers.height(), 3);
-        let mut ids: Vec<i64> = pass
-            .customers
-            .column(CUSTOMER_ID)
-            .unwrap()
-            .i64()
-            .unwrap()
-            .iter()
-            .map(Option::unwrap)
-            .collect();
-        ids.sort();
-        assert_eq!(ids, [1, 3, 1 << 40]);
+        // Customer 1 << 40 is far outside the stated span 0..=10 (its offset does not fit in
+        // 32 bits); customer 11 just outside it (its offset does, beyond the slots).
+        for (outside, of) in [(1 << 40, 1), (1 << 40, 2), (11, 1)] {
+            let (out, told) = narrowed_pass(&["1.5", "3", "2"], &[1, outside, 3], of);
+            let parts = out.unwrap();
+            assert_eq!(told, vec![Fallback::IdOutsideStatistics]);
+            let mut ids: Vec<i64> = parts
+                .iter()
+                .flat_map(|part| {
+                    part.column(CUSTOMER_ID)
+                        .unwrap()
+                        .i64()
+                        .unwrap()
+                        .into_no_null_iter()
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            ids.sort();
+            assert_eq!(ids, [1, 3, outside]);
+        }
     }
 
     #[test]
@@ -572,10 +689,51 @@ mod tests {
             Fold::choose_with(schema, analysis, narrow.clone(), lines)
         };
         let both = Narrow::for_spans(&ints, span(10), span(1000));
-        // With or without group_by, whatever the customers' and groups' types.
-        for analysis in [&no_group, &by_store, &by_region] {
+        // With group_by, whatever the customers' and groups' types; without it, customers
+        // narrowed are added into their slots (and counted in place in a run of passes).
+        for analysis in [&by_store, &by_region] {
             assert_eq!(fold(&ints, analysis, &both, 10).strategy, Strategy::InPlace);
         }
+        assert_eq!(fold(&ints, &no_group, &both, 10).strategy, Strategy::Direct);
+        assert_eq!(
+            fold(&ints, &no_group, &both, 10).in_passes,
+            Strategy::InPlace
+        );
+        // ... and with one integer group column whose span the statistics give, its code in
+        // the slots; not for a text group column, two group columns or a span of 2^32 - 2.
+        let stores = |span: Option<(i64, i64)>, analysis: &Analysis| {
+            both.clone().with_group(&ints, &analysis.group_by, span)
+        };
+        let small = Some((-5, 500));
+        assert_eq!(
+            fold(&ints, &by_store, &stores(small, &by_store), 10).strategy,
+            Strategy::Direct
+        );
+        assert_eq!(
+            fold(&ints, &by_store, &stores(None, &by_store), 10).strategy,
+            Strategy::InPlace
+        );
+        let wide = Some((0, i64::from(u32::MAX) - 2));
+        assert_eq!(
+            fold(&ints, &by_store, &stores(wide, &by_store), 10).strategy,
+            Strategy::InPlace
+        );
+        assert_eq!(
+            fold(&ints, &by_region, &stores(small, &by_region), 10).strategy,
+            Strategy::InPlace
+        );
+        let two = orders_analysis(vec!["store".into(), "region".into()]);
+        assert_eq!(
+            fold(&ints, &two, &stores(small, &two), 10).strategy,
+            Strategy::InPlace
+        );
+        // Slots for 2^30 customers (24 GiB a thread) take more than half what an in-place run
+        // over 2^20 lines peaks at: sparse ids are left to the group-bys.
+        let sparse_customers = Narrow::for_spans(&ints, span(1 << 30), span(1000));
+        assert_eq!(
+            fold(&ints, &no_group, &sparse_customers, 1 << 20).strategy,
+            Strategy::InPlace
+        );
         let wide_customers = Narrow::for_spans(&ints, span(1 << 40), span(1000));
         assert_eq!(
             fold(&ints, &no_group, &wide_customers, 10).strategy,
@@ -587,9 +745,14 @@ mod tests {
             fold(&ints, &no_group, &no_order_span, 10).strategy,
             Strategy::ByOrderId
         );
+        let no_spans = Narrow::for_spans(&ints, None, None);
+        assert_eq!(
+            fold(&ints, &no_group, &no_spans, 10).strategy,
+            Strategy::ByOrderId
+        );
         // The bitmap takes at most a byte per line (or 4 MiB): ids 0..=2^31, 512 MiB and a
         // word.
-        let sparse = Narrow::for_spans(&ints, span(10), span(1 << 31));
+        let sparse = Narrow::for_spans(&ints, span(1 << 40), span(1 << 31));
         let bytes = (1 << 29) + 8;
         assert_eq!(OrderBitmap::bytes(1 << 31), bytes);
         assert_eq!(
@@ -606,6 +769,10 @@ mod tests {
             let narrow = Narrow::for_spans(&text_orders, span(10), None);
             assert_eq!(
                 fold(&text_orders, &no_group, &narrow, 10).strategy,
+                Strategy::InPlace
+            );
+            assert_eq!(
+                fold(&text_orders, &by_store, &narrow, 10).strategy,
                 Strategy::InPlace
             );
             assert!(Strategy::in_place_runs(&narrow.widened()), "{customer:?}");
@@ -628,13 +795,28 @@ mod tests {
             fold(&ints, &by_region, &both, 10).by_orders,
             Strategy::ByCustomerOrder
         );
-        // `frequency: lines` needs no order fold.
+        // `frequency: lines` needs no order fold: added into the slots where customers are
+        // narrowed (order ids need no span), a group-by otherwise. `frequency: days` always
+        // groups.
         let lines = Analysis {
             frequency: Frequency::Lines,
             ..orders_analysis(vec![])
         };
+        assert_eq!(fold(&ints, &lines, &both, 10).strategy, Strategy::Direct);
         assert_eq!(
-            fold(&ints, &lines, &both, 10).strategy,
+            fold(&ints, &lines, &no_order_span, 10).strategy,
+            Strategy::Direct
+        );
+        assert_eq!(
+            fold(&ints, &lines, &wide_customers, 10).strategy,
+            Strategy::ByCustomerOrder
+        );
+        let days = Analysis {
+            frequency: Frequency::Days,
+            ..orders_analysis(vec![])
+        };
+        assert_eq!(
+            fold(&ints, &days, &both, 10).strategy,
             Strategy::ByCustomerOrder
         );
     }

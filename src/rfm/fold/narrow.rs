@@ -8,18 +8,23 @@ use polars::prelude::*;
 
 use crate::columns::{CUSTOMER_ID, ORDER_ID};
 
+use super::direct::Group;
+
 /// 64-bit integer keys carried in 32 bits while the lines fold: a key whose values span less
 /// than 2^32 (per the Parquet files' statistics) becomes its offset from its smallest value,
 /// as UInt32, and customer_id is given back in its own type once customers are grouped.
 /// Narrower hash keys and rows for the group-bys.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Narrow {
-    /// customer_id's smallest value, when it is narrowed.
-    customer: Option<i64>,
+    /// customer_id's smallest value and its span (largest - smallest), when it is narrowed.
+    customer: Option<(i64, u32)>,
     /// order_id's smallest value and its span (largest - smallest), when it is narrowed.
     order: Option<(i64, u32)>,
     /// order_id is text: it travels as written (the in-place fold checks that it rises).
     order_text: bool,
+    /// The one integer group column whose span the statistics give: its code travels in the
+    /// direct fold's slots (direct.rs).
+    group: Option<Group>,
 }
 
 impl Narrow {
@@ -36,10 +41,44 @@ impl Narrow {
             (schema.get(name) == Some(&DataType::Int64)).then_some((lo, width))
         };
         Narrow {
-            customer: narrow(CUSTOMER_ID, customer).map(|(lo, _)| lo),
+            customer: narrow(CUSTOMER_ID, customer),
             order: narrow(ORDER_ID, order),
             order_text: schema.get(ORDER_ID) == Some(&DataType::String),
+            group: None,
         }
+    }
+
+    /// With the span (smallest, largest) the statistics give for the one group column of
+    /// `group_by`, when it is an integer column of up to 64 bits spanning less than 2^32 - 2.
+    pub fn with_group(
+        mut self,
+        schema: &Schema,
+        group_by: &[String],
+        span: Option<(i64, i64)>,
+    ) -> Narrow {
+        let [name] = group_by else {
+            return self;
+        };
+        let dtype = schema.get(name.as_str()).cloned();
+        let signed = matches!(
+            dtype,
+            Some(DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64)
+        );
+        self.group = span.zip(dtype).and_then(|((lo, hi), dtype)| {
+            let width = u32::try_from(i128::from(hi) - i128::from(lo)).ok()?;
+            (signed && width < u32::MAX - 2).then(|| Group {
+                name: name.as_str().into(),
+                dtype,
+                lo,
+                span: width,
+            })
+        });
+        self
+    }
+
+    /// The group column the direct fold carries, when there is one.
+    pub(super) fn group(&self) -> Option<&Group> {
+        self.group.as_ref()
     }
 
     /// Every key in its own type (after an id was found outside its file's statistics).
@@ -60,6 +99,11 @@ impl Narrow {
         self.customer.is_some()
     }
 
+    /// customer_id's span, when it is narrowed.
+    pub fn customer_span(&self) -> Option<u32> {
+        self.customer.map(|(_, span)| span)
+    }
+
     /// order_id's span, when it is narrowed.
     pub fn order_span(&self) -> Option<u32> {
         self.order.map(|(_, span)| span)
@@ -69,8 +113,8 @@ impl Narrow {
     /// (rather than become another key): [`super::Fold`] then runs the pass again with the
     /// ids as they are. Any other failure leaves `outside` unset.
     pub(super) fn apply(&self, lines: LazyFrame, outside: &Arc<AtomicBool>) -> LazyFrame {
-        let order = self.order.map(|(lo, _)| lo);
-        let columns: Vec<Expr> = [(CUSTOMER_ID, self.customer), (ORDER_ID, order)]
+        let lo = |key: Option<(i64, u32)>| key.map(|(lo, _)| lo);
+        let columns: Vec<Expr> = [(CUSTOMER_ID, lo(self.customer)), (ORDER_ID, lo(self.order))]
             .into_iter()
             .filter_map(|(name, lo)| lo.map(|lo| offset(name, lo, outside)))
             .collect();
@@ -85,7 +129,7 @@ impl Narrow {
     pub(super) fn restore(&self, customers: LazyFrame) -> LazyFrame {
         match self.customer {
             None => customers,
-            Some(lo) => customers
+            Some((lo, _)) => customers
                 .with_column((col(CUSTOMER_ID).cast(DataType::Int64) + lit(lo)).alias(CUSTOMER_ID)),
         }
     }
@@ -135,7 +179,10 @@ mod tests {
         let top = i64::from(u32::MAX);
         let narrow = Narrow::for_spans(&schema, Some((-5, top - 5)), Some((0, 9)));
         // order_id is already 32 bits wide.
-        assert_eq!((narrow.customer, narrow.order), (Some(-5), None));
+        assert_eq!(
+            (narrow.customer, narrow.order),
+            (Some((-5, u32::MAX)), None)
+        );
         let wide = Narrow::for_spans(&schema, Some((-5, top - 4)), None);
         assert_eq!(wide, Narrow::default().widened());
         // Offsets there and back, at both ends of the span.

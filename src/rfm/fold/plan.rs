@@ -12,6 +12,7 @@ use crate::input::not_minor_units;
 use crate::settings::{Analysis, Frequency, Returns};
 
 use super::adjacent::{fold_adjacent, KEPT_MINOR, PURCHASE_DATE};
+use super::direct::{fold_direct, Direct};
 use super::narrow::Narrow;
 use super::order_bitmap::{fold_orders, OrderBitmap, PURCHASE_ORDERS};
 use super::{Aggregation, Partition, Strategy, Window};
@@ -145,6 +146,12 @@ pub(super) fn aggregate(
         Sums::Checked if fold == Strategy::InPlace && !Strategy::in_place_runs(narrow) => {
             Strategy::ByCustomerOrder
         }
+        Sums::Checked
+            if fold == Strategy::Direct
+                && (partition.of > 1 || !Strategy::direct_runs(analysis, narrow)) =>
+        {
+            Strategy::ByCustomerOrder
+        }
         Sums::Checked => fold,
         Sums::Split => Strategy::ByCustomerOrder,
     };
@@ -173,6 +180,28 @@ pub(super) fn aggregate(
             customers: narrow.restore(customers),
             totals,
             bitmap,
+            direct: None,
+            outside,
+            beyond,
+        };
+    }
+    if fold == Strategy::Direct {
+        let customer_span = narrow.customer_span().expect("checked above");
+        let order_span = match analysis.frequency {
+            Frequency::Orders => narrow.order_span(),
+            _ => None,
+        };
+        let slots = Arc::new(Direct::new(
+            customer_span,
+            order_span,
+            narrow.group().cloned(),
+            outside.clone(),
+        ));
+        return Aggregation {
+            customers: narrow.restore(fold_direct(lines, slots.clone())),
+            totals,
+            bitmap,
+            direct: Some(slots),
             outside,
             beyond,
         };
@@ -225,6 +254,7 @@ pub(super) fn aggregate(
                         .agg(per_customer(col(PURCHASE_KEY).count()))
                 }
                 Strategy::ByOrderId => by_order_id(lines, per_order, per_customer, analysis),
+                Strategy::Direct => unreachable!("the direct fold returned above"),
                 Strategy::InPlace => {
                     let counts = Arc::new(match narrow.order_span() {
                         Some(span) => OrderBitmap::new(span),
@@ -245,6 +275,7 @@ pub(super) fn aggregate(
         customers: narrow.restore(customers),
         totals,
         bitmap,
+        direct: None,
         outside,
         beyond,
     }
